@@ -1,0 +1,93 @@
+package io.trailflink.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.trailflink.engine.model.LlamaWeights;
+import java.util.List;
+
+/**
+ * The engine's only door into DJL: owns the model on its device and the KV pool, runs one batched forward per
+ * call inside a fresh step manager (closed before returning, so per-step native memory never accumulates), and
+ * hands back plain Java arrays.
+ */
+public final class DjlForward implements AutoCloseable {
+  private final DjlLlama model;
+  private final KvPool pool;
+  private final Device device;
+  private final int tapLayer;
+  private final int vocab;
+  private final int hidden;
+
+  public DjlForward(LlamaWeights weights, Device device, int kvBlocks, int blockSize, int tapLayer) {
+    this.device = device;
+    this.model = new DjlLlama(weights, device);
+    this.pool = model.newPool(kvBlocks, blockSize);
+    this.tapLayer = tapLayer;
+    this.vocab = weights.config().vocabSize();
+    this.hidden = weights.config().hiddenSize();
+  }
+
+  /**
+   * One forward's results as Java arrays.
+   *
+   * @param argmax (B) greedy token per sequence when asked for on device, else null
+   * @param logits (B × vocab) row-major next-token logits when argmax is null, else null
+   * @param tapLast (B, hidden) tap-layer state at each sequence's last new token
+   * @param tapMean (B, hidden) tap-layer state averaged over each sequence's new tokens, or null when not asked
+   */
+  public record Result(int[] argmax, float[] logits, float[][] tapLast, float[][] tapMean) {}
+
+  /** Runs the chunks; greedy picks the argmax on the device (no logits transfer). */
+  public Result step(List<SequenceChunk> chunks, boolean greedy, boolean wantMean) {
+    try (NDManager step = model.manager().newSubManager()) {
+      DjlLlama.Output out = model.forward(step, chunks, pool, tapLayer);
+      int[] argmax = null;
+      float[] logits = null;
+      if (greedy) {
+        long[] idx = out.logits().argMax(1).toLongArray();
+        argmax = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+          argmax[i] = (int) idx[i];
+        }
+      } else {
+        logits = out.logits().toFloatArray();
+      }
+      float[][] tapLast = rows(out.tapLast().toFloatArray(), chunks.size());
+      float[][] tapMean = wantMean ? rows(out.tapMean().toFloatArray(), chunks.size()) : null;
+      return new Result(argmax, logits, tapLast, tapMean);
+    }
+  }
+
+  /** Rebuilds the KV cache of the chunks (evicted requests); the outputs are not needed. */
+  public void recompute(List<SequenceChunk> chunks) {
+    try (NDManager step = model.manager().newSubManager()) {
+      model.forward(step, chunks, pool, tapLayer);
+    }
+  }
+
+  public int vocab() {
+    return vocab;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  public long kvPoolBytes() {
+    return pool.bytes();
+  }
+
+  private float[][] rows(float[] flat, int b) {
+    float[][] out = new float[b][hidden];
+    for (int i = 0; i < b; i++) {
+      System.arraycopy(flat, i * hidden, out[i], 0, hidden);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    model.close();
+  }
+}

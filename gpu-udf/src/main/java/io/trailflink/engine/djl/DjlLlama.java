@@ -1,0 +1,174 @@
+package io.trailflink.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.model.LlamaWeights;
+import io.trailflink.engine.model.RopeTables;
+import io.trailflink.engine.model.Tensor;
+import java.util.List;
+
+/**
+ * The Llama forward pass as DJL (PyTorch) tensor programs over a {@link RaggedBatch}: any mix of prefill chunks and
+ * single-token decode steps in one call, reading and writing the paged {@link KvPool}.
+ *
+ * <p>Memory discipline: every per-call array lives in the caller's step manager; weights and the pool live in the
+ * model manager and are only read (pool slots are overwritten in place), so nothing grows from step to step.
+ */
+final class DjlLlama implements AutoCloseable {
+  private final LlamaConfig c;
+  private final NDManager manager; // owns weights and rope tables for the model's lifetime
+  private final NDArray embed; // (vocab, hidden)
+  private final NDArray lmHeadT; // (hidden, vocab)
+  private final NDArray finalNorm; // (hidden)
+  private final Layer[] layers;
+  private final NDArray ropeCos; // (positions, headDim/2)
+  private final NDArray ropeSin; // (positions, headDim/2)
+
+  /** One decoder layer's weights, linear layers pre-transposed to (in, out). */
+  private record Layer(
+      NDArray inputNorm, NDArray wq, NDArray wk, NDArray wv, NDArray wo,
+      NDArray postNorm, NDArray wGate, NDArray wUp, NDArray wDown) {}
+
+  DjlLlama(LlamaWeights weights, Device device) {
+    this.c = weights.config();
+    this.manager = NDManager.newBaseManager(device);
+    embed = upload(weights.get(LlamaWeights.EMBED), false);
+    lmHeadT = upload(weights.lmHead(), true);
+    finalNorm = upload(weights.get(LlamaWeights.FINAL_NORM), false);
+    layers = new Layer[c.numLayers()];
+    for (int l = 0; l < layers.length; l++) {
+      layers[l] = new Layer(
+          upload(weights.get(LlamaWeights.layer(l, "input_layernorm.weight")), false),
+          upload(weights.get(LlamaWeights.layer(l, "self_attn.q_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "self_attn.k_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "self_attn.v_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "self_attn.o_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "post_attention_layernorm.weight")), false),
+          upload(weights.get(LlamaWeights.layer(l, "mlp.gate_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "mlp.up_proj.weight")), true),
+          upload(weights.get(LlamaWeights.layer(l, "mlp.down_proj.weight")), true));
+    }
+    RopeTables rope = new RopeTables(c);
+    float[] cos = new float[rope.positions() * rope.half()];
+    float[] sin = new float[cos.length];
+    for (int p = 0; p < rope.positions(); p++) {
+      System.arraycopy(rope.cos(p), 0, cos, p * rope.half(), rope.half());
+      System.arraycopy(rope.sin(p), 0, sin, p * rope.half(), rope.half());
+    }
+    ropeCos = manager.create(cos, new Shape(rope.positions(), rope.half()));
+    ropeSin = manager.create(sin, new Shape(rope.positions(), rope.half()));
+  }
+
+  private NDArray upload(Tensor t, boolean transpose) {
+    NDArray a = manager.create(t.data(), new Shape(t.shape()));
+    if (!transpose) {
+      return a;
+    }
+    NDArray at = a.transpose().duplicate(); // contiguous (in, out)
+    a.close();
+    return at;
+  }
+
+  NDManager manager() {
+    return manager;
+  }
+
+  KvPool newPool(int blocks, int blockSize) {
+    return new KvPool(manager, c, blocks, blockSize, DataType.FLOAT32);
+  }
+
+  /**
+   * Result of one forward call, owned by the step manager.
+   *
+   * @param logits (B, vocab): next-token logits after each sequence's last new token
+   * @param tapLast (B, hidden): residual stream after {@code tapLayer} layers at each sequence's last new token
+   * @param tapMean (B, hidden): the same, averaged over each sequence's new tokens (the prompt mean for a prefill)
+   */
+  record Output(NDArray logits, NDArray tapLast, NDArray tapMean) {}
+
+  /** Runs the chunks as one batch; new keys/values are written into {@code pool} before attention reads it. */
+  Output forward(NDManager step, List<SequenceChunk> chunks, KvPool pool, int tapLayer) {
+    RaggedBatch rb = new RaggedBatch(chunks);
+    int b = rb.batch;
+    int t = rb.newLen;
+    int s = rb.keyLen;
+    int h = c.hiddenSize();
+    int d = c.headDim();
+    int half = d / 2;
+    NDArray tokens = step.create(rb.tokens, new Shape(b, t));
+    NDArray positions = step.create(rb.positions, new Shape(b, t));
+    NDArray validFlat = step.create(rb.validFlat);
+    NDArray writeSlots = step.create(rb.writeSlots);
+    NDArray keySlots = step.create(rb.keySlots, new Shape(b, s));
+    NDArray mask = step.create(rb.mask, new Shape(b, 1, 1, t, s));
+    NDArray cos = ropeCos.get(step, new NDIndex("{}", positions)).reshape(b, t, 1, half);
+    NDArray sin = ropeSin.get(step, new NDIndex("{}", positions)).reshape(b, t, 1, half);
+    float scale = (float) (1.0 / Math.sqrt(d));
+
+    NDArray x = embed.get(step, new NDIndex("{}", tokens)); // (B, T, H)
+    NDArray tap = tapLayer == 0 ? x : null;
+    for (int l = 0; l < layers.length; l++) {
+      Layer w = layers[l];
+      NDArray xn = rmsNorm(x, w.inputNorm);
+      NDArray q = rope(xn.matMul(w.wq).reshape(b, t, c.numHeads(), d), cos, sin, half);
+      NDArray k = rope(xn.matMul(w.wk).reshape(b, t, c.numKvHeads(), d), cos, sin, half);
+      NDArray v = xn.matMul(w.wv);
+      NDArray kRows = k.reshape(b * t, c.kvDim()).get(new NDIndex("{}", validFlat));
+      NDArray vRows = v.reshape(b * t, c.kvDim()).get(new NDIndex("{}", validFlat));
+      pool.keys[l].set(new NDIndex("{}", writeSlots), kRows);
+      pool.values[l].set(new NDIndex("{}", writeSlots), vRows);
+      // keys/values of every visible position: (B, S, kvDim) → (B, kvHeads, 1, S, D)
+      NDArray keys = pool.keys[l].get(step, new NDIndex("{}", keySlots))
+          .reshape(b, s, c.numKvHeads(), d).transpose(0, 2, 1, 3).expandDims(2);
+      NDArray vals = pool.values[l].get(step, new NDIndex("{}", keySlots))
+          .reshape(b, s, c.numKvHeads(), d).transpose(0, 2, 1, 3).expandDims(2);
+      // queries grouped by the key/value head they read: (B, kvHeads, group, T, D)
+      NDArray qg = q.transpose(0, 2, 1, 3).reshape(b, c.numKvHeads(), c.groupSize(), t, d);
+      NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3)).mul(scale).add(mask);
+      NDArray attn = scores.softmax(-1).matMul(vals) // (B, kvHeads, group, T, D)
+          .reshape(b, c.numHeads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, c.numHeads() * d);
+      x = x.add(attn.matMul(w.wo));
+      NDArray xn2 = rmsNorm(x, w.postNorm);
+      NDArray gate = xn2.matMul(w.wGate);
+      NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(xn2.matMul(w.wUp)); // SwiGLU: silu(gate) * up
+      x = x.add(gated.matMul(w.wDown));
+      if (l + 1 == tapLayer) {
+        tap = x;
+      }
+    }
+    NDArray lastFlat = step.create(rb.lastFlat);
+    NDArray last = rmsNorm(x, finalNorm).reshape(b * t, h).get(new NDIndex("{}", lastFlat)); // (B, H)
+    NDArray logits = last.matMul(lmHeadT);
+    NDArray tapRows = tap.reshape(b * t, h);
+    NDArray tapLast = tapRows.get(new NDIndex("{}", lastFlat));
+    NDArray weights = step.create(rb.meanWeights, new Shape(b, t, 1));
+    NDArray tapMean = tap.mul(weights).sum(new int[] {1});
+    return new Output(logits, tapLast, tapMean);
+  }
+
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray variance = x.square().mean(new int[] {-1}, true);
+    return x.mul(variance.add((float) c.rmsNormEps()).sqrt().pow(-1f)).mul(weight);
+  }
+
+  /** Rotate-half RoPE on (B, T, heads, D) with cos/sin of shape (B, T, 1, D/2). */
+  private static NDArray rope(NDArray x, NDArray cos, NDArray sin, int half) {
+    NDArray x1 = x.get(new NDIndex("..., :{}", half));
+    NDArray x2 = x.get(new NDIndex("..., {}:", half));
+    return NDArrays.concat(
+        new NDList(x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))), -1);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

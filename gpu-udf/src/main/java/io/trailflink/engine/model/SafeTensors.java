@@ -1,0 +1,249 @@
+package io.trailflink.engine.model;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header mapping each
+ * tensor name to {@code {dtype, shape, data_offsets}}, then the raw little-endian data.
+ *
+ * <p>A checkpoint is either one {@code model.safetensors} or shards listed by {@code model.safetensors.index.json}
+ * ({@code weight_map}: tensor name → shard file). Every value is widened to float32.
+ */
+public final class SafeTensors {
+  public static final String SINGLE_FILE = "model.safetensors";
+  public static final String INDEX_FILE = "model.safetensors.index.json";
+  private static final long MAX_HEADER_BYTES = 100L << 20;
+
+  private SafeTensors() {}
+
+  /** Loads every tensor of the checkpoint in {@code dir}, single-file or sharded. */
+  public static Map<String, Tensor> loadCheckpoint(Path dir) {
+    Path index = dir.resolve(INDEX_FILE);
+    Path single = dir.resolve(SINGLE_FILE);
+    if (Files.isRegularFile(index)) {
+      return loadSharded(dir, index);
+    }
+    if (Files.isRegularFile(single)) {
+      return readFile(single);
+    }
+    throw new CheckpointException(
+        dir + ": no weights (expected " + SINGLE_FILE + " or " + INDEX_FILE + " with its shards)");
+  }
+
+  private static Map<String, Tensor> loadSharded(Path dir, Path index) {
+    JsonObject weightMap;
+    try {
+      weightMap = JsonParser.parseString(Files.readString(index)).getAsJsonObject().getAsJsonObject("weight_map");
+    } catch (IOException | RuntimeException e) {
+      throw new CheckpointException(index + ": unreadable index (" + e.getMessage() + ")", e);
+    }
+    if (weightMap == null) {
+      throw new CheckpointException(index + ": missing 'weight_map'");
+    }
+    Map<String, Tensor> all = new LinkedHashMap<>();
+    Map<String, Boolean> shards = new TreeMap<>();
+    for (Map.Entry<String, JsonElement> e : weightMap.entrySet()) {
+      shards.put(e.getValue().getAsString(), true);
+    }
+    for (String shard : shards.keySet()) {
+      Path file = dir.resolve(shard);
+      if (!Files.isRegularFile(file)) {
+        throw new CheckpointException(file + ": shard listed in " + INDEX_FILE + " is missing");
+      }
+      all.putAll(readFile(file));
+    }
+    for (String name : weightMap.keySet()) {
+      if (!all.containsKey(name)) {
+        throw new CheckpointException(
+            dir.resolve(weightMap.get(name).getAsString()) + ": does not contain tensor '" + name + "'");
+      }
+    }
+    return all;
+  }
+
+  /** Reads one safetensors file. */
+  public static Map<String, Tensor> readFile(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 8) {
+        throw new CheckpointException(file + ": truncated (" + size + " bytes, no header)");
+      }
+      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, lenBuf, 0);
+      long headerLen = lenBuf.flip().getLong();
+      if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) {
+        throw new CheckpointException(file + ": corrupt header length " + headerLen);
+      }
+      ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+      readFully(ch, headerBuf, 8);
+      JsonObject header;
+      try {
+        header = JsonParser.parseString(new String(headerBuf.array(), StandardCharsets.UTF_8)).getAsJsonObject();
+      } catch (RuntimeException e) {
+        throw new CheckpointException(file + ": corrupt JSON header (" + e.getMessage() + ")", e);
+      }
+      long dataStart = 8 + headerLen;
+      Map<String, Tensor> out = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonElement> e : header.entrySet()) {
+        if (e.getKey().equals("__metadata__")) {
+          continue;
+        }
+        out.put(e.getKey(), readTensor(ch, file, e.getKey(), e.getValue().getAsJsonObject(), dataStart, size));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static Tensor readTensor(
+      FileChannel ch, Path file, String name, JsonObject meta, long dataStart, long fileSize) throws IOException {
+    String dtypeName = meta.get("dtype").getAsString();
+    DType dtype;
+    try {
+      dtype = DType.valueOf(dtypeName);
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException(
+          file + ": tensor '" + name + "' has dtype " + dtypeName + " (supported: F32, BF16, F16)");
+    }
+    JsonArray shapeJson = meta.getAsJsonArray("shape");
+    long[] shape = new long[shapeJson.size()];
+    long count = 1;
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = shapeJson.get(i).getAsLong();
+      count *= shape[i];
+    }
+    JsonArray offsets = meta.getAsJsonArray("data_offsets");
+    long begin = offsets.get(0).getAsLong();
+    long end = offsets.get(1).getAsLong();
+    if (end - begin != count * dtype.bytes() || dataStart + end > fileSize || count > Integer.MAX_VALUE) {
+      throw new CheckpointException(file + ": tensor '" + name + "' has inconsistent data_offsets or is truncated");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, buf, dataStart + begin);
+    buf.flip();
+    float[] data = new float[(int) count];
+    switch (dtype) {
+      case F32 -> buf.asFloatBuffer().get(data);
+      case BF16 -> {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = DType.bf16ToFloat(buf.getShort());
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = DType.f16ToFloat(buf.getShort());
+        }
+      }
+      default -> throw new IllegalStateException(dtype.name());
+    }
+    return new Tensor(data, shape);
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    long pos = position;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("unexpected end of file at byte " + pos);
+      }
+      pos += n;
+    }
+  }
+
+  /** Writes tensors to one file in the given dtype (F32 or BF16 or F16). */
+  public static void writeFile(Path file, Map<String, Tensor> tensors, DType dtype) throws IOException {
+    JsonObject header = new JsonObject();
+    JsonObject metadata = new JsonObject();
+    metadata.addProperty("format", "pt");
+    header.add("__metadata__", metadata);
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      JsonObject meta = new JsonObject();
+      meta.addProperty("dtype", dtype.name());
+      JsonArray shape = new JsonArray();
+      for (long d : e.getValue().shape()) {
+        shape.add(d);
+      }
+      meta.add("shape", shape);
+      JsonArray offs = new JsonArray();
+      long len = (long) e.getValue().data().length * dtype.bytes();
+      offs.add(offset);
+      offs.add(offset + len);
+      meta.add("data_offsets", offs);
+      header.add(e.getKey(), meta);
+      offset += len;
+    }
+    byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+    int pad = (8 - headerBytes.length % 8) % 8; // keep data 8-byte aligned, as the reference writer does
+    byte[] padded = new byte[headerBytes.length + pad];
+    System.arraycopy(headerBytes, 0, padded, 0, headerBytes.length);
+    for (int i = headerBytes.length; i < padded.length; i++) {
+      padded[i] = ' ';
+    }
+    try (OutputStream out = Files.newOutputStream(file)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length);
+      out.write(len.array());
+      out.write(padded);
+      for (Tensor t : tensors.values()) {
+        ByteBuffer buf = ByteBuffer.allocate(t.data().length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : t.data()) {
+          switch (dtype) {
+            case F32 -> buf.putFloat(v);
+            case BF16 -> buf.putShort(DType.floatToBf16(v));
+            default -> throw new IllegalArgumentException("writing " + dtype + " is not supported");
+          }
+        }
+        out.write(buf.array());
+      }
+    }
+  }
+
+  /**
+   * Writes a checkpoint's tensors into {@code dir}: one {@code model.safetensors} when {@code shards == 1},
+   * otherwise {@code model-0000i-of-0000n.safetensors} plus {@code model.safetensors.index.json}.
+   */
+  public static void writeCheckpoint(Path dir, Map<String, Tensor> tensors, DType dtype, int shards)
+      throws IOException {
+    Files.createDirectories(dir);
+    if (shards <= 1) {
+      writeFile(dir.resolve(SINGLE_FILE), tensors, dtype);
+      return;
+    }
+    List<String> names = List.copyOf(tensors.keySet());
+    JsonObject weightMap = new JsonObject();
+    long total = 0;
+    for (int s = 0; s < shards; s++) {
+      String shardName = String.format("model-%05d-of-%05d.safetensors", s + 1, shards);
+      Map<String, Tensor> part = new LinkedHashMap<>();
+      for (int i = s; i < names.size(); i += shards) {
+        part.put(names.get(i), tensors.get(names.get(i)));
+        weightMap.addProperty(names.get(i), shardName);
+        total += (long) tensors.get(names.get(i)).data().length * dtype.bytes();
+      }
+      writeFile(dir.resolve(shardName), part, dtype);
+    }
+    JsonObject index = new JsonObject();
+    JsonObject meta = new JsonObject();
+    meta.addProperty("total_size", total);
+    index.add("metadata", meta);
+    index.add("weight_map", weightMap);
+    Files.writeString(dir.resolve(INDEX_FILE), index.toString());
+  }
+}
