@@ -1,0 +1,60 @@
+package io.trailflink.cli;
+
+import io.trailflink.engine.model.CheckpointException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./trail}: one subcommand per task; bad flags and files end in one line and exit code 2. */
+@Command(
+    name = "trail",
+    mixinStandardHelpOptions = true,
+    version = "trail-flink 0.1.0",
+    description = "TRAIL LLM scheduling on Apache Flink: engine, model training and tools.",
+    subcommands = {GenerateCommand.class, TrainModelCommand.class,
+        CommandLine.HelpCommand.class})
+public final class TrailCli implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  /** The project root (the launcher sets {@code trail.home}); defaults resolve against it. */
+  static Path home() {
+    return Path.of(System.getProperty("trail.home", "."));
+  }
+
+  static Path defaultModel() {
+    return home().resolve("models").resolve("trail-tiny");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  static int execute(String... args) {
+    CommandLine cli = new CommandLine(new TrailCli());
+    cli.setParameterExceptionHandler((ex, a) -> {
+      System.err.println("trail: " + ex.getMessage());
+      return 2;
+    });
+    cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (ex instanceof CheckpointException || ex instanceof IllegalArgumentException
+          || ex instanceof java.io.IOException || ex instanceof UsageException) {
+        System.err.println("trail " + cmd.getCommandName() + ": " + ex.getMessage());
+        return 2;
+      }
+      throw ex;
+    });
+    return cli.execute(args);
+  }
+
+  /** A user error worth one line, not a stack trace. */
+  static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package io.trailflink.cli;
+
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.model.Tensor;
+import io.trailflink.engine.text.ByteLevelBpeTrainer;
+import io.trailflink.engine.train.Corpus;
+import io.trailflink.engine.train.Example;
+import io.trailflink.engine.train.ModelTrainer;
+import io.trailflink.engine.train.PromptTemplate;
+import io.trailflink.engine.train.TrainingConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail train-model}: builds the corpus, trains the tokenizer and the model, exports a Hugging Face checkpoint.
+ * Every stage is kept in the run directory, so running the same command again resumes where it stopped.
+ */
+@Command(name = "train-model", description = "Train the bundled model (resumable: rerun to continue).")
+final class TrainModelCommand implements Callable<Integer> {
+  @Option(names = "--data", description = "Public data folder with alpaca/ and alpaca_eval/ (default: ../shared/data).")
+  Path data;
+
+  @Option(names = "--run-dir", description = "Working folder for corpus, tokenizer, checkpoints (default: runs/trail-tiny).")
+  Path runDir;
+
+  @Option(names = "--out", description = "Where the finished model goes (default: models/trail-tiny).")
+  Path out;
+
+  @Option(names = "--steps", defaultValue = "6000") int steps;
+  @Option(names = "--vocab", defaultValue = "4096") int vocab;
+  @Option(names = "--hidden", defaultValue = "192") int hidden;
+  @Option(names = "--layers", defaultValue = "6") int layers;
+  @Option(names = "--heads", defaultValue = "6") int heads;
+  @Option(names = "--kv-heads", defaultValue = "2") int kvHeads;
+  @Option(names = "--intermediate", defaultValue = "512") int intermediate;
+  @Option(names = "--context", defaultValue = "1024", description = "max_position_embeddings of the model.") int context;
+  @Option(names = "--max-seq", defaultValue = "512", description = "Longest training example in tokens.") int maxSeq;
+  @Option(names = "--batch-tokens", defaultValue = "4096") int batchTokens;
+  @Option(names = "--lr", defaultValue = "3e-3") double lr;
+  @Option(names = "--warmup", defaultValue = "200") int warmup;
+  @Option(names = "--synthetic", defaultValue = "40000", description = "Generated training examples.") int synthetic;
+  @Option(names = "--synthetic-heldout", defaultValue = "2400") int syntheticHeldOut;
+  @Option(names = "--seed", defaultValue = "17") long seed;
+  @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+
+  @Override
+  public Integer call() throws Exception {
+    Path dataDir = data != null ? data : TrailCli.home().resolve("../shared/data").normalize();
+    if (!Files.isDirectory(dataDir.resolve("alpaca_eval"))) {
+      throw new IllegalArgumentException("--data " + dataDir + ": no alpaca_eval/ folder there");
+    }
+    Path run = runDir != null ? runDir : TrailCli.home().resolve("runs/trail-tiny");
+    Path outDir = out != null ? out : TrailCli.defaultModel();
+    Files.createDirectories(run);
+    Path trainFile = run.resolve("train.jsonl");
+    Path heldFile = run.resolve("heldout.jsonl");
+    if (!Files.exists(trainFile)) {
+      Corpus.Split split = Corpus.build(dataDir, synthetic, syntheticHeldOut, seed);
+      Corpus.writeJsonl(heldFile, split.heldOut());
+      Corpus.writeJsonl(trainFile, split.train());
+      System.err.printf("corpus: %d train, %d held-out examples -> %s%n", split.train().size(),
+          split.heldOut().size(), run);
+    }
+    List<Example> train = Corpus.readJsonl(trainFile);
+    Path tokenizer = run.resolve("tokenizer.json");
+    if (!Files.exists(tokenizer)) {
+      long t0 = System.nanoTime();
+      List<String> texts = new ArrayList<>();
+      for (Example e : train) {
+        texts.add(e.prompt());
+        texts.add(e.answer());
+      }
+      new ByteLevelBpeTrainer(vocab, PromptTemplate.SPECIAL_TOKENS).train(texts, tokenizer);
+      System.err.printf("tokenizer: %d tokens trained in %.0f s -> %s%n", vocab, (System.nanoTime() - t0) / 1e9,
+          tokenizer);
+    }
+    LlamaConfig config = new LlamaConfig(vocab, hidden, intermediate, layers, heads, kvHeads, hidden / heads, 1e-5,
+        10000.0, null, context, true, 1, List.of(2));
+    TrainingConfig tc = new TrainingConfig(steps, batchTokens, maxSeq, lr, warmup, 0.1, seed, checkpointEvery, 10);
+    Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer);
+    ModelTrainer.export(outDir, config, weights, tokenizer);
+    Files.copy(run.resolve("loss.csv"), outDir.resolve("loss.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    System.err.println("model written to " + outDir);
+    return 0;
+  }
+}
