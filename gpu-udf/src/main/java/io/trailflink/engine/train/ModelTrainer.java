@@ -45,6 +45,10 @@ public final class ModelTrainer {
   private final Consumer<String> progress;
 
   public ModelTrainer(LlamaConfig model, TrainingConfig cfg, Path runDir, Consumer<String> progress) {
+    if (cfg.maxSeqLen() > model.maxPositions()) {
+      throw new IllegalArgumentException("longest training sequence (" + cfg.maxSeqLen()
+          + " tokens) exceeds the model's context (max_position_embeddings " + model.maxPositions() + ")");
+    }
     this.model = model;
     this.cfg = cfg;
     this.runDir = runDir;

@@ -1,0 +1,86 @@
+package io.trailflink.engine.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.model.LlamaWeights;
+import io.trailflink.engine.reference.ReferenceLlama;
+import io.trailflink.engine.text.ByteLevelBpeTrainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training forward pass means what the engine means, and training reduces the loss and resumes. */
+class TrainingLlamaTest {
+  @TempDir Path tmp;
+
+  private static LlamaConfig tiny(int vocab) {
+    return new LlamaConfig(vocab, 32, 64, 2, 4, 2, 8, 1e-5, 10000.0, null, 128, true, 1, List.of(2));
+  }
+
+  @Test
+  void trainingForwardMatchesTheReferenceAtEveryPosition() {
+    LlamaConfig c = tiny(50);
+    var init = TrainingLlama.randomInit(c, 3);
+    ReferenceLlama ref = new ReferenceLlama(new LlamaWeights(c, init, "test"));
+    long[] tokens = {5, 9, 13, 7, 21, 3, 44};
+    try (NDManager root = NDManager.newBaseManager(Device.cpu());
+        TrainingLlama net = new TrainingLlama(root, c, init);
+        NDManager step = root.newSubManager()) {
+      NDArray logits = net.forward(step, step.create(tokens, new Shape(1, tokens.length)));
+      float[] flat = logits.toFloatArray();
+      ReferenceLlama.Sequence seq = ref.newSequence();
+      for (int t = 0; t < tokens.length; t++) {
+        float[] expected = ref.forward(seq, (int) tokens[t]).logits();
+        for (int v = 0; v < c.vocabSize(); v++) {
+          assertEquals(expected[v], flat[t * c.vocabSize() + v], 1e-4, "position " + t + " token " + v);
+        }
+      }
+    }
+  }
+
+  @Test
+  void lossFallsAndARunResumesFromItsCheckpoint() throws Exception {
+    List<Example> examples = new SyntheticTasks(1).generate(200);
+    List<String> texts = new ArrayList<>();
+    examples.forEach(e -> {
+      texts.add(e.prompt());
+      texts.add(e.answer());
+    });
+    Path tok = tmp.resolve("tokenizer.json");
+    new ByteLevelBpeTrainer(400, PromptTemplate.SPECIAL_TOKENS).train(texts, tok);
+    LlamaConfig c = tiny(400);
+    List<String> log = new ArrayList<>();
+    TrainingConfig cfg = new TrainingConfig(30, 2048, 128, 1e-2, 3, 0.0, 5, 15, 15);
+    new ModelTrainer(c, cfg, tmp.resolve("run"), log::add).train(examples, tok);
+    double untrained = Math.log(c.vocabSize()); // cross-entropy of a uniform guess
+    double last = loss(log.get(2));
+    assertTrue(last < 0.75 * untrained, "loss should fall well below ln(vocab) = " + untrained + ": " + log);
+    // a longer schedule on the same run directory resumes at step 30 rather than starting again
+    List<String> log2 = new ArrayList<>();
+    Map<String, io.trailflink.engine.model.Tensor> w =
+        new ModelTrainer(c, new TrainingConfig(45, 2048, 128, 1e-2, 3, 0.0, 5, 15, 15), tmp.resolve("run"),
+            log2::add).train(examples, tok);
+    assertTrue(log2.get(1).startsWith("resuming from step 30"), log2.toString());
+    assertTrue(log2.get(2).startsWith("step 45/45"), log2.toString());
+    assertEquals(LlamaWeights.expectedShapes(c).size(), w.size());
+  }
+
+  private static double loss(String line) {
+    String[] parts = line.split("\\s+");
+    for (int i = 0; i < parts.length; i++) {
+      if (parts[i].equals("loss")) {
+        return Double.parseDouble(parts[i + 1]);
+      }
+    }
+    throw new AssertionError("no loss in " + line);
+  }
+}
