@@ -15,11 +15,11 @@ import java.util.Map;
 import java.util.Random;
 
 /** Writes tiny random Llama checkpoints in Hugging Face layout for tests. */
-final class TinyCheckpoints {
+public final class TinyCheckpoints {
   private TinyCheckpoints() {}
 
   /** A shape variant: GQA or not, llama3 rope scaling or not, tied head or not. */
-  record Spec(int layers, int heads, int kvHeads, boolean llama3Rope, boolean tied, DType dtype, int shards) {
+  public record Spec(int layers, int heads, int kvHeads, boolean llama3Rope, boolean tied, DType dtype, int shards) {
     LlamaConfig config() {
       RopeScaling scaling = llama3Rope ? new RopeScaling(8.0, 1.0, 4.0, 64) : null;
       return new LlamaConfig(97, 32, 48, layers, heads, kvHeads, 32 / heads, 1e-5, llama3Rope ? 500000.0 : 10000.0,
@@ -27,10 +27,10 @@ final class TinyCheckpoints {
     }
   }
 
-  static final Spec GQA_LLAMA3_BF16_SHARDED = new Spec(3, 4, 2, true, false, DType.BF16, 3);
-  static final Spec MHA_TIED_F32 = new Spec(2, 4, 4, false, true, DType.F32, 1);
+  public static final Spec GQA_LLAMA3_BF16_SHARDED = new Spec(3, 4, 2, true, false, DType.BF16, 3);
+  public static final Spec MHA_TIED_F32 = new Spec(2, 4, 4, false, true, DType.F32, 1);
 
-  static Path write(Path dir, Spec spec, long seed) throws IOException {
+  public static Path write(Path dir, Spec spec, long seed) throws IOException {
     LlamaConfig config = spec.config();
     Random rnd = new Random(seed);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -54,7 +54,7 @@ final class TinyCheckpoints {
     return dir;
   }
 
-  static int[] randomTokens(Random rnd, int n, int vocab) {
+  public static int[] randomTokens(Random rnd, int n, int vocab) {
     int[] t = new int[n];
     for (int i = 0; i < n; i++) {
       t[i] = 3 + rnd.nextInt(vocab - 3); // avoid the special ids 0..2
