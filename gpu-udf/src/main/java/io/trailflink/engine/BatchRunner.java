@@ -1,0 +1,84 @@
+package io.trailflink.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+
+/**
+ * Runs a bounded list of requests to completion on one engine with simple continuous batching (first come, first
+ * served; up to {@code maxRunning} decoding at once; new requests admitted as others finish). For offline
+ * evaluation and batch inference; the streaming job schedules with TRAIL instead. Size the engine's KV capacity
+ * for {@code maxRunning} requests at full length: running out mid-decode is reported, not handled.
+ */
+public final class BatchRunner {
+  /** A finished request: its tokens and why it stopped (null finish with a message when it was refused). */
+  public record Completion(String id, int[] tokens, FinishReason finish, String error) {}
+
+  private final LlamaEngine engine;
+  private final int maxRunning;
+  private final int quantum;
+
+  public BatchRunner(LlamaEngine engine, int maxRunning, int quantum) {
+    this.engine = engine;
+    this.maxRunning = maxRunning;
+    this.quantum = quantum;
+  }
+
+  /** Generates every request; {@code onDone} receives the count of completed requests as they finish. */
+  public Map<String, Completion> run(List<GenerationRequest> requests, IntConsumer onDone) {
+    Deque<GenerationRequest> waiting = new ArrayDeque<>(requests);
+    Map<String, List<Integer>> tokens = new LinkedHashMap<>();
+    Map<String, Completion> done = new LinkedHashMap<>();
+    List<String> running = new ArrayList<>();
+    while (!waiting.isEmpty() || !running.isEmpty()) {
+      List<GenerationRequest> admit = new ArrayList<>();
+      while (!waiting.isEmpty() && running.size() + admit.size() < maxRunning) {
+        admit.add(waiting.pollFirst());
+      }
+      List<SequenceUpdate> updates = new ArrayList<>(engine.admit(admit));
+      if (!running.isEmpty()) {
+        updates.addAll(engine.decode(running, quantum));
+      }
+      for (SequenceUpdate u : updates) {
+        switch (u.outcome()) {
+          case OK -> {
+            List<Integer> t = tokens.computeIfAbsent(u.requestId(), k -> new ArrayList<>());
+            for (int x : u.tokens()) {
+              t.add(x);
+            }
+            if (!running.contains(u.requestId())) {
+              running.add(u.requestId());
+            }
+            if (u.finished()) {
+              running.remove(u.requestId());
+              done.put(u.requestId(), new Completion(u.requestId(), toArray(t), u.finish(), null));
+              onDone.accept(done.size());
+            }
+          }
+          case KV_FULL -> {
+            if (u.generated() > 0 || running.isEmpty()) {
+              throw new IllegalStateException("KV capacity of " + engine.blockCapacity() + " blocks is too small for "
+                  + maxRunning + " running requests: " + u.message());
+            }
+            // not admitted yet: it waits until running requests finish and free their blocks
+            requests.stream().filter(r -> r.id().equals(u.requestId())).findFirst().ifPresent(waiting::addFirst);
+          }
+          case REJECTED, FAILED -> {
+            running.remove(u.requestId());
+            done.put(u.requestId(), new Completion(u.requestId(), new int[0], null, u.message()));
+            onDone.accept(done.size());
+          }
+        }
+      }
+    }
+    return done;
+  }
+
+  private static int[] toArray(List<Integer> t) {
+    return t.stream().mapToInt(Integer::intValue).toArray();
+  }
+}

@@ -1,0 +1,142 @@
+package io.trailflink.cli;
+
+import ai.djl.Device;
+import com.google.gson.JsonObject;
+import io.trailflink.engine.BatchRunner;
+import io.trailflink.engine.EngineConfig;
+import io.trailflink.engine.EngineDevice;
+import io.trailflink.engine.FinishReason;
+import io.trailflink.engine.GenerationRequest;
+import io.trailflink.engine.LlamaEngine;
+import io.trailflink.engine.SamplingParams;
+import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.text.TextCodec;
+import io.trailflink.engine.train.Corpus;
+import io.trailflink.engine.train.Example;
+import io.trailflink.engine.train.PromptTemplate;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail eval-model}: does the model end its answers, at prompt-dependent lengths? Greedy generation on
+ * held-out prompts of three kinds — real instructions, generated tasks with an exact length, generated tasks with
+ * a length given only in distribution — and, for the last kind, the spread of lengths across sampling seeds.
+ */
+@Command(name = "eval-model", description = "Report EOS fraction, output lengths and length correlation on held-out prompts.")
+final class EvalModelCommand implements Callable<Integer> {
+  @Option(names = "--model", description = "Checkpoint directory (default: the bundled model).") Path model;
+  @Option(names = "--heldout", required = true, description = "Held-out examples (heldout.jsonl of a train-model run).") Path heldout;
+  @Option(names = "--per-kind", defaultValue = "300") int perKind;
+  @Option(names = "--max-new-tokens", defaultValue = "512") int maxNewTokens;
+  @Option(names = "--seeds", defaultValue = "5", description = "Sampling seeds per distribution-only prompt.") int seeds;
+  @Option(names = "--seed-prompts", defaultValue = "50", description = "Distribution-only prompts sampled with several seeds.") int seedPrompts;
+  @Option(names = "--batch", defaultValue = "32") int batch;
+  @Option(names = "--device", defaultValue = "auto") String device;
+  @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Checkpoint ckpt = Checkpoint.load(model != null ? model : TrailCli.defaultModel());
+    Map<String, List<Example>> kinds = new LinkedHashMap<>();
+    for (Example e : Corpus.readJsonl(heldout)) {
+      String kind = e.family().equals("real") ? "real" : e.exact() ? "generated_exact" : "generated_distribution";
+      List<Example> list = kinds.computeIfAbsent(kind, k -> new ArrayList<>());
+      if (list.size() < perKind) {
+        list.add(e);
+      }
+    }
+    JsonObject report = new JsonObject();
+    Device dev = EngineDevice.choose(device, -1);
+    int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
+    int blocks = batch * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
+    try (TextCodec codec = new TextCodec(ckpt.tokenizerFile());
+        LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev)) {
+      BatchRunner runner = new BatchRunner(engine, batch, 16);
+      for (Map.Entry<String, List<Example>> kind : kinds.entrySet()) {
+        List<Example> ex = kind.getValue();
+        List<GenerationRequest> reqs = new ArrayList<>();
+        double[] reference = new double[ex.size()];
+        double[] intended = new double[ex.size()];
+        for (int i = 0; i < ex.size(); i++) {
+          reqs.add(GenerationRequest.greedy(kind.getKey() + i, codec.encode(PromptTemplate.prompt(ex.get(i).prompt())),
+              maxNewTokens));
+          reference[i] = codec.encode(ex.get(i).answer()).length + 1; // + EOS
+          intended[i] = ex.get(i).intendedUnits();
+        }
+        long t0 = System.nanoTime();
+        Map<String, BatchRunner.Completion> done = runner.run(reqs, n -> progress(kind.getKey(), n, reqs.size()));
+        double[] lengths = new double[ex.size()];
+        int eos = 0;
+        for (int i = 0; i < ex.size(); i++) {
+          BatchRunner.Completion c = done.get(kind.getKey() + i);
+          lengths[i] = c.tokens().length;
+          eos += c.finish() == FinishReason.EOS ? 1 : 0;
+        }
+        JsonObject k = new JsonObject();
+        k.addProperty("prompts", ex.size());
+        k.addProperty("greedy_eos_fraction", (double) eos / ex.size());
+        Stats.put(k, "length_mean", Stats.mean(lengths));
+        Stats.put(k, "length_median", Stats.percentile(lengths, 50));
+        Stats.put(k, "length_p10", Stats.percentile(lengths, 10));
+        Stats.put(k, "length_p90", Stats.percentile(lengths, 90));
+        Stats.put(k, "reference_length_mean", Stats.mean(reference));
+        Stats.put(k, "spearman_vs_reference_length", Stats.spearman(lengths, reference));
+        if (!kind.getKey().equals("real")) {
+          Stats.put(k, "spearman_vs_intended_units", Stats.spearman(lengths, intended));
+        }
+        k.addProperty("wall_s", (System.nanoTime() - t0) / 1e9);
+        if (kind.getKey().equals("generated_distribution")) {
+          seedSpread(runner, codec, ex, k);
+        }
+        report.add(kind.getKey(), k);
+        if (!json) {
+          System.err.println();
+          System.out.println(kind.getKey() + ": " + k);
+        }
+      }
+    }
+    if (json) {
+      System.out.println(report);
+    }
+    return 0;
+  }
+
+  /** Lengths of the same prompt under different sampling seeds (temperature 1, top-p 0.95). */
+  private void seedSpread(BatchRunner runner, TextCodec codec, List<Example> ex, JsonObject k) {
+    int n = Math.min(seedPrompts, ex.size());
+    List<GenerationRequest> reqs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int[] prompt = codec.encode(PromptTemplate.prompt(ex.get(i).prompt()));
+      for (int s = 0; s < seeds; s++) {
+        reqs.add(new GenerationRequest("s" + i + "_" + s, prompt, maxNewTokens, 0, new SamplingParams(1.0, 0.95, s)));
+      }
+    }
+    Map<String, BatchRunner.Completion> done = runner.run(reqs, c -> progress("seed spread", c, reqs.size()));
+    double[] stds = new double[n];
+    double[] cvs = new double[n];
+    for (int i = 0; i < n; i++) {
+      double[] l = new double[seeds];
+      for (int s = 0; s < seeds; s++) {
+        l[s] = done.get("s" + i + "_" + s).tokens().length;
+      }
+      stds[i] = Stats.std(l);
+      cvs[i] = stds[i] / Math.max(1, Stats.mean(l));
+    }
+    k.addProperty("seed_spread_prompts", n);
+    k.addProperty("seed_spread_seeds", seeds);
+    Stats.put(k, "seed_spread_mean_std_tokens", Stats.mean(stds));
+    Stats.put(k, "seed_spread_mean_cv", Stats.mean(cvs));
+  }
+
+  private void progress(String what, int done, int total) {
+    if (done % 10 == 0 || done == total) {
+      System.err.printf("\r%s: %d/%d", what, done, total);
+    }
+  }
+}
