@@ -83,7 +83,7 @@ public final class ModelTrainer {
       moments = SafeTensors.readFile(ckpt.resolve("optimizer.safetensors"));
       progress.accept("resuming from step " + step + " (" + ckpt + ")");
     } else {
-      init = TrainingLlama.randomInit(model, cfg.seed());
+      init = WeightInit.gpt2Style(model, cfg.seed());
     }
     try (NDManager root = NDManager.newBaseManager(Device.cpu());
         TrainingLlama net = new TrainingLlama(root, model, init)) {

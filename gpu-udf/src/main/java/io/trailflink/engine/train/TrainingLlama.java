@@ -13,7 +13,6 @@ import io.trailflink.engine.model.RopeTables;
 import io.trailflink.engine.model.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The Llama model as trainable DJL arrays under Hugging Face names and {@code (out, in)} layout, with a dense causal
@@ -44,29 +43,6 @@ final class TrainingLlama implements AutoCloseable {
     }
     ropeCos = manager.create(cos, new Shape(rope.positions(), rope.half()));
     ropeSin = manager.create(sin, new Shape(rope.positions(), rope.half()));
-  }
-
-  /** GPT-2 style initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers), norms at 1. */
-  static Map<String, Tensor> randomInit(LlamaConfig config, long seed) {
-    Random rnd = new Random(seed);
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    double residualStd = 0.02 / Math.sqrt(2.0 * config.numLayers());
-    for (Map.Entry<String, long[]> e : LlamaWeights.expectedShapes(config).entrySet()) {
-      long[] shape = e.getValue();
-      int n = 1;
-      for (long d : shape) {
-        n *= (int) d;
-      }
-      float[] data = new float[n];
-      boolean norm = shape.length == 1;
-      boolean residual = e.getKey().endsWith("o_proj.weight") || e.getKey().endsWith("down_proj.weight");
-      double std = residual ? residualStd : 0.02;
-      for (int i = 0; i < n; i++) {
-        data[i] = norm ? 1f : (float) (std * rnd.nextGaussian());
-      }
-      out.put(e.getKey(), new Tensor(data, shape));
-    }
-    return out;
   }
 
   /** Logits (B, T, vocab) for tokens (B, T), causal attention; every array is created in {@code step}. */

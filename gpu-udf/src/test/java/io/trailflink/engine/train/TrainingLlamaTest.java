@@ -29,7 +29,7 @@ class TrainingLlamaTest {
   @Test
   void trainingForwardMatchesTheReferenceAtEveryPosition() {
     LlamaConfig c = tiny(50);
-    var init = TrainingLlama.randomInit(c, 3);
+    var init = WeightInit.gpt2Style(c, 3);
     ReferenceLlama ref = new ReferenceLlama(new LlamaWeights(c, init, "test"));
     long[] tokens = {5, 9, 13, 7, 21, 3, 44};
     try (NDManager root = NDManager.newBaseManager(Device.cpu());

@@ -1,0 +1,93 @@
+package io.trailflink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.text.ByteLevelBpeTrainer;
+import io.trailflink.engine.train.ModelTrainer;
+import io.trailflink.engine.train.PromptTemplate;
+import io.trailflink.engine.train.WeightInit;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher's commands as a user meets them: JSON contracts and one-line errors with exit code 2. */
+class TrailCliTest {
+  @TempDir static Path tmp;
+  static Path model;
+
+  @BeforeAll
+  static void tinyModel() throws Exception {
+    Path tok = tmp.resolve("tokenizer.json");
+    new ByteLevelBpeTrainer(300, PromptTemplate.SPECIAL_TOKENS)
+        .train(List.of("Name three fruits.", "apple, banana, cherry", "Count to five."), tok);
+    LlamaConfig c = new LlamaConfig(300, 32, 64, 2, 4, 2, 8, 1e-5, 10000.0, null, 128, true, 1, List.of(2));
+    model = tmp.resolve("model");
+    ModelTrainer.export(model, c, WeightInit.gpt2Style(c, 1), tok);
+  }
+
+  /** Runs the CLI, capturing stdout and stderr. */
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = TrailCli.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void generateJsonEndsWithOneObjectHonouringMaxNewTokens() {
+    Run r = run("generate", "--model", model.toString(), "--prompt", "Name three fruits.", "--max-new-tokens", "7",
+        "--json", "--device", "cpu");
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().strip().split("\n");
+    JsonObject o = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
+    int n = o.get("output_tokens").getAsInt();
+    String finish = o.get("finish_reason").getAsString();
+    assertTrue(n == 7 && finish.equals("max_tokens") || n < 7 && finish.equals("eos"), o.toString());
+    assertTrue(o.has("text") && o.has("ms_per_token"), o.toString());
+  }
+
+  @Test
+  void badFlagsAndFilesGetOneLineAndExitCode2() {
+    Run unknown = run("generate", "--prompt", "x", "--bogus");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("--bogus"), unknown.err());
+    Run missingModel = run("generate", "--prompt", "x", "--model", tmp.resolve("nope").toString());
+    assertEquals(2, missingModel.code());
+    assertTrue(missingModel.err().strip().lines().count() == 1 && missingModel.err().contains("nope"),
+        missingModel.err());
+    Run badTokens = run("generate", "--prompt", "x", "--model", model.toString(), "--max-new-tokens", "0");
+    assertEquals(2, badTokens.code());
+    assertTrue(badTokens.err().contains("--max-new-tokens"), badTokens.err());
+    Run notANumber = run("bench-engine", "--steps", "many");
+    assertEquals(2, notANumber.code());
+    assertTrue(notANumber.err().contains("--steps"), notANumber.err());
+  }
+
+  @Test
+  void spearmanHandlesTiesAndOrder() {
+    assertEquals(1.0, Stats.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 20, 30, 400}), 1e-12);
+    assertEquals(-1.0, Stats.spearman(new double[] {1, 2, 3}, new double[] {3, 2, 1}), 1e-12);
+    assertEquals(2.5, Stats.ranks(new double[] {5, 1, 5, 9})[0], 1e-12);
+    assertEquals(15.0, Stats.percentile(new double[] {10, 20}, 50), 1e-12);
+  }
+}
