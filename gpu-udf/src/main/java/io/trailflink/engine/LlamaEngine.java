@@ -330,8 +330,9 @@ public final class LlamaEngine implements AutoCloseable {
         return "prompt token id " + t + " outside the vocabulary [0, " + model.vocabSize() + ")";
       }
     }
-    if (r.maxNewTokens() < 1) {
-      return "max_new_tokens must be >= 1, got " + r.maxNewTokens();
+    if (r.maxNewTokens() < 1 || r.maxNewTokens() > model.maxPositions()) {
+      return "max_new_tokens must be in [1, " + model.maxPositions() + "] (the model's context), got "
+          + r.maxNewTokens();
     }
     if (r.forcedLength() < 0) {
       return "forced length must be >= 0, got " + r.forcedLength();

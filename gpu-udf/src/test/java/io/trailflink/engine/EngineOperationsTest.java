@@ -130,16 +130,19 @@ class EngineOperationsTest {
           new GenerationRequest("zero", new int[] {5}, 0, 0, SamplingParams.GREEDY),
           new GenerationRequest("vocab", new int[] {5, 1000}, 5, 0, SamplingParams.GREEDY),
           new GenerationRequest("huge", new int[] {5}, 200, 0, SamplingParams.GREEDY),
+          new GenerationRequest("beyond", new int[] {5}, 100_000, 0, SamplingParams.GREEDY),
           forced("ok", 4, 3, 1),
           forced("ok", 4, 3, 1)));
       assertEquals(List.of(Outcome.REJECTED, Outcome.REJECTED, Outcome.REJECTED, Outcome.REJECTED,
-          Outcome.REJECTED, Outcome.OK, Outcome.REJECTED), us.stream().map(SequenceUpdate::outcome).toList());
+          Outcome.REJECTED, Outcome.REJECTED, Outcome.OK, Outcome.REJECTED),
+          us.stream().map(SequenceUpdate::outcome).toList());
       assertTrue(us.get(0).message().contains("empty prompt"));
       assertTrue(us.get(1).message().contains("context"), us.get(1).message());
       assertTrue(us.get(2).message().contains("max_new_tokens"));
       assertTrue(us.get(3).message().contains("vocabulary"));
       assertTrue(us.get(4).message().contains("capacity"), us.get(4).message());
-      assertTrue(us.get(6).message().contains("duplicate"));
+      assertTrue(us.get(5).message().contains("max_new_tokens"), us.get(5).message());
+      assertTrue(us.get(7).message().contains("duplicate"));
       assertEquals(Outcome.REJECTED, e.decode(List.of("nope"), 2).get(0).outcome());
       SequenceUpdate ok = e.decode(List.of("ok"), 5).get(0);
       assertEquals(FinishReason.FORCED_LENGTH, ok.finish());
