@@ -1,0 +1,146 @@
+package io.trailflink.scheduler;
+
+/**
+ * The scheduler's view of one request: sizes, progress, predictions and lifecycle.
+ *
+ * <p>Predictions are in output tokens. {@code initialPrediction} (TRAIL's r) is fixed at submission;
+ * {@code predictedRemaining} is refreshed as the request runs. Unknown predictions are NaN and fall back to
+ * {@code maxNewTokens - generated}, as the public port does.
+ */
+public final class Request {
+  // -- identity and sizes
+  private final String id;
+  private final long arrivalMs; // epoch ms (or simulated ms)
+  private final long arrivalOrder; // tie-breaker: submission order
+  private final int promptTokens; // tokens
+  private final int maxNewTokens; // tokens
+  private final int trueOutputTokens; // tokens, for the oracle and the simulator; -1 when unknown
+
+  // -- progress
+  private int generated; // output tokens so far (TRAIL's age a)
+  private double initialPrediction = Double.NaN; // tokens (TRAIL's r)
+  private double predictedRemaining = Double.NaN; // tokens
+  private RequestState state = RequestState.WAITING;
+  private int preemptions;
+  private int evictions;
+  private long queuedSince; // ms: when the request last entered the candidate queue (for the starvation guard)
+
+  public Request(String id, long arrivalMs, long arrivalOrder, int promptTokens, int maxNewTokens,
+      int trueOutputTokens) {
+    if (promptTokens <= 0 || maxNewTokens <= 0) {
+      throw new IllegalArgumentException("request " + id + ": prompt and max_new_tokens must be > 0");
+    }
+    this.id = id;
+    this.arrivalMs = arrivalMs;
+    this.arrivalOrder = arrivalOrder;
+    this.promptTokens = promptTokens;
+    this.maxNewTokens = maxNewTokens;
+    this.trueOutputTokens = trueOutputTokens;
+    this.queuedSince = arrivalMs;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public long arrivalMs() {
+    return arrivalMs;
+  }
+
+  public long arrivalOrder() {
+    return arrivalOrder;
+  }
+
+  public int promptTokens() {
+    return promptTokens;
+  }
+
+  public int maxNewTokens() {
+    return maxNewTokens;
+  }
+
+  public int trueOutputTokens() {
+    return trueOutputTokens;
+  }
+
+  public int generated() {
+    return generated;
+  }
+
+  /** Tokens whose keys and values the engine must hold for this request to decode its next token. */
+  public int kvTokens() {
+    return promptTokens + generated;
+  }
+
+  public double initialPrediction() {
+    return initialPrediction;
+  }
+
+  /** The predicted remaining output, or {@code maxNewTokens - generated} when there is no prediction. */
+  public double remainingEstimate() {
+    double fallback = maxNewTokens - generated;
+    return Double.isNaN(predictedRemaining) ? fallback : Math.min(predictedRemaining, fallback);
+  }
+
+  /** The initial predicted length r, or max_new_tokens when there is none. */
+  public double initialEstimate() {
+    return Double.isNaN(initialPrediction) ? maxNewTokens : initialPrediction;
+  }
+
+  /** True remaining output tokens (oracle); falls back to the estimate when the truth is unknown. */
+  public double trueRemaining() {
+    return trueOutputTokens < 0 ? remainingEstimate() : trueOutputTokens - generated;
+  }
+
+  public RequestState state() {
+    return state;
+  }
+
+  public int preemptions() {
+    return preemptions;
+  }
+
+  public int evictions() {
+    return evictions;
+  }
+
+  /** When the request last entered the candidate queue (ms). */
+  public long queuedSinceMs() {
+    return queuedSince;
+  }
+
+  // -- mutations, by the scheduler only
+
+  void setState(RequestState next) {
+    state = next;
+  }
+
+  void setQueuedSince(long ms) {
+    queuedSince = ms;
+  }
+
+  void countPreemption() {
+    preemptions++;
+  }
+
+  void countEviction() {
+    evictions++;
+  }
+
+  void addGenerated(int tokens) {
+    generated += tokens;
+  }
+
+  /** Sets the initial prediction r (once) and the current remaining prediction. */
+  void predict(double remaining) {
+    if (Double.isNaN(initialPrediction) && generated == 0) {
+      initialPrediction = remaining;
+    }
+    predictedRemaining = remaining;
+  }
+
+  @Override
+  public String toString() {
+    return id + "[" + state + ", generated " + generated + ", remaining≈" + Math.round(remainingEstimate()) + "]";
+  }
+}

@@ -1,0 +1,376 @@
+package io.trailflink.scheduler;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Continuous-batching scheduler for one engine: a candidate queue, a running batch and a KV ledger, driven by a
+ * {@link Policy}. Plain Java with an explicit clock; the Flink operator and the simulator both wrap it.
+ *
+ * <h2>Request lifecycle</h2>
+ * <pre>
+ *            submit                 schedule: admit
+ *   ─────────► WAITING ─────────────────────────────► RUNNING ──progress…──► FINISHED
+ *                 │                                   │   ▲  ▲
+ *                 │ (cannot fit even alone)   preempt │   │  │ resume (KV still resident)
+ *                 ▼                                   ▼   │  │
+ *             REJECTED                            PREEMPTED  │
+ *                                                     │      │ resume (recompute prompt + generated)
+ *                                  evict (KV pressure)▼      │
+ *                                                  EVICTED ──┘        cancel: any live state → CANCELLED
+ * </pre>
+ * RUNNING requests may also be evicted directly when the batch's own growth does not fit.
+ *
+ * <h2>One scheduling round</h2>
+ * <ol>
+ *   <li><b>Growth.</b> Every running request gets KV reserved for its next {@code quantumTokens} tokens, best rank
+ *       first. If the ledger is short, evict: preempted requests first (worst rank first: they are idle), then
+ *       running ones (worst rank first).</li>
+ *   <li><b>Fill.</b> While the batch has room, place the best candidate (lowest queue key; ties by arrival):
+ *       a preempted one resumes in place; a waiting or evicted one needs KV for its prompt (plus generated tokens)
+ *       and a quantum, evicting worse-ranked preempted requests if that makes room. If the best candidate cannot
+ *       be placed the round stops (no skipping ahead: the head of the queue is never starved by smaller ones).</li>
+ *   <li><b>Preempt</b> (preemptive policies, full batch only). While the best candidate's rank plus the policy's
+ *       margin is below the rank of the worst preemptible running request, preempt that victim (it keeps its KV)
+ *       and place the candidate. This is TRAIL's limited preemption: the policy decides who is preemptible.</li>
+ * </ol>
+ *
+ * <h2>Cost</h2>
+ * The candidate queue is a sorted map keyed by (queue key, arrival order, id): insert, remove and best are
+ * O(log n) in the number waiting. Running-set scans are O(maxRunning). A prediction update re-keys one entry.
+ *
+ * <h2>Invariants</h2>
+ * Checked by {@link #checkInvariants()} (tests call it after every step): each live request is in exactly one of
+ * queue or batch, matching its state; the batch holds at most {@code maxRunning}; resident requests (running,
+ * preempted) and only they hold KV; the ledger adds up and never exceeds capacity.
+ */
+public final class Scheduler {
+  private final Policy policy;
+  private final SchedulerConfig config;
+  private final KvLedger ledger;
+  private final Map<String, Request> live = new HashMap<>();
+  private final TreeMap<QueueKey, Request> queue = new TreeMap<>();
+  private final Map<String, QueueKey> queueKeys = new HashMap<>();
+  private final Map<String, Request> running = new LinkedHashMap<>();
+  private long submitted;
+  private long preemptions;
+  private long evictions;
+
+  /** Position in the candidate queue. */
+  private record QueueKey(double key, long order, String id) implements Comparable<QueueKey> {
+    @Override
+    public int compareTo(QueueKey o) {
+      int c = Double.compare(key, o.key);
+      if (c != 0) {
+        return c;
+      }
+      c = Long.compare(order, o.order);
+      return c != 0 ? c : id.compareTo(o.id);
+    }
+  }
+
+  public Scheduler(Policy policy, SchedulerConfig config) {
+    this.policy = policy;
+    this.config = config;
+    this.ledger = new KvLedger(config.kvBlocks(), config.blockSize());
+  }
+
+  /** Accepts a request into the queue, or rejects it when it could never fit the KV budget even alone. */
+  public Decision submit(Request r, long now) {
+    if (live.containsKey(r.id())) {
+      return new Decision(Decision.Kind.REJECT, r.id(), "duplicate id while the first is in flight");
+    }
+    int peak = ledger.blocksFor(r.promptTokens() + r.maxNewTokens());
+    if (peak > ledger.capacity()) {
+      r.setState(RequestState.REJECTED);
+      return new Decision(Decision.Kind.REJECT, r.id(),
+          "needs up to " + peak + " KV blocks, capacity is " + ledger.capacity());
+    }
+    submitted++;
+    live.put(r.id(), r);
+    r.setState(RequestState.WAITING);
+    enqueue(r, now);
+    return new Decision(Decision.Kind.ACCEPT, r.id(), "queued");
+  }
+
+  /** A fresh prediction of {@code id}'s remaining output tokens; the first one (before any output) is r. */
+  public void predict(String id, double remainingTokens) {
+    Request r = live.get(id);
+    if (r == null) {
+      return; // finished or unknown: late predictions are harmless
+    }
+    boolean queued = queueKeys.containsKey(id);
+    if (queued) {
+      queue.remove(queueKeys.remove(id));
+    }
+    r.predict(remainingTokens);
+    if (queued) {
+      QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), id);
+      queue.put(k, r);
+      queueKeys.put(id, k);
+    }
+  }
+
+  /** {@code id} generated {@code tokens} more tokens (its KV grew by as many). */
+  public void progress(String id, int tokens) {
+    Request r = live.get(id);
+    if (r == null || r.state() != RequestState.RUNNING) {
+      throw new IllegalStateException("progress for " + id + " which is not running: " + r);
+    }
+    r.addGenerated(tokens);
+    if (!ledger.reserve(id, r.kvTokens())) { // normally reserved ahead by the growth phase
+      throw new IllegalStateException("request " + id + " outgrew its KV reservation: " + r);
+    }
+  }
+
+  /** {@code id} is done; its KV is freed. */
+  public void finish(String id) {
+    remove(id, RequestState.FINISHED);
+  }
+
+  /** {@code id} is withdrawn; its KV is freed. */
+  public void cancel(String id) {
+    remove(id, RequestState.CANCELLED);
+  }
+
+  /** One scheduling round at time {@code now} (ms); returns what to execute, in order. */
+  public List<Decision> schedule(long now) {
+    List<Decision> out = new ArrayList<>();
+    reserveGrowth(out, now);
+    while (running.size() < config.maxRunning() && !queue.isEmpty()) {
+      if (!place(queue.firstEntry().getValue(), out, now)) {
+        break;
+      }
+    }
+    if (running.size() == config.maxRunning()) {
+      preemptForShorter(out, now);
+    }
+    return out;
+  }
+
+  private void reserveGrowth(List<Decision> out, long now) {
+    List<Request> byRank = new ArrayList<>(running.values());
+    byRank.sort(Comparator.comparingDouble(policy::rank).thenComparingLong(Request::arrivalOrder));
+    for (Request r : byRank) {
+      if (r.state() != RequestState.RUNNING) {
+        continue; // evicted earlier in this loop
+      }
+      while (!ledger.reserve(r.id(), r.kvTokens() + config.quantumTokens())) {
+        Request victim = worst(queuedResident());
+        if (victim == null) {
+          victim = worst(new ArrayList<>(running.values()));
+        }
+        evict(victim, out, now, "KV short for the batch's next " + config.quantumTokens() + " tokens");
+        if (victim == r) {
+          break;
+        }
+      }
+    }
+  }
+
+  /** Puts a candidate into the batch; false when KV cannot be found for it. */
+  private boolean place(Request c, List<Decision> out, long now) {
+    int tokens = c.kvTokens() + config.quantumTokens();
+    while (!ledger.reserve(c.id(), tokens)) {
+      Request victim = worstWorseThan(queuedResident(), c);
+      if (victim == null) {
+        return false;
+      }
+      evict(victim, out, now, "room for " + c.id());
+    }
+    RequestState before = c.state();
+    dequeue(c);
+    c.setState(RequestState.RUNNING);
+    running.put(c.id(), c);
+    switch (before) {
+      case WAITING -> out.add(new Decision(Decision.Kind.ADMIT, c.id(), "best candidate, rank " + fmt(policy.rank(c))));
+      case PREEMPTED -> out.add(new Decision(Decision.Kind.RESUME, c.id(), "KV resident"));
+      case EVICTED -> out.add(new Decision(Decision.Kind.RESUME, c.id(),
+          "recompute " + c.kvTokens() + " tokens"));
+      default -> throw new IllegalStateException("cannot place " + c);
+    }
+    return true;
+  }
+
+  private void preemptForShorter(List<Decision> out, long now) {
+    while (!queue.isEmpty()) {
+      Request c = queue.firstEntry().getValue();
+      Request victim = null;
+      for (Request r : running.values()) {
+        if (policy.preemptible(r) && (victim == null || policy.rank(r) > policy.rank(victim))) {
+          victim = r;
+        }
+      }
+      if (victim == null || !(policy.rank(c) + policy.margin() < policy.rank(victim))) {
+        return;
+      }
+      if (ledger.shortfall(c.id(), c.kvTokens() + config.quantumTokens()) > ledger.free()) {
+        return; // the victim keeps its KV, so the newcomer must fit beside it
+      }
+      running.remove(victim.id());
+      victim.setState(RequestState.PREEMPTED);
+      victim.countPreemption();
+      preemptions++;
+      enqueue(victim, now);
+      out.add(new Decision(Decision.Kind.PREEMPT, victim.id(), "for " + c.id() + ": rank " + fmt(policy.rank(c))
+          + " < " + fmt(policy.rank(victim))));
+      if (!place(c, out, now)) {
+        throw new IllegalStateException("candidate " + c.id() + " could not be placed after preempting " + victim.id());
+      }
+    }
+  }
+
+  private void evict(Request r, List<Decision> out, long now, String reason) {
+    ledger.release(r.id());
+    if (r.state() == RequestState.RUNNING) {
+      running.remove(r.id());
+      enqueue(r, now);
+    }
+    r.setState(RequestState.EVICTED);
+    r.countEviction();
+    evictions++;
+    out.add(new Decision(Decision.Kind.EVICT, r.id(), reason));
+  }
+
+  private List<Request> queuedResident() {
+    List<Request> out = new ArrayList<>();
+    for (Request r : queue.values()) {
+      if (r.state() == RequestState.PREEMPTED) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  private Request worst(List<Request> rs) {
+    Request w = null;
+    for (Request r : rs) {
+      if (w == null || policy.rank(r) > policy.rank(w)
+          || policy.rank(r) == policy.rank(w) && r.arrivalOrder() > w.arrivalOrder()) {
+        w = r;
+      }
+    }
+    return w;
+  }
+
+  private Request worstWorseThan(List<Request> rs, Request c) {
+    Request w = worst(rs);
+    return w != null && w != c && policy.rank(w) > policy.rank(c) ? w : null;
+  }
+
+  private void enqueue(Request r, long now) {
+    r.setQueuedSince(now);
+    QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), r.id());
+    queue.put(k, r);
+    queueKeys.put(r.id(), k);
+  }
+
+  private void dequeue(Request r) {
+    QueueKey k = queueKeys.remove(r.id());
+    if (k != null) {
+      queue.remove(k);
+    }
+  }
+
+  private void remove(String id, RequestState terminal) {
+    Request r = live.remove(id);
+    if (r == null) {
+      return;
+    }
+    dequeue(r);
+    running.remove(id);
+    ledger.release(id);
+    r.setState(terminal);
+  }
+
+  private static String fmt(double v) {
+    return Double.isInfinite(v) ? "∞" : String.valueOf(Math.round(v));
+  }
+
+  // -- read-only views
+
+  public Request request(String id) {
+    return live.get(id);
+  }
+
+  public List<Request> runningRequests() {
+    return List.copyOf(running.values());
+  }
+
+  public int runningCount() {
+    return running.size();
+  }
+
+  public int queuedCount() {
+    return queue.size();
+  }
+
+  public int liveCount() {
+    return live.size();
+  }
+
+  public KvLedger ledger() {
+    return ledger;
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  public long preemptions() {
+    return preemptions;
+  }
+
+  public long evictions() {
+    return evictions;
+  }
+
+  public long submitted() {
+    return submitted;
+  }
+
+  /** Throws {@link IllegalStateException} naming the request when any invariant is broken. */
+  public void checkInvariants() {
+    ledger.check();
+    if (running.size() > config.maxRunning()) {
+      throw new IllegalStateException("batch of " + running.size() + " exceeds max running " + config.maxRunning());
+    }
+    if (queue.size() != queueKeys.size() || queue.size() + running.size() != live.size()) {
+      throw new IllegalStateException("queue " + queue.size() + " + batch " + running.size() + " != live "
+          + live.size());
+    }
+    int residentHolders = 0;
+    for (Request r : live.values()) {
+      boolean inBatch = running.containsKey(r.id());
+      boolean inQueue = queueKeys.containsKey(r.id());
+      if (inBatch == inQueue) {
+        throw new IllegalStateException("request " + r.id() + " is in " + (inBatch ? "both" : "neither")
+            + " queue and batch");
+      }
+      if (inBatch != (r.state() == RequestState.RUNNING)) {
+        throw new IllegalStateException("request " + r.id() + " state " + r.state() + " disagrees with its place");
+      }
+      boolean holds = ledger.held(r.id()) > 0;
+      if (holds != r.state().resident()) {
+        throw new IllegalStateException("request " + r.id() + " in state " + r.state()
+            + (holds ? " holds" : " does not hold") + " KV");
+      }
+      if (holds) {
+        residentHolders++;
+        if (ledger.held(r.id()) < ledger.blocksFor(r.kvTokens())) {
+          throw new IllegalStateException("request " + r.id() + " holds fewer blocks than its " + r.kvTokens()
+              + " KV tokens need");
+        }
+      }
+    }
+    if (residentHolders != ledger.holders()) {
+      throw new IllegalStateException("ledger has " + ledger.holders() + " holders, " + residentHolders
+          + " resident requests");
+    }
+  }
+}
