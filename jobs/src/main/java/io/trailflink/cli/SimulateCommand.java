@@ -1,0 +1,215 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.trailflink.scheduler.Policy;
+import io.trailflink.scheduler.policy.Policies;
+import io.trailflink.sim.PredictionModel;
+import io.trailflink.sim.SimRequest;
+import io.trailflink.sim.SimResult;
+import io.trailflink.sim.Simulator;
+import io.trailflink.sim.StepTimeModel;
+import io.trailflink.sim.Workloads;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail simulate}: every policy on the identical arrival sequence, through the same scheduling library the
+ * Flink operator uses, with a step-time model for the engine.
+ */
+@Command(name = "simulate", description = "Simulate scheduling policies on a workload (same scheduler as the job).")
+final class SimulateCommand implements Callable<Integer> {
+  /** Roofline estimate for Llama-3-8B (bf16) on one A100-80GB; see docs/benchmarks.md for the derivation. */
+  static final String A100_LLAMA3_8B = "10,0.12,0.1";
+
+  @Option(names = "--workload", required = true, description = "JSONL {prompt, out_tokens} or Azure trace CSV.") Path workload;
+  @Option(names = "--rate", split = ",", description = "Poisson arrival rate(s), requests/s; several make a sweep.") double[] rates;
+  @Option(names = "--burst", description = "All requests arrive at time 0.") boolean burst;
+  @Option(names = "--trace-times", description = "Arrivals from the CSV's timestamps.") boolean traceTimes;
+  @Option(names = "--time-scale", defaultValue = "1", description = "Trace replay speed-up (with --trace-times).") double timeScale;
+  @Option(names = "--policies", defaultValue = "fcfs,sjf,trail,oracle", split = ",", description = "Among: " + Policies.KNOWN) List<String> policies;
+  @Option(names = "--c", defaultValue = "0.8", description = "TRAIL's preemption limit C (default ${DEFAULT-VALUE}).") double c;
+  @Option(names = "--max-running", defaultValue = "48") int maxRunning;
+  @Option(names = "--kv-blocks", defaultValue = "29000", description = "KV capacity in blocks (default: Llama-3-8B on an A100-80GB, ~464k tokens).") int kvBlocks;
+  @Option(names = "--block-size", defaultValue = "16") int blockSize;
+  @Option(names = "--max-new-tokens", defaultValue = "512") int maxNewTokens;
+  @Option(names = "--predictions", defaultValue = "oracle", description = "oracle or noisy:MAE_INITIAL,MAE_REFINED") String predictions;
+  @Option(names = "--refresh-every", defaultValue = "1", description = "Tokens between prediction refreshes.") int refreshEvery;
+  @Option(names = "--step-model", defaultValue = A100_LLAMA3_8B, description = "FIXED_MS,PER_SEQ_MS,PER_PREFILL_TOKEN_MS (default ${DEFAULT-VALUE}).") String stepModel;
+  @Option(names = "--limit", defaultValue = "0", description = "Use only the first N requests (0 = all).") int limit;
+  @Option(names = "--strict", description = "Reject the workload at its first malformed line (default: skip and count).") boolean strict;
+  @Option(names = "--seed", defaultValue = "1") long seed;
+  @Option(names = "--plot", description = "Write PNG plots into this folder.") Path plotDir;
+  @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    int modes = (rates != null ? 1 : 0) + (burst ? 1 : 0) + (traceTimes ? 1 : 0);
+    if (modes != 1) {
+      throw new IllegalArgumentException("choose exactly one of --rate, --burst, --trace-times");
+    }
+    if (c < 0) {
+      throw new IllegalArgumentException("--c must be >= 0, got " + c);
+    }
+    if (!Files.isRegularFile(workload)) {
+      throw new IllegalArgumentException("--workload " + workload + ": no such file");
+    }
+    List<Policy> ps = policies.stream().map(p -> Policies.parse(p, c)).toList();
+    int[] bad = {0};
+    boolean csv = workload.toString().endsWith(".csv");
+    if (traceTimes && !csv) {
+      throw new IllegalArgumentException("--trace-times needs an Azure trace CSV workload");
+    }
+    List<SimRequest> base = csv
+        ? Workloads.readAzureCsv(workload, timeScale, strict, m -> reportBad(m, bad))
+        : Workloads.readJsonl(workload, strict, m -> reportBad(m, bad));
+    if (bad[0] > 0) {
+      System.err.printf("%s: %d malformed line(s) skipped%n", workload, bad[0]);
+    }
+    if (limit > 0 && base.size() > limit) {
+      base = base.subList(0, limit);
+    }
+    int peak = (base.stream().mapToInt(SimRequest::promptTokens).max().orElse(1) + maxNewTokens + blockSize - 1)
+        / blockSize;
+    if (kvBlocks < 1 || peak > kvBlocks && base.stream().allMatch(r -> (r.promptTokens() + maxNewTokens + blockSize - 1) / blockSize > kvBlocks)) {
+      throw new IllegalArgumentException("--kv-blocks " + kvBlocks + " cannot hold even one request");
+    }
+    Simulator sim = new Simulator(new Simulator.Config(maxRunning, kvBlocks, blockSize, maxNewTokens,
+        StepTimeModel.parse(stepModel), PredictionModel.parse(predictions, seed), refreshEvery));
+    double[] sweep = rates != null ? rates : new double[] {Double.NaN};
+    JsonObject out = new JsonObject();
+    JsonArray sweepJson = new JsonArray();
+    Map<String, double[]> latencyRatio = new LinkedHashMap<>();
+    for (int ri = 0; ri < sweep.length; ri++) {
+      double rate = sweep[ri];
+      List<SimRequest> arrivals = rates != null ? Workloads.poisson(base, rate, seed) : burst ? Workloads.burst(base) : base;
+      String label = rates != null ? String.format(Locale.ROOT, "rate %.1f req/s", rate) : burst ? "burst" : "trace times";
+      Map<String, SimResult> results = new LinkedHashMap<>();
+      for (Policy p : ps) {
+        int total = arrivals.size();
+        long t0 = System.nanoTime();
+        SimResult r = sim.run(p, arrivals, done -> {
+          if (!json && (done % 500 == 0 || done == total)) {
+            System.err.printf("\r%s, %s: %d/%d requests", label, p.name(), done, total);
+          }
+        });
+        if (!json) {
+          System.err.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+        }
+        results.put(p.name(), r);
+      }
+      JsonObject policiesJson = table(label, results);
+      if (ri == 0) {
+        out.add("policies", policiesJson);
+      }
+      JsonObject point = new JsonObject();
+      Stats.put(point, "rate", rate);
+      point.add("policies", policiesJson);
+      sweepJson.add(point);
+      SimResult fcfs = results.get("fcfs");
+      for (Map.Entry<String, SimResult> e : results.entrySet()) {
+        latencyRatio.computeIfAbsent(e.getKey(), k -> new double[sweep.length])[ri] =
+            fcfs == null ? Double.NaN : fcfs.meanLatency() / e.getValue().meanLatency();
+      }
+      if (plotDir != null) {
+        Files.createDirectories(plotDir);
+        PngChart cdf = new PngChart("Latency CDF, " + label, "latency (s)", "fraction of requests");
+        for (Map.Entry<String, SimResult> e : results.entrySet()) {
+          double[] lat = e.getValue().latencyMs().clone();
+          Arrays.sort(lat);
+          double[] xs = new double[lat.length];
+          double[] ys = new double[lat.length];
+          for (int i = 0; i < lat.length; i++) {
+            xs[i] = lat[i] / 1000;
+            ys[i] = (i + 1.0) / lat.length;
+          }
+          cdf.add(e.getKey(), xs, ys);
+        }
+        String name = rates != null ? String.format(Locale.ROOT, "latency-cdf-rate-%s.png", fmtRate(rate)) : "latency-cdf.png";
+        cdf.write(plotDir.resolve(name));
+      }
+    }
+    if (sweep.length > 1) {
+      out.add("sweep", sweepJson);
+      if (plotDir != null && latencyRatio.containsKey("fcfs")) {
+        PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy", "arrival rate (req/s)", "ratio (higher is better)");
+        latencyRatio.forEach((name, ys) -> ratio.add(name, sweep, ys));
+        ratio.write(plotDir.resolve("ratio-vs-rate.png"));
+      }
+    }
+    if (plotDir != null && !json) {
+      System.out.println("plots written to " + plotDir);
+    }
+    if (json) {
+      System.out.println(out);
+    }
+    return 0;
+  }
+
+  private JsonObject table(String label, Map<String, SimResult> results) {
+    JsonObject all = new JsonObject();
+    SimResult fcfs = results.get("fcfs");
+    if (!json) {
+      System.out.printf("%n%s — %s%n", label, workload.getFileName());
+      System.out.printf("%-12s %9s %9s %9s %9s %9s %8s %10s %8s %8s %9s %8s %8s%n", "policy", "lat mean", "lat p50",
+          "lat p99", "ttft mean", "ttft p50", "req/s", "tok/s", "preempt", "evict", "peak KV", "×lat", "×ttft");
+    }
+    for (Map.Entry<String, SimResult> e : results.entrySet()) {
+      SimResult r = e.getValue();
+      JsonObject o = new JsonObject();
+      Stats.put(o, "mean_latency_ms", r.meanLatency());
+      Stats.put(o, "median_latency_ms", SimResult.percentile(r.latencyMs(), 50));
+      Stats.put(o, "p99_latency_ms", SimResult.percentile(r.latencyMs(), 99));
+      Stats.put(o, "mean_ttft_ms", r.meanTtft());
+      Stats.put(o, "median_ttft_ms", SimResult.percentile(r.ttftMs(), 50));
+      Stats.put(o, "throughput_rps", r.throughputRps());
+      Stats.put(o, "output_tokens_per_s", r.outputTokens() / (r.makespanMs() / 1000));
+      o.addProperty("completed", r.latencyMs().length);
+      o.addProperty("rejected", r.rejected());
+      o.addProperty("preemptions", r.preemptions());
+      o.addProperty("evictions", r.evictions());
+      o.addProperty("peak_kv_blocks", r.peakKvBlocks());
+      o.addProperty("scheduling_rounds", r.rounds());
+      Stats.put(o, "decisions_per_s", r.decisionsPerSecond());
+      double latRatio = fcfs == null ? Double.NaN : fcfs.meanLatency() / r.meanLatency();
+      double ttftRatio = fcfs == null ? Double.NaN : fcfs.meanTtft() / r.meanTtft();
+      Stats.put(o, "mean_latency_ratio_fcfs_over_policy", latRatio);
+      Stats.put(o, "mean_ttft_ratio_fcfs_over_policy", ttftRatio);
+      all.add(e.getKey(), o);
+      if (!json) {
+        System.out.printf(Locale.ROOT, "%-12s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %8.2f %10.0f %8d %8d %9d %7.2f× %7.2f×%n",
+            e.getKey(), r.meanLatency() / 1000, SimResult.percentile(r.latencyMs(), 50) / 1000,
+            SimResult.percentile(r.latencyMs(), 99) / 1000, r.meanTtft() / 1000,
+            SimResult.percentile(r.ttftMs(), 50) / 1000, r.throughputRps(), r.outputTokens() / (r.makespanMs() / 1000),
+            r.preemptions(), r.evictions(), r.peakKvBlocks(), latRatio, ttftRatio);
+      }
+    }
+    if (!json) {
+      SimResult any = results.values().iterator().next();
+      System.out.printf(Locale.ROOT, "scheduler: %.0f decisions/s (%d rounds)%n", any.decisionsPerSecond(), any.rounds());
+    }
+    return all;
+  }
+
+  private static String fmtRate(double r) {
+    return r == Math.rint(r) ? String.valueOf((long) r) : String.valueOf(r);
+  }
+
+  private static void reportBad(String msg, int[] bad) {
+    bad[0]++;
+    if (bad[0] <= 10) {
+      System.err.println(msg);
+    } else if (bad[0] == 11) {
+      System.err.println("(further malformed lines not shown)");
+    }
+  }
+}
