@@ -84,6 +84,36 @@ class TrailCliTest {
   }
 
   @Test
+  void simulateRefusesImpossibleParametersWithOneLine() throws Exception {
+    Path w = tmp.resolve("w.jsonl");
+    java.nio.file.Files.writeString(w, "{\"prompt\": \"hello\", \"out_tokens\": 20}\n");
+    String[][] cases = {
+        {"--policies", "fcfs,lifo", "--rate", "5"},
+        {"--c", "-0.5", "--rate", "5"},
+        {"--rate", "0"},
+        {"--rate", "5", "--kv-blocks", "3"},
+        {"--rate", "5", "--burst"},
+    };
+    String[] expect = {"lifo", "--c", "rate", "--kv-blocks", "exactly one"};
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = new String[cases[i].length + 3];
+      args[0] = "simulate";
+      args[1] = "--workload";
+      args[2] = w.toString();
+      System.arraycopy(cases[i], 0, args, 3, cases[i].length);
+      Run r = run(args);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertTrue(r.err().contains(expect[i]), r.err());
+    }
+    Run ok = run("simulate", "--workload", w.toString(), "--rate", "5", "--json");
+    assertEquals(0, ok.code(), ok.err());
+    String[] lines = ok.out().strip().split("\n");
+    JsonObject o = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
+    assertTrue(o.getAsJsonObject("policies").getAsJsonObject("fcfs").has("mean_latency_ms"), o.toString());
+  }
+
+  @Test
   void spearmanHandlesTiesAndOrder() {
     assertEquals(1.0, Stats.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 20, 30, 400}), 1e-12);
     assertEquals(-1.0, Stats.spearman(new double[] {1, 2, 3}, new double[] {3, 2, 1}), 1e-12);

@@ -1,6 +1,6 @@
 package io.trailflink.sim;
 
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * Predicted remaining lengths for simulated requests.
@@ -53,9 +53,12 @@ public final class PredictionModel {
     return spec;
   }
 
-  /** Per-request noise, drawn once. */
+  /**
+   * Per-request noise, drawn once. SplittableRandom mixes its seed, so consecutive request indices give
+   * independent deviates (java.util.Random's first outputs for neighbouring seeds are correlated).
+   */
   public Noise noiseFor(int requestIndex) {
-    Random rnd = new Random(seed * 1_000_003L + requestIndex);
+    SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + requestIndex);
     return new Noise(rnd.nextGaussian(), rnd.nextGaussian());
   }
 

@@ -1,0 +1,128 @@
+package io.trailflink.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trailflink.scheduler.policy.FcfsPolicy;
+import io.trailflink.scheduler.policy.Policies;
+import io.trailflink.scheduler.policy.TrailPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The simulator's timing model, policy effects and workload readers. */
+class SimulatorTest {
+  @TempDir Path tmp;
+
+  private static Simulator sim(int maxRunning, String predictions) {
+    return new Simulator(new Simulator.Config(maxRunning, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse(predictions, 1), 1));
+  }
+
+  @Test
+  void oneAtATimeFcfsMatchesHandComputedTimes() {
+    // 10 ms per token, one request at a time: A (3 tokens) then B (2 tokens), both arriving at 0
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 3), new SimRequest("B", 0, 5, 2));
+    SimResult r = sim(1, "oracle").run(new FcfsPolicy(), w, n -> { });
+    assertEquals(List.of(30.0, 50.0), List.of(r.latencyMs()[0], r.latencyMs()[1]));
+    assertEquals(List.of(10.0, 40.0), List.of(r.ttftMs()[0], r.ttftMs()[1]));
+    assertEquals(50.0, r.makespanMs());
+  }
+
+  @Test
+  void shortestFirstBeatsFcfsOnABurstOfMixedLengths() {
+    Random rnd = new Random(3);
+    List<SimRequest> w = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      w.add(new SimRequest("r" + i, 0, 20, rnd.nextBoolean() ? 1 + rnd.nextInt(20) : 200 + rnd.nextInt(300)));
+    }
+    Simulator s = sim(8, "oracle");
+    SimResult fcfs = s.run(new FcfsPolicy(), w, n -> { });
+    SimResult trail = s.run(TrailPolicy.trail(0.8), w, n -> { });
+    SimResult oracle = s.run(TrailPolicy.oracle(1.0), w, n -> { });
+    assertEquals(300, fcfs.latencyMs().length);
+    assertEquals(300, trail.latencyMs().length);
+    assertTrue(trail.meanLatency() < 0.8 * fcfs.meanLatency(), trail.meanLatency() + " vs " + fcfs.meanLatency());
+    assertTrue(oracle.meanLatency() <= trail.meanLatency() * 1.01);
+    assertEquals(fcfs.outputTokens(), trail.outputTokens(), "same work, different order");
+  }
+
+  @Test
+  void noisyPredictionsHaveTheirStatedMeanAbsoluteError() {
+    PredictionModel m = PredictionModel.parse("noisy:40,20", 9);
+    double initialErr = 0;
+    double refinedErr = 0;
+    int n = 5_000;
+    int refinedSamples = 0;
+    for (int i = 0; i < n; i++) {
+      SimRequest r = new SimRequest("r", 0, 10, 400);
+      PredictionModel.Noise noise = m.noiseFor(i);
+      initialErr += Math.abs(m.initial(r, noise, 100_000) - 400);
+      for (int g = 0; g < 400; g++) {
+        refinedErr += Math.abs(m.remaining(r, noise, g, 100_000) - (400 - g));
+        refinedSamples++;
+      }
+    }
+    assertEquals(40, initialErr / n, 1.5);
+    assertEquals(20, refinedErr / refinedSamples, 1.5);
+  }
+
+  @Test
+  void malformedLinesAreReportedWithFileAndLineOrRejectedWhenStrict() throws Exception {
+    Path f = tmp.resolve("w.jsonl");
+    Files.writeString(f, "{\"prompt\": \"hi there\", \"out_tokens\": 5}\n{broken\n{\"prompt\": \"x\"}\n"
+        + "{\"prompt\": \"y\", \"out_tokens\": 0}\n{\"prompt_tokens\": 7, \"out_tokens\": 3}\n");
+    List<String> bad = new ArrayList<>();
+    List<SimRequest> w = Workloads.readJsonl(f, false, bad::add);
+    assertEquals(2, w.size());
+    assertEquals(2, w.get(0).promptTokens(), "⌈8 chars / 4⌉");
+    assertEquals(7, w.get(1).promptTokens());
+    assertEquals(3, bad.size());
+    assertTrue(bad.get(0).contains("w.jsonl:2"), bad.toString());
+    assertTrue(bad.get(1).contains(":3") && bad.get(1).contains("out_tokens"), bad.toString());
+    assertTrue(bad.get(2).contains(":4") && bad.get(2).contains(">= 1"), bad.toString());
+    WorkloadException e = assertThrows(WorkloadException.class, () -> Workloads.readJsonl(f, true, m -> { }));
+    assertTrue(e.getMessage().contains("w.jsonl:2"));
+  }
+
+  @Test
+  void azureTraceArrivalsComeFromTimestamps() throws Exception {
+    Path f = tmp.resolve("t.csv");
+    Files.writeString(f, "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n"
+        + "2023-11-16 18:15:50.9951690,396,109\nnonsense\n2023-11-16 18:15:51.5,10,0\n");
+    List<String> bad = new ArrayList<>();
+    List<SimRequest> w = Workloads.readAzureCsv(f, 2.0, false, bad::add);
+    assertEquals(2, w.size());
+    assertEquals(0, w.get(0).arrivalMs());
+    assertEquals(Math.round(4314.579 / 2), w.get(1).arrivalMs());
+    assertEquals(396, w.get(1).promptTokens());
+    assertEquals(2, bad.size());
+  }
+
+  @Test
+  void poissonArrivalsHaveTheRequestedRate() {
+    List<SimRequest> base = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      base.add(new SimRequest("r" + i, 0, 1, 1));
+    }
+    List<SimRequest> p = Workloads.poisson(base, 25, 4);
+    double seconds = p.get(p.size() - 1).arrivalMs() / 1000.0;
+    assertEquals(25, p.size() / seconds, 0.6);
+    assertThrows(IllegalArgumentException.class, () -> Workloads.poisson(base, 0, 1));
+  }
+
+  @Test
+  void policyNamesParseAndUnknownOnesAreRefused() {
+    assertEquals("trail", Policies.parse("trail", 0.8).name());
+    assertEquals(0.0, ((TrailPolicy) Policies.parse("trail:0", 0.8)).c());
+    assertEquals("trail:0", Policies.parse("trail:0", 0.8).name());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Policies.parse("lifo", 0.8)).getMessage()
+        .contains("unknown policy 'lifo'"));
+    assertThrows(IllegalArgumentException.class, () -> Policies.parse("trail:-1", 0.8));
+  }
+}
