@@ -13,6 +13,9 @@ import java.util.SplittableRandom;
  *       progresses and averages MAE_REFINED over its lifetime. Each request draws its two standard normal
  *       deviates once, so its error is persistent rather than jittering per refresh (σ = MAE·√(π/2)).
  *       Predictions are clamped to [1, max] for the total and [0, max − generated] for the remainder.
+ *   <li>{@code fixed:MAE}: one noisy prediction y at arrival (MAE as above), never refined: the remainder is
+ *       y − generated (negative once the job outlives its prediction). This is the predictor of the M/G/1
+ *       analysis (SPRPT with predictions), used by the theory check.
  * </ul>
  */
 public final class PredictionModel {
@@ -20,8 +23,10 @@ public final class PredictionModel {
   private final double maeInitial; // tokens
   private final double maeRefined; // tokens
   private final long seed;
+  private final boolean fixed; // never refined: remainder = initial − generated
 
   private PredictionModel(String spec, double maeInitial, double maeRefined, long seed) {
+    this.fixed = spec.startsWith("fixed:");
     this.spec = spec;
     this.maeInitial = maeInitial;
     this.maeRefined = maeRefined;
@@ -32,6 +37,16 @@ public final class PredictionModel {
   public static PredictionModel parse(String spec, long seed) {
     if (spec.equals("oracle")) {
       return new PredictionModel(spec, 0, 0, seed);
+    }
+    if (spec.startsWith("fixed:")) {
+      try {
+        double a = Double.parseDouble(spec.substring(6));
+        if (a >= 0) {
+          return new PredictionModel(spec, a, 0, seed);
+        }
+      } catch (RuntimeException e) {
+        // fall through to the error below
+      }
     }
     if (spec.startsWith("noisy:")) {
       String[] p = spec.substring(6).split(",");
@@ -45,7 +60,8 @@ public final class PredictionModel {
         // fall through to the error below
       }
     }
-    throw new IllegalArgumentException("--predictions must be oracle or noisy:MAE_INITIAL,MAE_REFINED (tokens), got '"
+    throw new IllegalArgumentException("--predictions must be oracle, noisy:MAE_INITIAL,MAE_REFINED or fixed:MAE"
+        + " (tokens), got '"
         + spec + "'");
   }
 
@@ -75,6 +91,9 @@ public final class PredictionModel {
 
   /** Refined predicted remaining length after {@code generated} tokens. */
   public double remaining(SimRequest r, Noise n, int generated, int maxNewTokens) {
+    if (fixed) {
+      return initial(r, n, maxNewTokens) - generated;
+    }
     double f = (double) generated / r.outputTokens();
     double mae = 2 * maeRefined * Math.max(0, 1 - f);
     double p = r.outputTokens() - generated + n.refined() * mae * SIGMA_PER_MAE;

@@ -97,6 +97,7 @@ public final class ModelTrainer {
       }
       List<Integer> order = data.order(cfg.seed(), epoch);
       double lossSum = 0;
+      int skipped = 0;
       long tokSum = 0;
       int logged = 0;
       long windowStart = System.nanoTime();
@@ -110,6 +111,12 @@ public final class ModelTrainer {
         double lr = cfg.learningRateAt(step);
         double loss = step(net, batch, m, v, step + 1, lr);
         step++;
+        if (Double.isNaN(loss)) {
+          skipped++;
+          progress.accept("step " + step + ": non-finite loss or gradient, update skipped (" + skipped + " so far)");
+          loss = 0;
+          logged--;
+        }
         lossSum += loss;
         tokSum += (long) batch.rows() * batch.cols();
         logged++;
@@ -117,12 +124,13 @@ public final class ModelTrainer {
           double secs = (System.nanoTime() - windowStart) / 1e9;
           elapsed += secs;
           double tps = tokSum / secs;
-          double eta = (cfg.steps() - step) * (secs / logged);
+          double eta = (cfg.steps() - step) * (secs / Math.max(1, logged));
           progress.accept(String.format("step %d/%d  epoch %d  loss %.4f  lr %.2e  %.0f tok/s  elapsed %.0fs  eta %.0fs",
-              step, cfg.steps(), epoch, lossSum / logged, lr, tps, elapsed, eta));
+              step, cfg.steps(), epoch, lossSum / Math.max(1, logged), lr, tps, elapsed, eta));
           Files.writeString(runDir.resolve("loss.csv"),
               (Files.exists(runDir.resolve("loss.csv")) ? "" : "step,epoch,loss,lr,tokens_per_s,elapsed_s\n")
-                  + String.format("%d,%d,%.5f,%.6g,%.0f,%.0f%n", step, epoch, lossSum / logged, lr, tps, elapsed),
+                  + String.format("%d,%d,%.5f,%.6g,%.0f,%.0f%n", step, epoch, lossSum / Math.max(1, logged), lr, tps,
+                      elapsed),
               StandardOpenOption.CREATE, StandardOpenOption.APPEND);
           lossSum = 0;
           tokSum = 0;
@@ -161,6 +169,9 @@ public final class ModelTrainer {
         grads[i++] = g;
         sq += g.square().sum().getFloat();
       }
+      if (!Double.isFinite(lossValue) || !Double.isFinite(sq)) {
+        return Double.NaN; // a non-finite batch must not poison the weights: skip its update
+      }
       double clip = Math.min(1.0, CLIP / (Math.sqrt(sq) + 1e-6));
       double bc1 = 1 - Math.pow(BETA1, t);
       double bc2 = 1 - Math.pow(BETA2, t);
@@ -191,6 +202,16 @@ public final class ModelTrainer {
 
   private void saveCheckpoint(Path ckpt, TrainingLlama net, Map<String, NDArray> m, Map<String, NDArray> v,
       int step, int epoch, int position, double elapsed) throws IOException {
+    for (Map.Entry<String, NDArray> p : net.params.entrySet()) {
+      try (NDManager check = net.manager.newSubManager()) {
+        NDArray nan = owned(check, p.getValue().isNaN());
+        NDArray inf = owned(check, p.getValue().isInfinite());
+        if (nan.logicalOr(inf).sum().getLong() > 0) { // never overwrite the last good checkpoint with a poisoned one
+          throw new IllegalStateException("weights of " + p.getKey() + " are not finite at step " + step
+              + "; last good checkpoint kept in " + ckpt);
+        }
+      }
+    }
     Path tmp = runDir.resolve("checkpoint.tmp");
     deleteTree(tmp);
     Files.createDirectories(tmp);
