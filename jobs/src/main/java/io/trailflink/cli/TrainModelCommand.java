@@ -86,7 +86,22 @@ final class TrainModelCommand implements Callable<Integer> {
     Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer);
     ModelTrainer.export(outDir, config, weights, tokenizer);
     Files.copy(run.resolve("loss.csv"), outDir.resolve("loss.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    plotLoss(outDir.resolve("loss.csv"), outDir.resolve("loss.png"));
     System.err.println("model written to " + outDir);
     return 0;
+  }
+
+  /** Training loss per logged step, as a PNG beside the CSV. */
+  static void plotLoss(Path csv, Path png) throws java.io.IOException {
+    List<String> lines = Files.readAllLines(csv);
+    double[] steps = new double[lines.size() - 1];
+    double[] loss = new double[lines.size() - 1];
+    for (int i = 1; i < lines.size(); i++) {
+      String[] f = lines.get(i).split(",");
+      steps[i - 1] = Double.parseDouble(f[0]);
+      loss[i - 1] = Double.parseDouble(f[2]);
+    }
+    new PngChart("Training loss (answer tokens)", "step", "cross-entropy (nats/token)")
+        .add("loss", steps, loss).write(png);
   }
 }

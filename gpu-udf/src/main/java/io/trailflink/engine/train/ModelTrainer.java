@@ -150,7 +150,7 @@ public final class ModelTrainer {
     try (NDManager step = net.manager.newSubManager()) {
       double lossValue;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        gc.zeroGradients();
+        zeroGradients(net, step);
         NDArray inputs = step.create(batch.inputs(), new Shape(batch.rows(), batch.cols()));
         NDArray targets = step.create(batch.targets(), new Shape((long) batch.rows() * batch.cols(), 1));
         NDArray weights = step.create(batch.weights(), new Shape((long) batch.rows() * batch.cols(), 1));
@@ -192,6 +192,18 @@ public final class ModelTrainer {
         p.subi(update.mul((float) lr));
       }
       return lossValue;
+    }
+  }
+
+  /**
+   * Sets every gradient to 0 by assignment. DJL's {@code GradientCollector.zeroGradients()} computes
+   * {@code grad − grad}, which turns an infinite gradient into NaN for good; one bad batch then poisons every
+   * later step.
+   */
+  static void zeroGradients(TrainingLlama net, NDManager step) {
+    for (NDArray p : net.params.values()) {
+      NDArray g = owned(step, p.getGradient());
+      g.set(new NDIndex("..."), 0f);
     }
   }
 

@@ -74,6 +74,28 @@ class TrainingLlamaTest {
     assertEquals(LlamaWeights.expectedShapes(c).size(), w.size());
   }
 
+  /** Regression: one infinite gradient made every later gradient NaN (DJL zeroes by grad − grad). */
+  @Test
+  void anInfiniteGradientDoesNotPoisonLaterSteps() {
+    LlamaConfig c = tiny(50);
+    try (NDManager root = NDManager.newBaseManager(Device.cpu());
+        TrainingLlama net = new TrainingLlama(root, c, WeightInit.gpt2Style(c, 3));
+        NDManager step = root.newSubManager()) {
+      try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+        gc.backward(net.forward(step, step.create(new long[] {1, 2, 3}, new Shape(1, 3))).sum());
+      }
+      NDArray g = net.params.get(LlamaWeights.EMBED).getGradient();
+      g.attach(step);
+      g.set(new ai.djl.ndarray.index.NDIndex("0, 0"), Float.POSITIVE_INFINITY);
+      ModelTrainer.zeroGradients(net, step);
+      for (NDArray p : net.params.values()) {
+        NDArray grad = p.getGradient();
+        grad.attach(step);
+        assertEquals(0f, grad.abs().sum().getFloat(), "gradient of a parameter after zeroing");
+      }
+    }
+  }
+
   private static double loss(String line) {
     String[] parts = line.split("\\s+");
     for (int i = 0; i < parts.length; i++) {
