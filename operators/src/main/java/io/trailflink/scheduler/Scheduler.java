@@ -42,7 +42,9 @@ import java.util.TreeMap;
  *
  * <h2>Cost</h2>
  * The candidate queue is a sorted map keyed by (queue key, arrival order, id): insert, remove and best are
- * O(log n) in the number waiting. Running-set scans are O(maxRunning). A prediction update re-keys one entry.
+ * O(log n) in the number waiting. Running-set scans are O(maxRunning); eviction scans only the preempted
+ * requests that still hold KV (bounded by the KV capacity), never the whole queue. A prediction update re-keys
+ * one entry.
  *
  * <h2>Invariants</h2>
  * Checked by {@link #checkInvariants()} (tests call it after every step): each live request is in exactly one of
@@ -57,6 +59,7 @@ public final class Scheduler {
   private final TreeMap<QueueKey, Request> queue = new TreeMap<>();
   private final Map<String, QueueKey> queueKeys = new HashMap<>();
   private final Map<String, Request> running = new LinkedHashMap<>();
+  private final Map<String, Request> preempted = new LinkedHashMap<>(); // queued but KV-resident: eviction candidates
   private long submitted;
   private long preemptions;
   private long evictions;
@@ -185,6 +188,7 @@ public final class Scheduler {
     }
     RequestState before = c.state();
     dequeue(c);
+    preempted.remove(c.id());
     c.setState(RequestState.RUNNING);
     running.put(c.id(), c);
     switch (before) {
@@ -213,6 +217,7 @@ public final class Scheduler {
         return; // the victim keeps its KV, so the newcomer must fit beside it
       }
       running.remove(victim.id());
+      preempted.put(victim.id(), victim);
       victim.setState(RequestState.PREEMPTED);
       victim.countPreemption();
       preemptions++;
@@ -227,6 +232,7 @@ public final class Scheduler {
 
   private void evict(Request r, List<Decision> out, long now, String reason) {
     ledger.release(r.id());
+    preempted.remove(r.id());
     if (r.state() == RequestState.RUNNING) {
       running.remove(r.id());
       enqueue(r, now);
@@ -238,13 +244,7 @@ public final class Scheduler {
   }
 
   private List<Request> queuedResident() {
-    List<Request> out = new ArrayList<>();
-    for (Request r : queue.values()) {
-      if (r.state() == RequestState.PREEMPTED) {
-        out.add(r);
-      }
-    }
-    return out;
+    return new ArrayList<>(preempted.values());
   }
 
   private Request worst(List<Request> rs) {
@@ -284,6 +284,7 @@ public final class Scheduler {
     }
     dequeue(r);
     running.remove(id);
+    preempted.remove(id);
     ledger.release(id);
     r.setState(terminal);
   }
@@ -344,6 +345,7 @@ public final class Scheduler {
       throw new IllegalStateException("queue " + queue.size() + " + batch " + running.size() + " != live "
           + live.size());
     }
+    int preemptedSeen = 0;
     int residentHolders = 0;
     for (Request r : live.values()) {
       boolean inBatch = running.containsKey(r.id());
@@ -355,6 +357,11 @@ public final class Scheduler {
       if (inBatch != (r.state() == RequestState.RUNNING)) {
         throw new IllegalStateException("request " + r.id() + " state " + r.state() + " disagrees with its place");
       }
+      if ((r.state() == RequestState.PREEMPTED) != preempted.containsKey(r.id())) {
+        throw new IllegalStateException(
+            "request " + r.id() + " state " + r.state() + " disagrees with the preempted index");
+      }
+      preemptedSeen += r.state() == RequestState.PREEMPTED ? 1 : 0;
       boolean holds = ledger.held(r.id()) > 0;
       if (holds != r.state().resident()) {
         throw new IllegalStateException("request " + r.id() + " in state " + r.state()
@@ -367,6 +374,9 @@ public final class Scheduler {
               + " KV tokens need");
         }
       }
+    }
+    if (preemptedSeen != preempted.size()) {
+      throw new IllegalStateException("preempted index holds " + preempted.size() + ", " + preemptedSeen + " preempted");
     }
     if (residentHolders != ledger.holders()) {
       throw new IllegalStateException("ledger has " + ledger.holders() + " holders, " + residentHolders
