@@ -43,11 +43,15 @@ final class EvalModelCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Checkpoint ckpt = Checkpoint.load(model != null ? model : TrailCli.defaultModel());
+    // one entry per distinct prompt: held-out real instructions come with one answer per AlpacaEval model
     Map<String, List<Example>> kinds = new LinkedHashMap<>();
+    Map<String, List<String>> answersByPrompt = new LinkedHashMap<>();
     for (Example e : Corpus.readJsonl(heldout)) {
       String kind = e.family().equals("real") ? "real" : e.exact() ? "generated_exact" : "generated_distribution";
+      List<String> answers = answersByPrompt.computeIfAbsent(kind + "\u0000" + e.prompt(), k -> new ArrayList<>());
+      answers.add(e.answer());
       List<Example> list = kinds.computeIfAbsent(kind, k -> new ArrayList<>());
-      if (list.size() < perKind) {
+      if (answers.size() == 1 && list.size() < perKind) {
         list.add(e);
       }
     }
@@ -66,7 +70,10 @@ final class EvalModelCommand implements Callable<Integer> {
         for (int i = 0; i < ex.size(); i++) {
           reqs.add(GenerationRequest.greedy(kind.getKey() + i, codec.encode(PromptTemplate.prompt(ex.get(i).prompt())),
               maxNewTokens));
-          reference[i] = codec.encode(ex.get(i).answer()).length + 1; // + EOS
+          // reference length: the median over the prompt's reference answers (+ EOS)
+          List<String> answers = answersByPrompt.get(kind.getKey() + "\u0000" + ex.get(i).prompt());
+          double[] lens = answers.stream().mapToDouble(a -> codec.encode(a).length + 1).toArray();
+          reference[i] = Stats.percentile(lens, 50);
           intended[i] = ex.get(i).intendedUnits();
         }
         long t0 = System.nanoTime();
