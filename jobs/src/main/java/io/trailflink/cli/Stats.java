@@ -21,15 +21,7 @@ final class Stats {
 
   /** Linear-interpolated percentile, p in [0, 100]. */
   static double percentile(double[] x, double p) {
-    if (x.length == 0) {
-      return Double.NaN;
-    }
-    double[] s = x.clone();
-    Arrays.sort(s);
-    double pos = p / 100 * (s.length - 1);
-    int lo = (int) Math.floor(pos);
-    int hi = (int) Math.ceil(pos);
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+    return io.trailflink.sim.SimResult.percentile(x, p);
   }
 
   static double std(double[] x) {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train-model", description = "Train the bundled model (resumable: rerun to continue).")
 final class TrainModelCommand implements Callable<Integer> {
-  @Option(names = "--data", description = "Public data folder with alpaca/ and alpaca_eval/ (default: ../shared/data).")
+  @Option(names = "--data", required = true, description = "Public data folder with alpaca/ and alpaca_eval/.")
   Path data;
 
   @Option(names = "--run-dir", description = "Working folder for corpus, tokenizer, checkpoints (default: runs/trail-tiny).")
@@ -51,7 +51,7 @@ final class TrainModelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path dataDir = data != null ? data : TrailCli.home().resolve("../shared/data").normalize();
+    Path dataDir = data;
     if (!Files.isDirectory(dataDir.resolve("alpaca_eval"))) {
       throw new IllegalArgumentException("--data " + dataDir + ": no alpaca_eval/ folder there");
     }

@@ -57,12 +57,8 @@ final class DjlLlama implements AutoCloseable {
           upload(weights.get(LlamaWeights.layer(l, "mlp.down_proj.weight")), true));
     }
     RopeTables rope = new RopeTables(c);
-    float[] cos = new float[rope.positions() * rope.half()];
-    float[] sin = new float[cos.length];
-    for (int p = 0; p < rope.positions(); p++) {
-      System.arraycopy(rope.cos(p), 0, cos, p * rope.half(), rope.half());
-      System.arraycopy(rope.sin(p), 0, sin, p * rope.half(), rope.half());
-    }
+    float[] cos = rope.flatCos();
+    float[] sin = rope.flatSin();
     ropeCos = manager.create(cos, new Shape(rope.positions(), rope.half()));
     ropeSin = manager.create(sin, new Shape(rope.positions(), rope.half()));
   }

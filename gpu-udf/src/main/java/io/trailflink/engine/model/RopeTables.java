@@ -40,6 +40,24 @@ public final class RopeTables {
     return sin[position];
   }
 
+  /** All cosines, row-major (position, headDim/2), for upload as one tensor. */
+  public float[] flatCos() {
+    return flatten(cos);
+  }
+
+  /** All sines, row-major (position, headDim/2). */
+  public float[] flatSin() {
+    return flatten(sin);
+  }
+
+  private static float[] flatten(float[][] rows) {
+    float[] out = new float[rows.length * rows[0].length];
+    for (int p = 0; p < rows.length; p++) {
+      System.arraycopy(rows[p], 0, out, p * rows[0].length, rows[0].length);
+    }
+    return out;
+  }
+
   public int positions() {
     return cos.length;
   }
