@@ -9,7 +9,7 @@ package io.trailflink.engine;
  *     (Hugging Face's {@code hidden_states[tapLayer]}); -1 means the middle layer
  * @param device "auto" (GPU when present), "cpu", or "gpu" / "gpu:N"
  */
-public record EngineConfig(int kvBlocks, int blockSize, int tapLayer, String device) {
+public record EngineConfig(int kvBlocks, int blockSize, int tapLayer, String device) implements java.io.Serializable {
   public static final int DEFAULT_BLOCK_SIZE = 16;
 
   public EngineConfig {

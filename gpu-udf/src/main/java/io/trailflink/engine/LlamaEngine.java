@@ -243,6 +243,28 @@ public final class LlamaEngine implements AutoCloseable {
     return List.of(out);
   }
 
+  /**
+   * Takes over a request that was generating elsewhere (before a restart): it enters the engine evicted, with the
+   * tokens it had generated, and a {@link #resume} recomputes its cache. A sampled request continues with a fresh
+   * sampler, so its remaining text may differ from an uninterrupted run; a greedy one continues identically.
+   */
+  public SequenceUpdate adopt(GenerationRequest r, int[] generated) {
+    String problem = validate(r);
+    if (problem == null && (generated.length == 0 || generated.length >= r.tokenBudget())) {
+      problem = "adopted request needs 1 .. " + (r.tokenBudget() - 1) + " generated tokens, got " + generated.length;
+    }
+    if (problem != null) {
+      return SequenceUpdate.rejected(r.id(), problem);
+    }
+    SequenceState s = new SequenceState(r);
+    for (int t : generated) {
+      s.append(t);
+    }
+    s.residency = SequenceState.Residency.EVICTED;
+    sequences.put(r.id(), s);
+    return status(s);
+  }
+
   /** Forgets a request (cancelled, or the scheduler is done with it) and frees its blocks. */
   public SequenceUpdate release(String id) {
     SequenceState s = sequences.get(id);

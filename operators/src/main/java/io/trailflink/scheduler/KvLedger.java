@@ -7,7 +7,9 @@ import java.util.Map;
  * The scheduler's books on one engine's KV memory, in blocks of {@code blockSize} tokens: who holds how many.
  * It never lets the total exceed the capacity — a reservation that does not fit is refused, not granted.
  */
-public final class KvLedger {
+public final class KvLedger implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private final int capacity; // blocks
   private final int blockSize; // tokens per block
   private final Map<String, Integer> held = new HashMap<>(); // request → blocks

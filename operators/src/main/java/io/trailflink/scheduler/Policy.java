@@ -4,7 +4,7 @@ package io.trailflink.scheduler;
  * A scheduling policy: how candidates are ordered and which running requests may be preempted.
  * Lower ranks run first; ties go to the earlier arrival.
  */
-public interface Policy {
+public interface Policy extends java.io.Serializable {
   String name();
 
   /** Priority of a request by its (predicted or true) remaining work; compared against victims' ranks. */

@@ -7,7 +7,9 @@ package io.trailflink.scheduler;
  * {@code predictedRemaining} is refreshed as the request runs. Unknown predictions are NaN and fall back to
  * {@code maxNewTokens - generated}, as the public port does.
  */
-public final class Request {
+public final class Request implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   // -- identity and sizes
   private final String id;
   private final long arrivalMs; // epoch ms (or simulated ms)

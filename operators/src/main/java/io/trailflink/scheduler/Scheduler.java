@@ -51,7 +51,9 @@ import java.util.TreeMap;
  * queue or batch, matching its state; the batch holds at most {@code maxRunning}; resident requests (running,
  * preempted) and only they hold KV; the ledger adds up and never exceeds capacity.
  */
-public final class Scheduler {
+public final class Scheduler implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private final Policy policy;
   private final SchedulerConfig config;
   private final KvLedger ledger;
@@ -65,7 +67,7 @@ public final class Scheduler {
   private long evictions;
 
   /** Position in the candidate queue. */
-  private record QueueKey(double key, long order, String id) implements Comparable<QueueKey> {
+  private record QueueKey(double key, long order, String id) implements Comparable<QueueKey>, java.io.Serializable {
     @Override
     public int compareTo(QueueKey o) {
       int c = Double.compare(key, o.key);
@@ -139,6 +141,27 @@ public final class Scheduler {
   /** {@code id} is withdrawn; its KV is freed. */
   public void cancel(String id) {
     remove(id, RequestState.CANCELLED);
+  }
+
+  /**
+   * The engine lost every KV cache (it restarted): running and preempted requests become EVICTED and queue to be
+   * recomputed from their prompt and generated tokens. Returns the requests affected.
+   */
+  public List<String> engineLost(long now) {
+    List<Request> resident = new ArrayList<>(running.values());
+    resident.addAll(preempted.values());
+    List<String> ids = new ArrayList<>();
+    for (Request r : resident) {
+      ledger.release(r.id());
+      preempted.remove(r.id());
+      if (r.state() == RequestState.RUNNING) {
+        running.remove(r.id());
+        enqueue(r, now);
+      }
+      r.setState(RequestState.EVICTED);
+      ids.add(r.id());
+    }
+    return ids;
   }
 
   /** One scheduling round at time {@code now} (ms); returns what to execute, in order. */

@@ -9,7 +9,8 @@ package io.trailflink.scheduler;
  * @param quantumTokens tokens each running request may generate before the scheduler runs again; KV for them is
  *     reserved ahead so the engine never runs out mid-quantum
  */
-public record SchedulerConfig(int maxRunning, int kvBlocks, int blockSize, int quantumTokens) {
+public record SchedulerConfig(int maxRunning, int kvBlocks, int blockSize, int quantumTokens)
+    implements java.io.Serializable {
   public SchedulerConfig {
     if (maxRunning <= 0) {
       throw new IllegalArgumentException("max running must be > 0, got " + maxRunning);

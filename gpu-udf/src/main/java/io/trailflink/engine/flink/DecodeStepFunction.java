@@ -1,13 +1,14 @@
 package io.trailflink.engine.flink;
 
 import ai.djl.Device;
-import io.trailflink.engine.EngineCommand;
-import io.trailflink.engine.EngineCommandExecutor;
 import io.trailflink.engine.EngineConfig;
 import io.trailflink.engine.EngineDevice;
-import io.trailflink.engine.EngineResult;
 import io.trailflink.engine.LlamaEngine;
+import io.trailflink.engine.StepExecutor;
 import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.text.TextCodec;
+import io.trailflink.schema.StepCommand;
+import io.trailflink.schema.StepResult;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -22,14 +23,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Flink async I/O around one decode engine per subtask: commands run one at a time on a dedicated decode thread
- * (the engine is single-threaded), results complete the {@link ResultFuture}. Engine errors come back as failed
- * {@link EngineResult}s, never as exceptions that would fail the job.
+ * Flink async I/O around one decode engine per subtask: {@link StepCommand}s run one at a time on a dedicated
+ * decode thread (the engine is single-threaded), {@link StepResult}s complete the {@link ResultFuture}. Engine
+ * errors come back as results with {@code error} set, never as exceptions that would fail the job.
  *
- * <p>Placement: subtask i owns engine "engine-i"; the scheduler must route engine-i's commands here (same
- * parallelism and a forward edge, or a partitioner on the engine index).
+ * <p>Placement: subtask i owns the engine with index i; the job routes commands with a partitioner on
+ * {@code engine_index}, and a command for another engine is answered with an error.
  */
-public class DecodeStepFunction extends RichAsyncFunction<EngineCommand, EngineResult> {
+public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResult> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(DecodeStepFunction.class);
   /** Flink external-resource name of GPUs on a TaskManager. */
@@ -42,6 +43,9 @@ public class DecodeStepFunction extends RichAsyncFunction<EngineCommand, EngineR
   // -- runtime
   private transient ExecutorService decodeThread;
   private transient LlamaEngine engine;
+  private transient TextCodec text;
+  private transient StepExecutor executor;
+  private transient int engineIndex;
 
   public DecodeStepFunction(String modelDir, EngineConfig engineConfig) {
     this.modelDir = modelDir;
@@ -57,13 +61,20 @@ public class DecodeStepFunction extends RichAsyncFunction<EngineCommand, EngineR
       t.setDaemon(true);
       return t;
     });
+    engineIndex = subtask;
     Checkpoint checkpoint = Checkpoint.load(Path.of(modelDir));
+    Path tokenizer = checkpoint.dir().resolve(Checkpoint.TOKENIZER_FILE);
+    text = java.nio.file.Files.exists(tokenizer) ? new TextCodec(tokenizer) : null;
+    if (text == null) {
+      LOG.warn("{}: no tokenizer; results carry token ids without text", modelDir);
+    }
     engine = decodeThread.submit(() -> {
       Device device = EngineDevice.choose(engineConfig.device(), gpu);
       return new LlamaEngine(checkpoint, engineConfig, device);
     }).get();
-    LOG.info("subtask {} owns engine-{} on {} ({} KV blocks of {} tokens)", subtask, subtask, engine.device(),
-        engine.blockCapacity(), engine.blockSize());
+    executor = new StepExecutor(engine, text);
+    LOG.info("subtask {} owns engine-{} on {} ({} KV blocks of {} tokens, incarnation {})", subtask, subtask,
+        engine.device(), engine.blockCapacity(), engine.blockSize(), executor.incarnation());
   }
 
   /** GPU index Flink's external-resource framework assigned to this TaskManager, or -1. */
@@ -80,17 +91,25 @@ public class DecodeStepFunction extends RichAsyncFunction<EngineCommand, EngineR
   }
 
   @Override
-  public void asyncInvoke(EngineCommand command, ResultFuture<EngineResult> resultFuture) {
+  public void asyncInvoke(StepCommand command, ResultFuture<StepResult> resultFuture) {
     decodeThread.execute(() -> {
-      EngineResult result;
+      StepResult result;
       try {
-        result = EngineCommandExecutor.apply(engine, command);
+        result = command.getEngineIndex() == engineIndex ? executor.execute(command)
+            : failure(command, "command for engine " + command.getEngineIndex() + " reached engine " + engineIndex);
       } catch (Throwable t) { // native errors (e.g. out of device memory) must not kill the job
-        result = new EngineResult(command.engineId(), command.sequence(), List.of(), 0, 0, 0,
-            "engine failure: " + t);
+        result = failure(command, "engine failure: " + t);
       }
       resultFuture.complete(List.of(result));
     });
+  }
+
+  private StepResult failure(StepCommand c, String error) {
+    long now = System.currentTimeMillis();
+    return StepResult.newBuilder().setEngine(c.getEngine()).setEngineIncarnation(executor.incarnation())
+        .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setStartedAtMs(now).setFinishedAtMs(now)
+        .setBusyMs(0).setBlocksUsed(engine.blocksUsed()).setBlockCapacity(engine.blockCapacity())
+        .setProgress(List.of()).setError(error).build();
   }
 
   @Override
@@ -104,7 +123,11 @@ public class DecodeStepFunction extends RichAsyncFunction<EngineCommand, EngineR
       decodeThread.shutdown();
       decodeThread.awaitTermination(30, TimeUnit.SECONDS);
     }
+    if (text != null) {
+      text.close();
+    }
     engine = null;
+    text = null;
     decodeThread = null;
   }
 }

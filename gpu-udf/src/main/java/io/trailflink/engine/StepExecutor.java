@@ -1,0 +1,232 @@
+package io.trailflink.engine;
+
+import io.trailflink.engine.text.TextCodec;
+import io.trailflink.schema.AdmitSpec;
+import io.trailflink.schema.RequestProgress;
+import io.trailflink.schema.StepCommand;
+import io.trailflink.schema.StepResult;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Executes the Avro {@link StepCommand} contract on one {@link LlamaEngine}: release, evict, preempt, resume, admit (new
+ * requests are prefilled; requests carrying generated tokens are adopted and recomputed), then a decode quantum.
+ * Every request touched gets one {@link RequestProgress} with its new tokens, their text and the tap states.
+ * Exceptions never escape: a command that fails as a whole comes back with {@code error} set.
+ *
+ * <p>Not thread-safe: one executor per engine, driven from the engine's decode thread.
+ */
+public final class StepExecutor {
+  private final LlamaEngine engine;
+  private final TextCodec text;
+  private final String incarnation = UUID.randomUUID().toString();
+  private final Map<String, IncrementalText> texts = new HashMap<>();
+
+  public StepExecutor(LlamaEngine engine, TextCodec text) {
+    this.engine = engine;
+    this.text = text;
+  }
+
+  /** Random id of this engine process: changes when the engine (and its KV caches) are recreated. */
+  public String incarnation() {
+    return incarnation;
+  }
+
+  public StepResult execute(StepCommand cmd) {
+    long startedAt = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    Map<String, Acc> touched = new java.util.LinkedHashMap<>();
+    String error = null;
+    try {
+      cmd.getRelease().forEach(id -> {
+        acc(touched, engine.release(id));
+        texts.remove(id);
+      });
+      cmd.getEvict().forEach(id -> acc(touched, engine.evict(id)));
+      cmd.getPreempt().forEach(id -> acc(touched, engine.preempt(id)));
+      if (!cmd.getResume().isEmpty()) {
+        engine.resume(cmd.getResume()).forEach(u -> acc(touched, u));
+      }
+      admit(cmd.getAdmit(), touched);
+      if (!cmd.getDecode().isEmpty()) {
+        engine.decode(cmd.getDecode(), cmd.getDecodeSteps()).forEach(u -> acc(touched, u));
+      }
+    } catch (RuntimeException e) {
+      error = "step " + cmd.getStepSeq() + " failed: " + e;
+    }
+    List<RequestProgress> progress = new ArrayList<>(touched.size());
+    for (Acc a : touched.values()) {
+      progress.add(a.toProgress());
+    }
+    return StepResult.newBuilder()
+        .setEngine(cmd.getEngine())
+        .setEngineIncarnation(incarnation)
+        .setStepSeq(cmd.getStepSeq())
+        .setIssuedAtMs(cmd.getIssuedAtMs())
+        .setStartedAtMs(startedAt)
+        .setFinishedAtMs(System.currentTimeMillis())
+        .setBusyMs((System.nanoTime() - t0) / 1e6)
+        .setBlocksUsed(engine.blocksUsed())
+        .setBlockCapacity(engine.blockCapacity())
+        .setProgress(progress)
+        .setError(error)
+        .build();
+  }
+
+  private void admit(List<AdmitSpec> specs, Map<String, Acc> touched) {
+    List<GenerationRequest> fresh = new ArrayList<>();
+    List<String> adopted = new ArrayList<>();
+    for (AdmitSpec a : specs) {
+      GenerationRequest r = toRequest(a);
+      if (a.getGeneratedTokenIds().isEmpty()) {
+        fresh.add(r);
+        continue;
+      }
+      int[] generated = toArray(a.getGeneratedTokenIds());
+      SequenceUpdate u = engine.adopt(r, generated);
+      if (u.outcome() == Outcome.OK) {
+        adopted.add(r.id());
+        texts.put(r.id(), new IncrementalText(generated, text));
+      } else {
+        acc(touched, u);
+      }
+    }
+    if (!adopted.isEmpty()) {
+      engine.resume(adopted).forEach(u -> acc(touched, u));
+    }
+    if (!fresh.isEmpty()) {
+      engine.admit(fresh).forEach(u -> acc(touched, u));
+    }
+  }
+
+  private static GenerationRequest toRequest(AdmitSpec a) {
+    var s = a.getSampling();
+    return new GenerationRequest(a.getRequestId(), toArray(a.getPromptTokenIds()), a.getMaxNewTokens(),
+        a.getForcedOutputTokens(), new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed()));
+  }
+
+  private void acc(Map<String, Acc> touched, SequenceUpdate u) {
+    touched.computeIfAbsent(u.requestId(), id -> new Acc(id)).add(u);
+  }
+
+  /** Merges the updates one command made to one request (e.g. an admit followed by a decode quantum). */
+  private final class Acc {
+    final String id;
+    SequenceUpdate last;
+    final List<Integer> tokens = new ArrayList<>();
+    final List<float[]> states = new ArrayList<>();
+    final List<Integer> tapGenerated = new ArrayList<>();
+
+    Acc(String id) {
+      this.id = id;
+    }
+
+    void add(SequenceUpdate u) {
+      if (last == null || u.outcome() != Outcome.OK || last.outcome() == Outcome.OK) {
+        last = u;
+      }
+      for (int i = 0; i < u.tokens().length; i++) {
+        tokens.add(u.tokens()[i]);
+      }
+      for (int i = 0; i < u.tapStates().length; i++) {
+        states.add(u.tapStates()[i]);
+        tapGenerated.add(u.tapGenerated()[i]);
+      }
+    }
+
+    RequestProgress toProgress() {
+      int[] newTokens = tokens.stream().mapToInt(Integer::intValue).toArray();
+      String delta = "";
+      if (newTokens.length > 0) {
+        delta = texts.computeIfAbsent(id, k -> new IncrementalText(new int[0], text)).append(newTokens);
+      }
+      if (last.finish() != null || last.outcome() == Outcome.FAILED) {
+        texts.remove(id);
+      }
+      int hidden = states.isEmpty() ? 0 : states.get(0).length;
+      ByteBuffer buf = ByteBuffer.allocate(4 * hidden * states.size()).order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] row : states) {
+        for (float v : row) {
+          buf.putFloat(v);
+        }
+      }
+      buf.flip();
+      return RequestProgress.newBuilder()
+          .setRequestId(id)
+          .setOutcome(last.outcome().name())
+          .setMessage(last.message())
+          .setNewTokenIds(tokens)
+          .setTextDelta(delta)
+          .setGenerated(last.generated())
+          .setFinishReason(last.finish() == null ? null : finishName(last.finish()))
+          .setBlocksHeld(last.blocksHeld())
+          .setTapHidden(hidden)
+          .setTapStates(buf)
+          .setTapGenerated(tapGenerated)
+          .build();
+    }
+  }
+
+  /** Wire name of a finish reason: eos, length, forced, context. */
+  public static String finishName(FinishReason f) {
+    return switch (f) {
+      case EOS -> "eos";
+      case MAX_TOKENS -> "length";
+      case FORCED_LENGTH -> "forced";
+      case CONTEXT_FULL -> "context";
+    };
+  }
+
+  private static int[] toArray(List<Integer> l) {
+    int[] a = new int[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+    }
+    return a;
+  }
+
+  /**
+   * Streams a request's text: the delta is the decoded text of all tokens so far minus what was already emitted,
+   * holding back a trailing replacement character (a UTF-8 sequence split across tokens) until it completes.
+   */
+  static final class IncrementalText {
+    private final TextCodec codec;
+    private int[] ids;
+    private int count;
+    private int emitted; // chars of the decoded text already emitted
+
+    IncrementalText(int[] history, TextCodec codec) {
+      this.codec = codec;
+      this.ids = java.util.Arrays.copyOf(history, Math.max(16, history.length * 2));
+      this.count = history.length;
+      this.emitted = codec == null ? 0 : codec.decode(history).length();
+    }
+
+    String append(int[] tokens) {
+      if (codec == null) {
+        return "";
+      }
+      if (count + tokens.length > ids.length) {
+        ids = java.util.Arrays.copyOf(ids, Math.max(ids.length * 2, count + tokens.length));
+      }
+      System.arraycopy(tokens, 0, ids, count, tokens.length);
+      count += tokens.length;
+      String all = codec.decode(java.util.Arrays.copyOf(ids, count));
+      int end = all.length();
+      while (end > emitted && all.charAt(end - 1) == '\uFFFD') {
+        end--;
+      }
+      if (end <= emitted) {
+        return "";
+      }
+      String delta = all.substring(emitted, end);
+      emitted = end;
+      return delta;
+    }
+  }
+}

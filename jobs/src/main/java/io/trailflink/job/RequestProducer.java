@@ -1,0 +1,41 @@
+package io.trailflink.job;
+
+import io.trailflink.schema.InferenceRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Writes requests (or arbitrary bytes, for bad-input tests) to the requests topic, keyed by id. */
+public final class RequestProducer implements AutoCloseable {
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final String topic;
+
+  public RequestProducer(String bootstrapServers, Topics topics) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    this.topic = topics.requests();
+  }
+
+  public void send(InferenceRequest r) {
+    sendRaw(r.getId(), AvroBytes.encode(r));
+  }
+
+  public void sendRaw(String key, byte[] value) {
+    producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value));
+  }
+
+  public void flush() {
+    producer.flush();
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

@@ -1,0 +1,101 @@
+package io.trailflink.job;
+
+import io.trailflink.schema.DeadLetter;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.ResponseChunk;
+import io.trailflink.schema.ResponseEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads the job's output topics on a background thread: final responses (and how many arrived per id, to catch
+ * duplicates), chunks, dead letters, and the engine feedback on the predictions topic (for busy fraction and
+ * loop-hop figures). Everything it reads is from the start of each topic.
+ */
+public final class ResponseCollector implements AutoCloseable {
+  private final Map<String, List<FinalResponse>> finals = new ConcurrentHashMap<>();
+  private final Map<String, Integer> chunkTokens = new ConcurrentHashMap<>();
+  private final List<DeadLetter> deadLetters = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<EngineFeedback> feedback = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public ResponseCollector(String bootstrapServers, Topics topics) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "trail-collector-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer.subscribe(List.of(topics.responses(), topics.deadLetters(), topics.predictions()));
+    thread = new Thread(() -> {
+      try (consumer) {
+        while (running) {
+          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            accept(topics, r);
+          }
+        }
+      }
+    }, "response-collector");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void accept(Topics topics, ConsumerRecord<byte[], byte[]> r) {
+    if (r.topic().equals(topics.responses())) {
+      ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
+      if (e.getPayload() instanceof FinalResponse f) {
+        finals.computeIfAbsent(f.getRequestId(), k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(f);
+      } else if (e.getPayload() instanceof ResponseChunk c) {
+        chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
+      }
+    } else if (r.topic().equals(topics.deadLetters())) {
+      deadLetters.add(AvroBytes.decode(r.value(), DeadLetter.class));
+    } else {
+      feedback.add(AvroBytes.decode(r.value(), EngineFeedback.class));
+    }
+  }
+
+  /** Requests with at least one final response. */
+  public int completed() {
+    return finals.size();
+  }
+
+  /** Every final response per request id (more than one would be a duplicate). */
+  public Map<String, List<FinalResponse>> finals() {
+    return new HashMap<>(finals);
+  }
+
+  /** Tokens streamed as chunks, per request id. */
+  public Map<String, Integer> chunkTokens() {
+    return new HashMap<>(chunkTokens);
+  }
+
+  public List<DeadLetter> deadLetters() {
+    synchronized (deadLetters) {
+      return List.copyOf(deadLetters);
+    }
+  }
+
+  public List<EngineFeedback> feedback() {
+    synchronized (feedback) {
+      return List.copyOf(feedback);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    thread.join(5_000);
+  }
+}

@@ -1,0 +1,71 @@
+package io.trailflink.job;
+
+import io.trailflink.serving.ServingConfig;
+import java.io.Serializable;
+import picocli.CommandLine.Option;
+
+/** Flags of the serving job, shared by {@code trail serve}, {@code trail demo} and the cluster entry point. */
+public final class ServingOptions implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (host:port,...).")
+  public String bootstrapServers = "localhost:9092";
+
+  @Option(names = "--model", description = "Model directory (Hugging Face Llama layout); default: the bundled model.")
+  public String modelDir;
+
+  @Option(names = "--policy", description = "fcfs, sjf, sprpt, trail[:C], oracle[:C] (default: ${DEFAULT-VALUE}).")
+  public String policy = "trail";
+
+  @Option(names = "--engines", description = "Decode engines (one per async-UDF subtask; default: ${DEFAULT-VALUE}).")
+  public int engines = 1;
+
+  @Option(names = "--max-running", description = "Most requests decoding at once per engine (default: ${DEFAULT-VALUE}).")
+  public int maxRunning = 16;
+
+  @Option(names = "--kv-blocks", description = "KV capacity per engine in blocks (default: ${DEFAULT-VALUE}).")
+  public int kvBlocks = 1024;
+
+  @Option(names = "--block-size", description = "Tokens per KV block (default: ${DEFAULT-VALUE}).")
+  public int blockSize = 16;
+
+  @Option(names = "--decode-steps", description = "Decode steps per command, the quantum (default: ${DEFAULT-VALUE}).")
+  public int decodeSteps = 8;
+
+  @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
+  public int maxNewTokensLimit = 512;
+
+  @Option(names = "--tap-layer", description = "Layer whose hidden states feed the predictor; -1 = middle (default).")
+  public int tapLayer = -1;
+
+  @Option(names = "--device", description = "cpu, gpu, gpu:N or auto (default: ${DEFAULT-VALUE}).")
+  public String device = "auto";
+
+  @Option(names = "--raw-prompts", description = "Tokenize prompts as given instead of applying the bundled chat template.")
+  public boolean rawPrompts;
+
+  @Option(names = "--checkpoint-interval-ms", description = "Checkpoint interval in ms; 0 = off (default: ${DEFAULT-VALUE}).")
+  public long checkpointIntervalMs = 10_000;
+
+  @Option(names = "--buffer-timeout-ms", description = "Network buffer timeout in ms; 0 flushes every record (default: ${DEFAULT-VALUE}).")
+  public long bufferTimeoutMs = 0;
+
+  @Option(names = "--stall-timeout-ms", description = "Give up a command without feedback after this long (default: ${DEFAULT-VALUE}).")
+  public long stallTimeoutMs = 120_000;
+
+  @Option(names = "--topic-prefix", description = "Prefix of the job's topics (default: ${DEFAULT-VALUE}).")
+  public String topicPrefix = "trail.";
+
+  @Option(names = "--group-id", description = "Kafka consumer group of the requests source (default: ${DEFAULT-VALUE}).")
+  public String groupId = "trail-serving";
+
+  public Topics topics() {
+    return new Topics(topicPrefix);
+  }
+
+  /** The model's context, read from its config.json. */
+  public ServingConfig servingConfig(int contextTokens) {
+    return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
+        contextTokens, stallTimeoutMs);
+  }
+}

@@ -1,0 +1,165 @@
+package io.trailflink.job;
+
+import io.trailflink.engine.EngineConfig;
+import io.trailflink.engine.flink.DecodeStepFunction;
+import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.flink.DeadLetters;
+import io.trailflink.flink.FeedbackFunction;
+import io.trailflink.flink.SchedulerFunction;
+import io.trailflink.flink.ValidateRequestFunction;
+import io.trailflink.schema.DeadLetter;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.StepCommand;
+import io.trailflink.schema.StepResult;
+import io.trailflink.serving.RawRecord;
+import io.trailflink.serving.ServingConfig;
+import io.trailflink.serving.ValidatedRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.AvroDeserializationSchema;
+import org.apache.flink.formats.avro.AvroSerializationSchema;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * TRAIL as a Flink streaming job. The data flow, top to bottom in {@link #build}:
+ * <pre>
+ * requests topic ─► validate ─(bad)─► dead-letters topic
+ *                      │
+ *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── broadcast ◄── predictions topic
+ *                                     │ StepCommand          │ final responses                ▲
+ *                     partition by engine index              ▼                                │
+ *                                     ▼                responses topic ◄── chunks ──┐         │
+ *                          async decode UDF (one engine per subtask) ─► StepResult ─► feedback/predictor
+ * </pre>
+ * Flink 2 has no iterations, so the feedback (step facts and predictions) goes round through Kafka; latency
+ * matters there, so the buffer timeout defaults to 0 and producers do not linger.
+ */
+public final class TrailServingJob {
+  private TrailServingJob() {}
+
+  /** Adds the serving job to {@code env}; call {@code env.execute} or {@code executeAsync} afterwards. */
+  public static void build(StreamExecutionEnvironment env, ServingOptions o, Path modelDir, long startedAtMs) {
+    LlamaConfig model = Checkpoint.load(modelDir).config();
+    ServingConfig config = o.servingConfig(model.maxPositions());
+    Topics topics = o.topics();
+    configure(env, o);
+
+    DataStream<RawRecord> raw = env.fromSource(requestsSource(o, topics), WatermarkStrategy.noWatermarks(),
+        "requests").uid("requests-source").setParallelism(1);
+
+    SingleOutputStreamOperator<ValidatedRequest> valid = raw
+        .process(new ValidateRequestFunction(config, modelDir.resolve(Checkpoint.TOKENIZER_FILE).toString(),
+            o.rawPrompts)).uid("validate").name("validate").setParallelism(1);
+
+    DataStream<EngineFeedback> feedback = env.fromSource(feedbackSource(o, topics, startedAtMs),
+        WatermarkStrategy.noWatermarks(), "predictions (feedback)").uid("feedback-source").setParallelism(1);
+
+    SingleOutputStreamOperator<StepCommand> commands = valid
+        .keyBy(ValidatedRequest::engineIndex)
+        .connect(feedback.broadcast(SchedulerFunction.LAST_STEP))
+        .process(new SchedulerFunction(config)).uid("scheduler").name("scheduler").setParallelism(o.engines);
+
+    DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
+        StepCommand::getEngineIndex);
+    EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.tapLayer, o.device);
+    SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed,
+            new DecodeStepFunction(modelDir.toString(), engineConfig), 10, TimeUnit.MINUTES, 2)
+        .uid("decode").name("decode (async engine)").setParallelism(o.engines);
+
+    SingleOutputStreamOperator<EngineFeedback> predictions = results.process(new FeedbackFunction())
+        .uid("predictor").name("predictor").setParallelism(o.engines);
+
+    predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine))
+        .uid("predictions-sink").name("predictions topic").setParallelism(1);
+
+    DataStream<ResponseEvent> responses = predictions.getSideOutput(FeedbackFunction.CHUNKS)
+        .map(c -> new ResponseEvent(c.getRequestId(), c)).returns(ResponseEvent.class)
+        .uid("chunk-events").name("chunks").setParallelism(o.engines)
+        .union(commands.getSideOutput(SchedulerFunction.FINAL)
+            .map(f -> new ResponseEvent(f.getRequestId(), f)).returns(ResponseEvent.class)
+            .uid("final-events").name("final responses").setParallelism(o.engines));
+    responses.sinkTo(sink(o, topics.responses(), ResponseEvent.class, ResponseEvent::getRequestId))
+        .uid("responses-sink").name("responses topic").setParallelism(1);
+
+    valid.getSideOutput(DeadLetters.TAG).union(commands.getSideOutput(DeadLetters.TAG))
+        .sinkTo(sink(o, topics.deadLetters(), DeadLetter.class, d -> d.getRequestId() == null ? "" : d.getRequestId()))
+        .uid("dead-letters-sink").name("dead-letters topic").setParallelism(1);
+  }
+
+  private static void configure(StreamExecutionEnvironment env, ServingOptions o) {
+    env.setBufferTimeout(o.bufferTimeoutMs);
+    if (o.checkpointIntervalMs > 0) {
+      env.enableCheckpointing(o.checkpointIntervalMs);
+    }
+  }
+
+  private static KafkaSource<RawRecord> requestsSource(ServingOptions o, Topics topics) {
+    return KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(o.bootstrapServers)
+        .setTopics(topics.requests())
+        .setGroupId(o.groupId)
+        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+        .setDeserializer(new RawRecordDeserializer())
+        .setProperty("fetch.max.wait.ms", "50")
+        .build();
+  }
+
+  /**
+   * The loop's return path. A fresh job reads feedback produced since it started (older records belong to an
+   * earlier run); a restored job resumes from its checkpointed offsets.
+   */
+  private static KafkaSource<EngineFeedback> feedbackSource(ServingOptions o, Topics topics, long startedAtMs) {
+    return KafkaSource.<EngineFeedback>builder()
+        .setBootstrapServers(o.bootstrapServers)
+        .setTopics(topics.predictions())
+        .setGroupId(o.groupId + "-feedback")
+        .setStartingOffsets(OffsetsInitializer.timestamp(startedAtMs))
+        .setValueOnlyDeserializer(AvroDeserializationSchema.forSpecific(EngineFeedback.class))
+        .setProperty("fetch.max.wait.ms", "50")
+        .build();
+  }
+
+  private static <T extends SpecificRecord> KafkaSink<T> sink(ServingOptions o, String topic, Class<T> type,
+      KeyOf<T> key) {
+    Properties p = new Properties();
+    p.setProperty("linger.ms", "0");
+    p.setProperty("acks", "all");
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(o.bootstrapServers)
+        .setKafkaProducerConfig(p)
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .setRecordSerializer(KafkaRecordSerializationSchema.<T>builder()
+            .setTopic(topic)
+            .setKeySerializationSchema(key)
+            .setValueSerializationSchema(AvroSerializationSchema.forSpecific(type))
+            .build())
+        .build();
+  }
+
+  /** Kafka key of a record: a UTF-8 id. */
+  @FunctionalInterface
+  interface KeyOf<T> extends SerializationSchema<T> {
+    String id(T record);
+
+    @Override
+    default byte[] serialize(T record) {
+      return id(record).getBytes(StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.trailflink.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trailflink.schema.DeadLetter;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.InferenceRequest;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole serving job on the embedded default: a real Kafka broker, a Flink MiniCluster, the CPU engine with
+ * the bundled model. Every accepted request gets exactly one final response whose token count matches the chunks
+ * streamed for it; every kind of bad input lands in the dead-letter topic with its reason, and the job goes on.
+ */
+class ServingJobIT {
+  static final Path MODEL = Path.of("../models/trail-tiny");
+  @TempDir Path tmp;
+
+  static InferenceRequest request(String id, String prompt, int maxNew) {
+    return InferenceRequest.newBuilder().setId(id).setPrompt(prompt).setMaxNewTokens(maxNew)
+        .setSubmittedAtMs(System.currentTimeMillis()).build();
+  }
+
+  @Test
+  @Timeout(600)
+  void everyRequestGetsExactlyOneFinalResponseAndBadInputIsDeadLettered() throws Exception {
+    ServingOptions o = new ServingOptions();
+    o.policy = "trail";
+    o.maxRunning = 8;
+    o.kvBlocks = 256;
+    o.decodeSteps = 8;
+    o.maxNewTokensLimit = 64;
+    o.checkpointIntervalMs = 2_000;
+    o.device = "cpu";
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, 0);
+        ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
+      String[] prompts = {"List 3 fruits.", "Count from 1 to 6.", "Spell the word \"river\".",
+          "Write a short story about a brave fox.", "Name 4 colors."};
+      int n = 20;
+      for (int i = 0; i < n; i++) {
+        producer.send(request("ok-" + i, prompts[i % prompts.length], 16 + (i % 4) * 16));
+      }
+      producer.send(request("ok-0", "List 2 animals.", 8)); // duplicate while ok-0 is in flight
+      producer.sendRaw("junk", new byte[] {1, 2, 3, (byte) 0xff});
+      byte[] whole = AvroBytes.encode(request("cut", "Count from 1 to 3.", 8));
+      producer.sendRaw("cut", java.util.Arrays.copyOf(whole, 6)); // a request with its fields cut off
+      producer.send(request("empty", "  ", 8));
+      producer.send(request("zero", "List 2 fruits.", 0));
+      producer.send(request("huge", "List 2 fruits.", 100_000));
+      producer.send(request("long", "word ".repeat(1500), 8));
+      producer.flush();
+
+      long deadline = System.currentTimeMillis() + 240_000;
+      while ((collector.completed() < n || collector.deadLetters().size() < 7) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      Thread.sleep(3_000); // a duplicate final response would arrive by now
+      Map<String, List<FinalResponse>> finals = collector.finals();
+      assertEquals(n, finals.size(), "final responses for " + finals.keySet());
+      Map<String, Integer> chunks = collector.chunkTokens();
+      for (var e : finals.entrySet()) {
+        assertEquals(1, e.getValue().size(), "exactly one final response for " + e.getKey());
+        FinalResponse f = e.getValue().get(0);
+        assertNull(f.getError(), e.getKey() + " failed: " + f.getError());
+        assertTrue(f.getOutputTokens() >= 1 && f.getOutputTokens() <= 64, e.getKey() + " tokens " + f.getOutputTokens());
+        assertEquals(f.getOutputTokens(), chunks.getOrDefault(e.getKey(), 0), "chunk tokens of " + e.getKey());
+        assertTrue(f.getLatencyMs() >= f.getTtftMs() && f.getTtftMs() >= 0, e.getKey() + " timings");
+        assertTrue(List.of("eos", "length").contains(f.getFinishReason()), f.getFinishReason());
+      }
+      Map<String, String> reasons = collector.deadLetters().stream()
+          .collect(Collectors.toMap(d -> d.getRequestId() == null ? "offset-" + d.getSourceOffset() : d.getRequestId(),
+              DeadLetter::getReason, (a, b) -> a + " | " + b));
+      assertEquals(7, collector.deadLetters().size(), "dead letters: " + reasons);
+      assertTrue(reasons.get("ok-0").contains("duplicate"), reasons.toString());
+      assertTrue(reasons.get("empty").contains("empty prompt"), reasons.toString());
+      assertTrue(reasons.get("zero").contains("max_new_tokens"), reasons.toString());
+      assertTrue(reasons.get("huge").contains("max_new_tokens"), reasons.toString());
+      assertTrue(reasons.get("long").contains("context"), reasons.toString());
+      long notAvro = collector.deadLetters().stream().filter(d -> d.getReason().startsWith("not an Avro")).count();
+      assertEquals(2, notAvro, reasons.toString());
+      assertTrue(collector.deadLetters().stream().allMatch(d -> d.getRaw().remaining() > 0), "raw bytes kept");
+
+      // the job is still running and serves a request sent after the bad input
+      producer.send(request("after", "List 2 fruits.", 16));
+      producer.flush();
+      while (!collector.finals().containsKey("after") && System.currentTimeMillis() < deadline + 60_000) {
+        Thread.sleep(200);
+      }
+      assertEquals(1, collector.finals().getOrDefault("after", List.of()).size());
+    }
+  }
+}

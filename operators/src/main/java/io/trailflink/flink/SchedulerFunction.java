@@ -1,0 +1,181 @@
+package io.trailflink.flink;
+
+import io.trailflink.scheduler.Decision;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.StepCommand;
+import io.trailflink.serving.EngineLoop;
+import io.trailflink.serving.RawRecord;
+import io.trailflink.serving.ServingConfig;
+import io.trailflink.serving.ValidatedRequest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TRAIL scheduler as a Flink operator, keyed by engine index: validated requests come in on the keyed side,
+ * engine feedback (step facts and refreshed predictions, read back from the predictions topic) on the broadcast
+ * side; {@link StepCommand}s go out to the async decode UDF, {@link FinalResponse}s and refusals to side outputs.
+ * All policy lives in {@link EngineLoop} (plain Java), kept as this key's value state.
+ *
+ * <p>A processing-time timer per engine ticks every {@link #TICK_MS} ms while the engine has work, to give up
+ * commands whose feedback never came ({@link ServingConfig#stallTimeoutMs()}) and to restart the loop after a
+ * restore.
+ */
+public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(SchedulerFunction.class);
+  public static final OutputTag<FinalResponse> FINAL = new OutputTag<>("final-responses") {};
+  static final long TICK_MS = 1_000;
+  /** Broadcast state: the last step sequence number seen in feedback, per engine (same on every subtask). */
+  public static final MapStateDescriptor<String, Long> LAST_STEP =
+      new MapStateDescriptor<>("last-feedback-step", String.class, Long.class);
+
+  private final ServingConfig config;
+  private final ValueStateDescriptor<EngineLoop> loopState =
+      new ValueStateDescriptor<>("engine-loop", new JavaSerializer<>(EngineLoop.class));
+  private transient Map<Integer, EngineMetrics> metrics;
+
+  public SchedulerFunction(ServingConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    metrics = new HashMap<>();
+  }
+
+  @Override
+  public void processElement(ValidatedRequest r, ReadOnlyContext ctx, Collector<StepCommand> out) throws Exception {
+    long now = ctx.timerService().currentProcessingTime();
+    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
+    EngineLoop loop = state.value();
+    if (loop == null) {
+      loop = new EngineLoop(ctx.getCurrentKey(), config);
+    }
+    Decision d = loop.submit(r, now);
+    if (d.kind() == Decision.Kind.REJECT) {
+      RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);
+      ctx.output(DeadLetters.TAG, DeadLetters.of(src, r.id(), d.reason()));
+    }
+    emit(loop, now, out);
+    state.update(loop);
+    metrics(ctx.getCurrentKey()).observe(loop, List.of());
+    ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
+  }
+
+  @Override
+  public void processBroadcastElement(EngineFeedback fb, Context ctx, Collector<StepCommand> out) throws Exception {
+    long now = System.currentTimeMillis();
+    ctx.getBroadcastState(LAST_STEP).put(fb.getEngine(), fb.getStepSeq());
+    ctx.applyToKeyedState(loopState, (engineIndex, state) -> {
+      EngineLoop loop = state.value();
+      if (loop == null || !ServingConfig.engineName(engineIndex).equals(fb.getEngine())) {
+        return;
+      }
+      long restarts = loop.stats().engineRestarts();
+      List<FinalResponse> finals = loop.apply(fb, now);
+      if (loop.stats().engineRestarts() > restarts) {
+        LOG.warn("{} restarted (incarnation {}): its resident requests will be recomputed", fb.getEngine(),
+            fb.getEngineIncarnation());
+      }
+      if (fb.getError() != null) {
+        LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
+      }
+      finals.forEach(f -> ctx.output(FINAL, f));
+      emit(loop, now, out);
+      state.update(loop);
+      metrics(engineIndex).observe(loop, finals);
+    });
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<StepCommand> out) throws Exception {
+    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
+    EngineLoop loop = state.value();
+    if (loop == null) {
+      return;
+    }
+    long now = ctx.timerService().currentProcessingTime();
+    if (loop.giveUpStalledCommand(now)) {
+      LOG.warn("engine-{}: no feedback for {} ms; command given up, resident requests will be recomputed",
+          ctx.getCurrentKey(), config.stallTimeoutMs());
+    }
+    emit(loop, now, out);
+    state.update(loop);
+    if (!loop.idle()) {
+      ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
+    }
+  }
+
+  private static void emit(EngineLoop loop, long now, Collector<StepCommand> out) {
+    StepCommand c = loop.nextCommand(now);
+    if (c != null) {
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("{} step {}: admit {} resume {} preempt {} evict {} release {} decode {} x{}", c.getEngine(),
+            c.getStepSeq(), c.getAdmit().stream().map(a -> a.getRequestId()).toList(), c.getResume(), c.getPreempt(),
+            c.getEvict(), c.getRelease(), c.getDecode(), c.getDecodeSteps());
+      }
+      out.collect(c);
+    } else if (LOG.isDebugEnabled() && !loop.commandInFlight() && loop.liveRequests() > 0) {
+      LOG.debug("no command although {} requests are live: running {}, queued {}, KV {}/{}", loop.liveRequests(),
+          loop.running(), loop.queued(), loop.kvBlocksUsed(), loop.kvBlocksCapacity());
+    }
+  }
+
+  private EngineMetrics metrics(int engineIndex) {
+    return metrics.computeIfAbsent(engineIndex, i -> new EngineMetrics(
+        getRuntimeContext().getMetricGroup().addGroup("engine", ServingConfig.engineName(i))));
+  }
+
+  /** Per-engine gauges and histograms, visible in the web UI and to metric reporters. */
+  static final class EngineMetrics {
+    private volatile int waiting;
+    private volatile int running;
+    private volatile int kvUsed;
+    private volatile int kvCapacity;
+    private volatile long preemptions;
+    private volatile long evictions;
+    private volatile long hopMs;
+    private final Histogram ttft = new DescriptiveStatisticsHistogram(1000);
+    private final Histogram latency = new DescriptiveStatisticsHistogram(1000);
+
+    EngineMetrics(MetricGroup g) {
+      g.gauge("waiting", () -> waiting);
+      g.gauge("running", () -> running);
+      g.gauge("kvBlocksUsed", () -> kvUsed);
+      g.gauge("kvBlocksCapacity", () -> kvCapacity);
+      g.gauge("preemptions", () -> preemptions);
+      g.gauge("evictions", () -> evictions);
+      g.gauge("loopHopMs", () -> hopMs);
+      g.histogram("ttftMs", ttft);
+      g.histogram("latencyMs", latency);
+    }
+
+    void observe(EngineLoop loop, List<FinalResponse> finals) {
+      waiting = loop.queued();
+      running = loop.running();
+      kvUsed = loop.kvBlocksUsed();
+      kvCapacity = loop.kvBlocksCapacity();
+      preemptions = loop.preemptions();
+      evictions = loop.evictions();
+      hopMs = loop.stats().lastHopMs();
+      for (FinalResponse f : finals) {
+        ttft.update(f.getTtftMs());
+        latency.update(f.getLatencyMs());
+      }
+    }
+  }
+}

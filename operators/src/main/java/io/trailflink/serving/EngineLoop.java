@@ -1,0 +1,299 @@
+package io.trailflink.serving;
+
+import io.trailflink.scheduler.Decision;
+import io.trailflink.scheduler.Request;
+import io.trailflink.scheduler.RequestState;
+import io.trailflink.scheduler.Scheduler;
+import io.trailflink.schema.AdmitSpec;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.schema.RequestProgress;
+import io.trailflink.schema.Sampling;
+import io.trailflink.schema.StepCommand;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The scheduling side of one decode engine, as plain Java: the TRAIL {@link Scheduler} plus what serving needs
+ * around it — the requests' tokens and text, one command in flight at a time, feedback applied idempotently,
+ * final responses assembled, and recovery when the engine restarts. The Flink scheduler function keeps one of
+ * these per engine key and only moves records in and out.
+ *
+ * <h2>The loop</h2>
+ * {@link #nextCommand} runs a scheduling round and turns its decisions into one {@link StepCommand} (evict,
+ * preempt, resume, admit, then a quantum of {@code decodeSteps} decode steps for every running request). The
+ * command's feedback ({@link EngineFeedback}, read back from the predictions topic) is applied by
+ * {@link #apply}: tokens become scheduler progress, finished requests become {@link FinalResponse}s, and
+ * predictions re-rank the queue. Only feedback for the command in flight is applied; duplicates and stale
+ * records from the feedback topic are counted and ignored.
+ *
+ * <h2>Engine restarts</h2>
+ * Feedback carries the engine's incarnation. A new incarnation means the engine lost its KV caches: the
+ * feedback's own effects are discarded (whatever it admitted is released), every resident request becomes
+ * EVICTED, and is later re-admitted with the tokens it had generated, which the engine recomputes. A command
+ * without feedback for {@code stallTimeoutMs} is given up the same way.
+ */
+public final class EngineLoop implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String engine;
+  private final int engineIndex;
+  private final ServingConfig config;
+  private final Scheduler scheduler;
+  private final Map<String, ServedRequest> requests = new HashMap<>();
+  private final Set<String> toRelease = new LinkedHashSet<>();
+  private long arrivals;
+  private long nextSeq = 1;
+  private long inFlightSeq; // 0 = no command in flight
+  private long inFlightIssuedAtMs;
+  private List<String> inFlightRequests = List.of();
+  private String incarnation;
+  private final LoopStats stats = new LoopStats();
+
+  public EngineLoop(int engineIndex, ServingConfig config) {
+    this.engine = ServingConfig.engineName(engineIndex);
+    this.engineIndex = engineIndex;
+    this.config = config;
+    this.scheduler = new Scheduler(config.newPolicy(), config.schedulerConfig());
+  }
+
+  /** Accepts a request into the queue, or refuses it (duplicate id in flight, can never fit the KV budget). */
+  public Decision submit(ValidatedRequest v, long now) {
+    if (requests.containsKey(v.id())) {
+      return new Decision(Decision.Kind.REJECT, v.id(), "duplicate id while the first is in flight");
+    }
+    int budget = v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : v.maxNewTokens();
+    Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, budget,
+        v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1);
+    Decision d = scheduler.submit(r, now);
+    if (d.kind() == Decision.Kind.ACCEPT) {
+      requests.put(v.id(), new ServedRequest(v));
+    }
+    return d;
+  }
+
+  /** The next command for the engine, or null while one is in flight or there is nothing to do. */
+  public StepCommand nextCommand(long now) {
+    if (inFlightSeq != 0) {
+      return null;
+    }
+    List<String> evict = new ArrayList<>();
+    List<String> preempt = new ArrayList<>();
+    List<String> resume = new ArrayList<>();
+    List<AdmitSpec> admit = new ArrayList<>();
+    for (Decision d : scheduler.schedule(now)) {
+      ServedRequest s = requests.get(d.requestId());
+      switch (d.kind()) {
+        case EVICT -> {
+          evict.add(d.requestId());
+          s.kvResident = false;
+        }
+        case PREEMPT -> preempt.add(d.requestId());
+        case ADMIT, RESUME -> {
+          if (!s.inEngine) {
+            admit.add(admitSpec(s));
+            if (s.firstAdmittedAtMs < 0) {
+              s.firstAdmittedAtMs = now;
+            }
+          } else if (!s.kvResident) {
+            resume.add(d.requestId());
+          }
+          s.inEngine = true;
+          s.kvResident = true;
+        }
+        default -> throw new IllegalStateException("unexpected decision " + d);
+      }
+    }
+    List<String> decode = new ArrayList<>();
+    for (Request r : scheduler.runningRequests()) {
+      decode.add(r.id());
+    }
+    List<String> release = new ArrayList<>(toRelease);
+    toRelease.clear();
+    if (decode.isEmpty() && evict.isEmpty() && preempt.isEmpty() && release.isEmpty()) {
+      return null;
+    }
+    long seq = nextSeq++;
+    inFlightSeq = seq;
+    inFlightIssuedAtMs = now;
+    List<String> involved = new ArrayList<>(decode);
+    admit.forEach(a -> involved.add(a.getRequestId()));
+    inFlightRequests = involved;
+    stats.commands++;
+    return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
+        .setIssuedAtMs(now).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
+        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).build();
+  }
+
+  private AdmitSpec admitSpec(ServedRequest s) {
+    ValidatedRequest v = s.request;
+    List<Integer> prompt = new ArrayList<>(v.promptTokenIds().length);
+    for (int t : v.promptTokenIds()) {
+      prompt.add(t);
+    }
+    return AdmitSpec.newBuilder().setRequestId(v.id()).setPromptTokenIds(prompt)
+        .setGeneratedTokenIds(s.generatedTokens()).setMaxNewTokens(v.maxNewTokens())
+        .setForcedOutputTokens(v.forcedOutputTokens())
+        .setSampling(new Sampling(v.temperature(), v.topP(), v.seed())).build();
+  }
+
+  /**
+   * Applies the feedback of the command in flight; returns the final responses of the requests it finished.
+   * Feedback for another engine, or for a command that is not in flight (a duplicate), changes nothing.
+   */
+  public List<FinalResponse> apply(EngineFeedback fb, long now) {
+    if (!engine.equals(fb.getEngine()) || fb.getStepSeq() != inFlightSeq) {
+      stats.staleFeedback++;
+      return List.of();
+    }
+    inFlightSeq = 0;
+    stats.recordStep(fb, now);
+    if (incarnation != null && !incarnation.equals(fb.getEngineIncarnation())) {
+      incarnation = fb.getEngineIncarnation();
+      engineRestarted(fb, now);
+      return List.of();
+    }
+    incarnation = fb.getEngineIncarnation();
+    List<FinalResponse> finals = new ArrayList<>();
+    Set<String> answered = new java.util.HashSet<>();
+    for (RequestProgress p : fb.getProgress()) {
+      answered.add(p.getRequestId());
+      ServedRequest s = requests.get(p.getRequestId());
+      if (s == null) {
+        continue; // e.g. the answer to a release
+      }
+      Request r = scheduler.request(p.getRequestId());
+      int n = p.getNewTokenIds().size();
+      if (n > 0) {
+        if (s.firstTokenAtMs < 0) {
+          s.firstTokenAtMs = fb.getFinishedAtMs();
+        }
+        s.append(p.getNewTokenIds(), p.getTextDelta());
+        if (r.state() == RequestState.RUNNING) {
+          scheduler.progress(r.id(), n);
+        }
+      }
+      boolean failed = "REJECTED".equals(p.getOutcome()) || "FAILED".equals(p.getOutcome())
+          || "KV_FULL".equals(p.getOutcome()) && p.getBlocksHeld() == 0 && n == 0;
+      if (p.getFinishReason() != null) {
+        finals.add(finish(s, p.getFinishReason(), null, fb.getFinishedAtMs()));
+      } else if (failed) {
+        toRelease.add(s.request.id());
+        finals.add(finish(s, "failed", p.getOutcome() + ": " + p.getMessage(), fb.getFinishedAtMs()));
+      }
+    }
+    if (fb.getError() != null) {
+      // the command failed as a whole: requests it left unanswered are in an unknown state on the engine
+      for (String id : inFlightRequests) {
+        ServedRequest s = requests.get(id);
+        if (s != null && !answered.contains(id)) {
+          toRelease.add(id);
+          finals.add(finish(s, "failed", fb.getError(), fb.getFinishedAtMs()));
+        }
+      }
+    }
+    for (PredictionUpdate u : fb.getPredictions()) {
+      scheduler.predict(u.getRequestId(), u.getPredictedRemaining());
+    }
+    return finals;
+  }
+
+  /** Gives up a command without feedback for longer than the stall timeout; true when it did. */
+  public boolean giveUpStalledCommand(long now) {
+    if (inFlightSeq == 0 || now - inFlightIssuedAtMs < config.stallTimeoutMs()) {
+      return false;
+    }
+    inFlightSeq = 0;
+    stats.stalls++;
+    lose(now);
+    return true;
+  }
+
+  private void engineRestarted(EngineFeedback fb, long now) {
+    stats.engineRestarts++;
+    for (RequestProgress p : fb.getProgress()) {
+      if ("OK".equals(p.getOutcome()) && p.getBlocksHeld() > 0) {
+        toRelease.add(p.getRequestId()); // the new engine admitted it from a replayed command: forget it there
+      }
+    }
+    lose(now);
+  }
+
+  private void lose(long now) {
+    scheduler.engineLost(now);
+    for (ServedRequest s : requests.values()) {
+      toRelease.add(s.request.id()); // harmless where the engine does not know it
+      s.inEngine = false;
+      s.kvResident = false;
+    }
+  }
+
+  private FinalResponse finish(ServedRequest s, String reason, String error, long finishedAt) {
+    ValidatedRequest v = s.request;
+    Request r = scheduler.request(v.id());
+    requests.remove(v.id());
+    scheduler.finish(v.id());
+    long first = s.firstTokenAtMs < 0 ? finishedAt : s.firstTokenAtMs;
+    stats.finished++;
+    return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText(s.text.toString())
+        .setPromptTokens(v.promptTokenIds().length).setOutputTokens(s.generatedCount)
+        .setSubmittedAtMs(v.submittedAtMs()).setFirstTokenAtMs(first).setFinishedAtMs(finishedAt)
+        .setTtftMs(first - v.submittedAtMs()).setLatencyMs(finishedAt - v.submittedAtMs())
+        .setQueueingMs(s.firstAdmittedAtMs < 0 ? finishedAt - v.submittedAtMs() : s.firstAdmittedAtMs - v.submittedAtMs())
+        .setPreemptions(r == null ? 0 : r.preemptions()).setEvictions(r == null ? 0 : r.evictions())
+        .setFinishReason(reason).setError(error).setEngine(engine).setPolicy(config.policy())
+        .setInitialPrediction(r == null ? Double.NaN : r.initialPrediction()).build();
+  }
+
+  // -- views for metrics and tests
+
+  public boolean idle() {
+    return requests.isEmpty() && inFlightSeq == 0 && toRelease.isEmpty();
+  }
+
+  public boolean commandInFlight() {
+    return inFlightSeq != 0;
+  }
+
+  public int liveRequests() {
+    return requests.size();
+  }
+
+  public int running() {
+    return scheduler.runningCount();
+  }
+
+  public int queued() {
+    return scheduler.queuedCount();
+  }
+
+  public int kvBlocksUsed() {
+    return scheduler.ledger().used();
+  }
+
+  public int kvBlocksCapacity() {
+    return scheduler.ledger().capacity();
+  }
+
+  public long preemptions() {
+    return scheduler.preemptions();
+  }
+
+  public long evictions() {
+    return scheduler.evictions();
+  }
+
+  public LoopStats stats() {
+    return stats;
+  }
+
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+}

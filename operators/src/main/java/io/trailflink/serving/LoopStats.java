@@ -1,0 +1,70 @@
+package io.trailflink.serving;
+
+import io.trailflink.schema.EngineFeedback;
+import java.io.Serializable;
+
+/** Counters of one engine loop, for metrics and the demo's summary. */
+public final class LoopStats implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  long commands;
+  long steps;
+  long finished;
+  long staleFeedback;
+  long engineRestarts;
+  long stalls;
+  double busyMs; // engine compute time over all steps (ms)
+  long firstIssuedAtMs = -1; // epoch ms
+  long lastFinishedAtMs = -1; // epoch ms
+  /** Last feedback's hop: record published to received by the scheduler (ms). */
+  long lastHopMs;
+  /** Last command's round trip: issued to feedback applied (ms). */
+  long lastRoundTripMs;
+
+  void recordStep(EngineFeedback fb, long now) {
+    steps++;
+    busyMs += fb.getBusyMs();
+    if (firstIssuedAtMs < 0) {
+      firstIssuedAtMs = fb.getIssuedAtMs();
+    }
+    lastFinishedAtMs = fb.getFinishedAtMs();
+    lastHopMs = Math.max(0, now - fb.getPublishedAtMs());
+    lastRoundTripMs = Math.max(0, now - fb.getIssuedAtMs());
+  }
+
+  public long commands() {
+    return commands;
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  public long finished() {
+    return finished;
+  }
+
+  public long staleFeedback() {
+    return staleFeedback;
+  }
+
+  public long engineRestarts() {
+    return engineRestarts;
+  }
+
+  public long stalls() {
+    return stalls;
+  }
+
+  public double busyMs() {
+    return busyMs;
+  }
+
+  public long lastHopMs() {
+    return lastHopMs;
+  }
+
+  public long lastRoundTripMs() {
+    return lastRoundTripMs;
+  }
+}

@@ -1,0 +1,85 @@
+package io.trailflink.serving;
+
+import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.Sampling;
+import java.io.IOException;
+import java.util.function.Function;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+
+/**
+ * Turns the raw bytes of a requests-topic record into a {@link ValidatedRequest}, or says in words why not:
+ * not Avro, missing fields, empty prompt, max_new_tokens out of range, prompt over the context, bad sampling.
+ * Duplicate ids are the scheduler's to catch (only it knows what is in flight).
+ */
+public final class RequestValidator {
+  private final ServingConfig config;
+  private final Function<String, int[]> templateAndTokenize;
+  private final SpecificDatumReader<InferenceRequest> reader = new SpecificDatumReader<>(InferenceRequest.class);
+  private BinaryDecoder decoder;
+
+  /** Either a request or the reason it was refused (and the id when it could be read). */
+  public record Outcome(ValidatedRequest request, String requestId, String reason) {
+    public boolean valid() {
+      return request != null;
+    }
+  }
+
+  public RequestValidator(ServingConfig config, Function<String, int[]> templateAndTokenize) {
+    this.config = config;
+    this.templateAndTokenize = templateAndTokenize;
+  }
+
+  public Outcome validate(RawRecord raw) {
+    InferenceRequest r;
+    try {
+      decoder = DecoderFactory.get().binaryDecoder(raw.value(), decoder);
+      r = reader.read(null, decoder);
+      if (!decoder.isEnd()) {
+        return refuse(r.getId(), "trailing bytes after the Avro InferenceRequest");
+      }
+    } catch (IOException | RuntimeException e) {
+      return refuse(null, "not an Avro InferenceRequest: " + e.getMessage());
+    }
+    return validate(r, raw);
+  }
+
+  /** Validates a parsed request; {@code source} is attached to the result (may be null). */
+  public Outcome validate(InferenceRequest r, RawRecord source) {
+    String id = r.getId();
+    if (id == null || id.isBlank()) {
+      return refuse(null, "missing field: id is empty");
+    }
+    if (r.getPrompt() == null || r.getPrompt().isBlank()) {
+      return refuse(id, "empty prompt");
+    }
+    int max = r.getMaxNewTokens();
+    if (max <= 0 || max > config.maxNewTokensLimit()) {
+      return refuse(id, "max_new_tokens must be in [1, " + config.maxNewTokensLimit() + "], got " + max);
+    }
+    int forced = r.getForcedOutputTokens() == null ? 0 : r.getForcedOutputTokens();
+    if (forced < 0 || forced > max) {
+      return refuse(id, "forced_output_tokens must be in [0, max_new_tokens=" + max + "], got " + forced);
+    }
+    Sampling s = r.getSampling() == null ? new Sampling(0f, 1f, 0L) : r.getSampling();
+    if (!(s.getTemperature() >= 0) || Float.isInfinite(s.getTemperature())) {
+      return refuse(id, "sampling.temperature must be >= 0, got " + s.getTemperature());
+    }
+    if (!(s.getTopP() > 0 && s.getTopP() <= 1)) {
+      return refuse(id, "sampling.top_p must be in (0, 1], got " + s.getTopP());
+    }
+    int[] tokens = templateAndTokenize.apply(r.getPrompt());
+    int budget = forced > 0 ? forced : max;
+    if (tokens.length + budget > config.contextTokens()) {
+      return refuse(id, "prompt of " + tokens.length + " tokens plus " + budget + " output tokens exceeds the context of "
+          + config.contextTokens() + " tokens");
+    }
+    return new Outcome(new ValidatedRequest(id, r.getTenant(), tokens, max, forced, s.getTemperature(), s.getTopP(),
+        s.getSeed(), r.getSubmittedAtMs(), config.engineFor(id), source), id, null);
+  }
+
+  private static Outcome refuse(String id, String reason) {
+    return new Outcome(null, id, reason);
+  }
+}

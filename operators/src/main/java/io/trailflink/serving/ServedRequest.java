@@ -1,0 +1,38 @@
+package io.trailflink.serving;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/** What the serving side keeps about one in-flight request beyond the scheduler's view: tokens, text, timings. */
+final class ServedRequest implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final ValidatedRequest request;
+  private int[] generated = new int[32];
+  int generatedCount; // tokens
+  final StringBuilder text = new StringBuilder();
+  long firstAdmittedAtMs = -1; // epoch ms
+  long firstTokenAtMs = -1; // epoch ms
+  /** Whether the engine holds this request's KV (false after an eviction or an engine restart). */
+  boolean kvResident;
+  /** Whether the engine knows this request at all (false before admission and after an engine restart). */
+  boolean inEngine;
+
+  ServedRequest(ValidatedRequest request) {
+    this.request = request;
+  }
+
+  void append(java.util.List<Integer> tokens, String delta) {
+    if (generatedCount + tokens.size() > generated.length) {
+      generated = Arrays.copyOf(generated, Math.max(generated.length * 2, generatedCount + tokens.size()));
+    }
+    for (int t : tokens) {
+      generated[generatedCount++] = t;
+    }
+    text.append(delta);
+  }
+
+  java.util.List<Integer> generatedTokens() {
+    return Arrays.stream(generated, 0, generatedCount).boxed().toList();
+  }
+}

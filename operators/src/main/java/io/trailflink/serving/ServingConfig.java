@@ -1,0 +1,58 @@
+package io.trailflink.serving;
+
+import io.trailflink.scheduler.Policy;
+import io.trailflink.scheduler.SchedulerConfig;
+import io.trailflink.scheduler.policy.Policies;
+import java.io.Serializable;
+
+/**
+ * Settings of the serving job's scheduling side, identical for every engine.
+ *
+ * @param policy policy spec as users write it ({@code fcfs, sjf, sprpt, trail[:C], oracle[:C]})
+ * @param engines number of decode engines (one Flink key and one async-UDF subtask each)
+ * @param maxRunning most requests decoding at once per engine
+ * @param kvBlocks KV capacity per engine (blocks); must match the engine's
+ * @param blockSize tokens per KV block
+ * @param decodeSteps decode steps per command (the quantum, tokens per running request per round trip)
+ * @param maxNewTokensLimit largest max_new_tokens a request may ask for (tokens)
+ * @param contextTokens the model's context (tokens): prompt plus output must fit
+ * @param stallTimeoutMs a command without feedback for this long is given up and the engine reset (ms)
+ */
+public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs) implements Serializable {
+
+  public ServingConfig {
+    Policies.parse(policy, 0.8); // fails with a one-line message on an unknown policy
+    if (engines <= 0) {
+      throw new IllegalArgumentException("engines must be > 0, got " + engines);
+    }
+    if (decodeSteps <= 0) {
+      throw new IllegalArgumentException("decode steps must be > 0, got " + decodeSteps);
+    }
+    if (maxNewTokensLimit <= 0 || contextTokens <= 0) {
+      throw new IllegalArgumentException("max_new_tokens limit and context must be > 0");
+    }
+    new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps + 1); // validates the rest
+  }
+
+  public Policy newPolicy() {
+    return Policies.parse(policy, 0.8);
+  }
+
+  /**
+   * The scheduler reserves KV for one token more than the quantum: a request admitted in a command gets its
+   * first token from the prefill and then {@code decodeSteps} more.
+   */
+  public SchedulerConfig schedulerConfig() {
+    return new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps + 1);
+  }
+
+  /** Stable placement rule: which engine serves a request id. */
+  public int engineFor(String requestId) {
+    return Math.floorMod(requestId.hashCode() * 0x9E3779B9, engines);
+  }
+
+  public static String engineName(int index) {
+    return "engine-" + index;
+  }
+}

@@ -1,0 +1,25 @@
+package io.trailflink.serving;
+
+/**
+ * A request that passed validation, with its templated prompt tokenized and its engine chosen.
+ *
+ * @param id request id
+ * @param tenant owner label
+ * @param promptTokenIds templated prompt as token ids
+ * @param maxNewTokens cap on generated tokens (tokens)
+ * @param forcedOutputTokens exact output length for trace replay (tokens), 0 = off
+ * @param temperature sampling temperature, 0 = greedy
+ * @param topP nucleus mass
+ * @param seed sampler seed
+ * @param submittedAtMs when the producer submitted it (epoch ms)
+ * @param engineIndex the engine that serves it
+ * @param source the Kafka record it came from (for a dead letter if the scheduler refuses it); may be null
+ */
+public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens,
+    int forcedOutputTokens, float temperature, float topP, long seed, long submittedAtMs, int engineIndex,
+    RawRecord source) implements java.io.Serializable {
+
+  public String engine() {
+    return ServingConfig.engineName(engineIndex);
+  }
+}
