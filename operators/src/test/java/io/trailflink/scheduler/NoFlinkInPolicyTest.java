@@ -9,15 +9,16 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The scheduling core stays plain Java: no Flink import may creep into it. */
+/** The scheduling core and the serving side of an engine stay plain Java: no Flink import may creep into them. */
 class NoFlinkInPolicyTest {
   @Test
-  void schedulerPackageImportsNoFlink() throws IOException {
-    Path root = Path.of("src/main/java/io/trailflink/scheduler");
-    try (Stream<Path> files = Files.walk(root)) {
-      List<String> offenders = files.filter(p -> p.toString().endsWith(".java"))
-          .filter(p -> read(p).contains("org.apache.flink")).map(Path::toString).toList();
-      assertEquals(List.of(), offenders);
+  void policyAndServingPackagesImportNoFlink() throws IOException {
+    for (String pkg : List.of("scheduler", "sim", "serving")) {
+      try (Stream<Path> files = Files.walk(Path.of("src/main/java/io/trailflink", pkg))) {
+        List<String> offenders = files.filter(p -> p.toString().endsWith(".java"))
+            .filter(p -> read(p).contains("org.apache.flink")).map(Path::toString).toList();
+        assertEquals(List.of(), offenders);
+      }
     }
   }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the bundled model. Every accepted request gets exactly one final response whose token count matches the chunks
  * streamed for it; every kind of bad input lands in the dead-letter topic with its reason, and the job goes on.
  */
-class ServingJobIT {
+class ServingJobIntegrationTest {
   static final Path MODEL = Path.of("../models/trail-tiny");
   @TempDir Path tmp;
 

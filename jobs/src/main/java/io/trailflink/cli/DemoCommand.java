@@ -1,0 +1,174 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonObject;
+import io.trailflink.job.DemoWorkload;
+import io.trailflink.job.EmbeddedServing;
+import io.trailflink.job.RequestProducer;
+import io.trailflink.job.ResponseCollector;
+import io.trailflink.job.ServingOptions;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.InferenceRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail demo}: the serving job on the embedded default — a real Kafka broker, a Flink MiniCluster with its
+ * web UI, the CPU engine with the bundled model — fed by a Kafka producer replaying a workload, with a summary of
+ * what the responses topic and the predictions topic say.
+ */
+@Command(name = "demo", description = "Run the serving job on embedded Kafka + Flink MiniCluster and replay a workload.")
+final class DemoCommand implements Callable<Integer> {
+  @Mixin ServingOptions serving;
+
+  @Option(names = "--requests", defaultValue = "40", description = "Requests to send (default: ${DEFAULT-VALUE}).") int requests;
+  @Option(names = "--rate", defaultValue = "2", description = "Poisson arrival rate, requests/s; 0 sends all at once (default: ${DEFAULT-VALUE}).") double rate;
+  @Option(names = "--workload", description = "JSONL of {prompt, max_new_tokens?, out_tokens?}; default: generated tasks.") Path workload;
+  @Option(names = "--max-new-tokens", defaultValue = "256", description = "max_new_tokens of each request (default: ${DEFAULT-VALUE}).") int maxNewTokens;
+  @Option(names = "--seed", defaultValue = "7") long seed;
+  @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
+  @Option(names = "--timeout-s", defaultValue = "900", description = "Give up waiting for responses after this long.") long timeoutS;
+  @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (requests <= 0 || rate < 0 || maxNewTokens <= 0) {
+      throw new IllegalArgumentException("--requests and --max-new-tokens must be > 0 and --rate >= 0");
+    }
+    if (workload != null && !Files.isRegularFile(workload)) {
+      throw new IllegalArgumentException("--workload " + workload + ": no such file");
+    }
+    serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, maxNewTokens);
+    Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
+    DemoWorkload w = workload == null ? DemoWorkload.generated(requests, maxNewTokens, rate, seed)
+        : DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> System.err.println("skipped " + bad));
+    Path work = Files.createTempDirectory("trail-demo-");
+    System.err.println("demo: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work + ")");
+    try (EmbeddedServing s = EmbeddedServing.start(serving, model, work, webUiPort);
+        ResponseCollector collector = new ResponseCollector(s.bootstrapServers(), serving.topics());
+        RequestProducer producer = new RequestProducer(s.bootstrapServers(), serving.topics())) {
+      System.err.println("demo: Kafka at " + s.bootstrapServers() + ", Flink web UI at " + s.webUi()
+          + ", policy " + serving.policy + ", " + serving.engines + " engine(s)");
+      long start = System.currentTimeMillis();
+      int sent = 0;
+      long lastLine = 0;
+      long deadline = start + timeoutS * 1000;
+      int total = w.items().size();
+      while (collector.completed() < total && System.currentTimeMillis() < deadline) {
+        long now = System.currentTimeMillis();
+        while (sent < total && w.items().get(sent).atMs() <= now - start) {
+          DemoWorkload.Item it = w.items().get(sent);
+          producer.send(InferenceRequest.newBuilder().setId("demo-" + sent).setPrompt(it.prompt())
+              .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
+              .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo").build());
+          sent++;
+        }
+        producer.flush();
+        if (now - lastLine >= 1000) {
+          System.err.printf("\rsent %d/%d  done %d/%d  dead-lettered %d  %.0f s   ", sent, total,
+              collector.completed(), total, collector.deadLetters().size(), (now - start) / 1000.0);
+          lastLine = now;
+        }
+        Thread.sleep(5);
+      }
+      System.err.println();
+      Thread.sleep(500);
+      return report(collector, total, System.currentTimeMillis() - start);
+    }
+  }
+
+  private int report(ResponseCollector c, int total, long wallMs) {
+    List<FinalResponse> finals = new ArrayList<>();
+    int duplicates = 0;
+    for (List<FinalResponse> l : c.finals().values()) {
+      finals.add(l.get(0));
+      duplicates += l.size() - 1;
+    }
+    double[] lat = finals.stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
+    double[] ttft = finals.stream().mapToDouble(FinalResponse::getTtftMs).toArray();
+    long tokens = finals.stream().mapToLong(FinalResponse::getOutputTokens).sum();
+    long firstSubmit = finals.stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
+    long lastFinish = finals.stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    double spanS = Math.max(1, lastFinish - firstSubmit) / 1000.0;
+    LoopFigures loop = LoopFigures.of(c.feedback());
+
+    JsonObject o = new JsonObject();
+    o.addProperty("policy", serving.policy);
+    o.addProperty("requests", total);
+    o.addProperty("completed", finals.size());
+    o.addProperty("duplicate_final_responses", duplicates);
+    o.addProperty("failed", finals.stream().filter(f -> f.getError() != null).count());
+    o.addProperty("dead_lettered", c.deadLetters().size());
+    Stats.put(o, "mean_latency_ms", Stats.mean(lat));
+    Stats.put(o, "p50_latency_ms", Stats.percentile(lat, 50));
+    Stats.put(o, "p99_latency_ms", Stats.percentile(lat, 99));
+    Stats.put(o, "mean_ttft_ms", Stats.mean(ttft));
+    Stats.put(o, "p50_ttft_ms", Stats.percentile(ttft, 50));
+    Stats.put(o, "p99_ttft_ms", Stats.percentile(ttft, 99));
+    o.addProperty("output_tokens", tokens);
+    o.addProperty("throughput_tokens_per_s", tokens / spanS);
+    o.addProperty("throughput_requests_per_s", finals.size() / spanS);
+    o.addProperty("preemptions", finals.stream().mapToInt(FinalResponse::getPreemptions).sum());
+    o.addProperty("evictions", finals.stream().mapToInt(FinalResponse::getEvictions).sum());
+    o.addProperty("engine_steps", loop.steps);
+    Stats.put(o, "engine_busy_fraction", loop.busyFraction);
+    Stats.put(o, "loop_hop_p50_ms", loop.hopP50);
+    Stats.put(o, "loop_hop_p99_ms", loop.hopP99);
+    o.addProperty("wall_s", wallMs / 1000.0);
+
+    System.out.printf("%-26s %s%n", "policy", serving.policy);
+    System.out.printf("%-26s %d of %d (%d duplicate finals, %d dead-lettered)%n", "completed", finals.size(), total,
+        duplicates, c.deadLetters().size());
+    System.out.printf("%-26s mean %.0f  p50 %.0f  p99 %.0f%n", "latency (ms)", Stats.mean(lat),
+        Stats.percentile(lat, 50), Stats.percentile(lat, 99));
+    System.out.printf("%-26s mean %.0f  p50 %.0f  p99 %.0f%n", "TTFT (ms)", Stats.mean(ttft),
+        Stats.percentile(ttft, 50), Stats.percentile(ttft, 99));
+    System.out.printf("%-26s %.1f tokens/s, %.2f requests/s%n", "throughput", tokens / spanS, finals.size() / spanS);
+    System.out.printf("%-26s %s preemptions, %s evictions%n", "scheduling", o.get("preemptions"), o.get("evictions"));
+    System.out.printf("%-26s %.1f %% over %d steps%n", "engine busy", 100 * loop.busyFraction, loop.steps);
+    System.out.printf("%-26s p50 %.1f  p99 %.1f%n", "loop hop (ms)", loop.hopP50, loop.hopP99);
+    if (json) {
+      System.out.println(o);
+    }
+    return finals.size() == total && duplicates == 0 ? 0 : 1;
+  }
+
+  /**
+   * Engine figures from the predictions topic. Busy fraction: engine compute time over the span from the first
+   * command issued to the last step finished, per engine, averaged. Loop hop: from a step's feedback being
+   * published to the next command being issued (Kafka round trip plus scheduling), per engine, counted only
+   * where the step left requests running (otherwise the next command waits for an arrival, not for the loop).
+   */
+  record LoopFigures(long steps, double busyFraction, double hopP50, double hopP99) {
+    static LoopFigures of(List<EngineFeedback> feedback) {
+      Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
+      feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
+      List<Double> hops = new ArrayList<>();
+      double busySum = 0;
+      for (List<EngineFeedback> l : byEngine.values()) {
+        l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
+        double busy = l.stream().mapToDouble(EngineFeedback::getBusyMs).sum();
+        long span = l.get(l.size() - 1).getFinishedAtMs() - l.get(0).getIssuedAtMs();
+        busySum += span > 0 ? busy / span : 0;
+        for (int i = 1; i < l.size(); i++) {
+          boolean workLeft = l.get(i - 1).getProgress().stream().anyMatch(p -> p.getFinishReason() == null);
+          if (workLeft && l.get(i).getStepSeq() == l.get(i - 1).getStepSeq() + 1) {
+            hops.add((double) (l.get(i).getIssuedAtMs() - l.get(i - 1).getPublishedAtMs()));
+          }
+        }
+      }
+      double[] h = hops.stream().mapToDouble(Double::doubleValue).toArray();
+      return new LoopFigures(feedback.size(), byEngine.isEmpty() ? Double.NaN : busySum / byEngine.size(),
+          Stats.percentile(h, 50), Stats.percentile(h, 99));
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package io.trailflink.serving;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.trailflink.scheduler.Decision;
+import io.trailflink.schema.AdmitSpec;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.RequestProgress;
+import io.trailflink.schema.StepCommand;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The serving side of one engine, driven without Flink by a scripted engine: request i generates token i+1000+k
+ * at step k and stops after its scripted length. Checks exactly one final response per request, idempotent
+ * feedback, recovery after an engine restart, and that nothing is left behind.
+ */
+class EngineLoopTest {
+  static final ServingConfig CONFIG = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000);
+
+  /** A stand-in engine that knows only what the commands told it (so a "restart" really forgets). */
+  static final class ScriptedEngine {
+    final Map<String, Integer> lengths;
+    final Map<String, List<Integer>> generated = new HashMap<>();
+    String incarnation = "a";
+
+    ScriptedEngine(Map<String, Integer> lengths) {
+      this.lengths = lengths;
+    }
+
+    EngineFeedback run(StepCommand c) {
+      List<RequestProgress> out = new ArrayList<>();
+      c.getRelease().forEach(generated::remove);
+      for (AdmitSpec a : c.getAdmit()) {
+        List<Integer> g = new ArrayList<>(a.getGeneratedTokenIds());
+        generated.put(a.getRequestId(), g);
+        List<Integer> fresh = new ArrayList<>();
+        if (g.isEmpty()) {
+          g.add(1000);
+          fresh.add(1000);
+        }
+        out.add(progress(a.getRequestId(), fresh, g));
+      }
+      for (String id : c.getDecode()) {
+        List<Integer> g = generated.get(id);
+        if (g == null) {
+          out.add(RequestProgress.newBuilder().setRequestId(id).setOutcome("REJECTED").setMessage("unknown")
+              .setGenerated(0).setBlocksHeld(0).build());
+          continue;
+        }
+        List<Integer> fresh = new ArrayList<>();
+        for (int k = 0; k < c.getDecodeSteps() && g.size() < lengths.get(id); k++) {
+          g.add(1000 + g.size());
+          fresh.add(1000 + g.size() - 1);
+        }
+        out.removeIf(p -> p.getRequestId().equals(id) && p.getNewTokenIds().isEmpty());
+        out.add(progress(id, fresh, g));
+      }
+      out.stream().filter(p -> p.getFinishReason() != null).forEach(p -> generated.remove(p.getRequestId()));
+      return EngineFeedback.newBuilder().setEngine(c.getEngine()).setEngineIncarnation(incarnation)
+          .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setFinishedAtMs(c.getIssuedAtMs() + 5)
+          .setPublishedAtMs(c.getIssuedAtMs() + 6).setBusyMs(5).setBlocksUsed(0).setBlockCapacity(64)
+          .setProgress(out).setPredictions(List.of()).build();
+    }
+
+    private RequestProgress progress(String id, List<Integer> fresh, List<Integer> all) {
+      boolean done = all.size() >= lengths.get(id);
+      return RequestProgress.newBuilder().setRequestId(id).setOutcome("OK").setNewTokenIds(fresh)
+          .setTextDelta("x".repeat(fresh.size())).setGenerated(all.size()).setFinishReason(done ? "eos" : null)
+          .setBlocksHeld(done ? 0 : 1).build();
+    }
+  }
+
+  static ValidatedRequest req(String id, int maxNew) {
+    return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, 0f, 1f, 0L, 0L, 0, null);
+  }
+
+  @Test
+  void everyRequestFinishesOnceEvenWithDuplicateFeedbackAndAnEngineRestart() {
+    Map<String, Integer> lengths = new HashMap<>();
+    EngineLoop loop = new EngineLoop(0, CONFIG);
+    for (int i = 0; i < 10; i++) {
+      lengths.put("r" + i, 3 + 5 * i);
+      assertEquals(Decision.Kind.ACCEPT, loop.submit(req("r" + i, 60), i).kind());
+    }
+    assertEquals(Decision.Kind.REJECT, loop.submit(req("r3", 60), 10).kind(), "duplicate id in flight");
+    ScriptedEngine engine = new ScriptedEngine(lengths);
+    Map<String, List<FinalResponse>> finals = new HashMap<>();
+    long now = 100;
+    int steps = 0;
+    for (StepCommand c = loop.nextCommand(now); c != null; c = loop.nextCommand(now)) {
+      if (++steps == 6) {
+        engine = new ScriptedEngine(lengths); // the engine restarts and forgets everything
+        engine.incarnation = "b";
+      }
+      EngineFeedback fb = engine.run(c);
+      for (FinalResponse f : loop.apply(fb, now)) {
+        finals.computeIfAbsent(f.getRequestId(), k -> new ArrayList<>()).add(f);
+      }
+      assertEquals(List.of(), loop.apply(fb, now), "a duplicate of the same feedback changes nothing");
+      loop.scheduler().checkInvariants();
+      now += 10;
+      assertTrue(steps < 500, "loop does not converge");
+    }
+    assertEquals(10, finals.size());
+    for (var e : finals.entrySet()) {
+      assertEquals(1, e.getValue().size(), "one final response for " + e.getKey());
+      FinalResponse f = e.getValue().get(0);
+      assertNull(f.getError());
+      assertEquals(lengths.get(e.getKey()), f.getOutputTokens(), e.getKey());
+      assertEquals(f.getOutputTokens(), f.getText().length(), "text of every token, once");
+    }
+    assertEquals(1, loop.stats().engineRestarts());
+    assertTrue(loop.stats().staleFeedback() >= steps - 1);
+    assertTrue(loop.idle(), "no request state left behind");
+    assertEquals(0, loop.kvBlocksUsed());
+  }
+}
