@@ -135,6 +135,11 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     }
   }
 
+  /** The keyed state holding each engine's loop (for tests and state inspection). */
+  public ValueStateDescriptor<EngineLoop> loopStateDescriptor() {
+    return loopState;
+  }
+
   private EngineMetrics metrics(int engineIndex) {
     return metrics.computeIfAbsent(engineIndex, i -> new EngineMetrics(
         getRuntimeContext().getMetricGroup().addGroup("engine", ServingConfig.engineName(i))));
