@@ -8,7 +8,9 @@ import io.trailflink.schema.StepResult;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -40,7 +42,7 @@ public final class StepExecutor {
   public StepResult execute(StepCommand cmd) {
     long startedAt = System.currentTimeMillis();
     long t0 = System.nanoTime();
-    Map<String, Acc> touched = new java.util.LinkedHashMap<>();
+    Map<String, Acc> touched = new LinkedHashMap<>();
     String error = null;
     try {
       cmd.getRelease().forEach(id -> {
@@ -202,7 +204,7 @@ public final class StepExecutor {
 
     IncrementalText(int[] history, TextCodec codec) {
       this.codec = codec;
-      this.ids = java.util.Arrays.copyOf(history, Math.max(16, history.length * 2));
+      this.ids = Arrays.copyOf(history, Math.max(16, history.length * 2));
       this.count = history.length;
       this.emitted = codec == null ? 0 : codec.decode(history).length();
     }
@@ -212,11 +214,11 @@ public final class StepExecutor {
         return "";
       }
       if (count + tokens.length > ids.length) {
-        ids = java.util.Arrays.copyOf(ids, Math.max(ids.length * 2, count + tokens.length));
+        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, count + tokens.length));
       }
       System.arraycopy(tokens, 0, ids, count, tokens.length);
       count += tokens.length;
-      String all = codec.decode(java.util.Arrays.copyOf(ids, count));
+      String all = codec.decode(Arrays.copyOf(ids, count));
       int end = all.length();
       while (end > emitted && all.charAt(end - 1) == '\uFFFD') {
         end--;

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * What the demo sends: prompts with their max_new_tokens (and a forced length for trace replay), and Poisson
@@ -29,7 +30,7 @@ public record DemoWorkload(List<Item> items) {
 
   /** Reads a JSONL file; bad lines are reported with file:line through {@code onBadLine} and skipped. */
   public static DemoWorkload read(Path file, int n, int maxNewTokens, double rate, long seed,
-      java.util.function.Consumer<String> onBadLine) throws IOException {
+      Consumer<String> onBadLine) throws IOException {
     List<String> prompts = new ArrayList<>();
     List<int[]> sizes = new ArrayList<>();
     int lineNo = 0;

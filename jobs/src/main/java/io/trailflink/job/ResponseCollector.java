@@ -7,6 +7,7 @@ import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.ResponseEvent;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +26,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class ResponseCollector implements AutoCloseable {
   private final Map<String, List<FinalResponse>> finals = new ConcurrentHashMap<>();
   private final Map<String, Integer> chunkTokens = new ConcurrentHashMap<>();
-  private final List<DeadLetter> deadLetters = java.util.Collections.synchronizedList(new ArrayList<>());
-  private final List<EngineFeedback> feedback = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<DeadLetter> deadLetters = Collections.synchronizedList(new ArrayList<>());
+  private final List<EngineFeedback> feedback = Collections.synchronizedList(new ArrayList<>());
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -55,7 +56,7 @@ public final class ResponseCollector implements AutoCloseable {
     if (r.topic().equals(topics.responses())) {
       ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
       if (e.getPayload() instanceof FinalResponse f) {
-        finals.computeIfAbsent(f.getRequestId(), k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(f);
+        finals.computeIfAbsent(f.getRequestId(), k -> Collections.synchronizedList(new ArrayList<>())).add(f);
       } else if (e.getPayload() instanceof ResponseChunk c) {
         chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
       }

@@ -55,7 +55,7 @@ public final class TrailServingJob {
 
   /** Adds the serving job to {@code env}; call {@code env.execute} or {@code executeAsync} afterwards. */
   public static void build(StreamExecutionEnvironment env, ServingOptions o, Path modelDir, long startedAtMs) {
-    LlamaConfig model = Checkpoint.load(modelDir).config();
+    LlamaConfig model = LlamaConfig.load(modelDir); // the context only: the engines load the weights
     ServingConfig config = o.servingConfig(model.maxPositions());
     Topics topics = o.topics();
     configure(env, o);

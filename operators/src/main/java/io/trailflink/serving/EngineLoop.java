@@ -14,6 +14,7 @@ import io.trailflink.schema.StepCommand;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -161,7 +162,7 @@ public final class EngineLoop implements Serializable {
     }
     incarnation = fb.getEngineIncarnation();
     List<FinalResponse> finals = new ArrayList<>();
-    Set<String> answered = new java.util.HashSet<>();
+    Set<String> answered = new HashSet<>();
     for (RequestProgress p : fb.getProgress()) {
       answered.add(p.getRequestId());
       ServedRequest s = requests.get(p.getRequestId());

@@ -2,6 +2,7 @@ package io.trailflink.serving;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 
 /** What the serving side keeps about one in-flight request beyond the scheduler's view: tokens, text, timings. */
 final class ServedRequest implements Serializable {
@@ -22,7 +23,7 @@ final class ServedRequest implements Serializable {
     this.request = request;
   }
 
-  void append(java.util.List<Integer> tokens, String delta) {
+  void append(List<Integer> tokens, String delta) {
     if (generatedCount + tokens.size() > generated.length) {
       generated = Arrays.copyOf(generated, Math.max(generated.length * 2, generatedCount + tokens.size()));
     }
@@ -32,7 +33,7 @@ final class ServedRequest implements Serializable {
     text.append(delta);
   }
 
-  java.util.List<Integer> generatedTokens() {
+  List<Integer> generatedTokens() {
     return Arrays.stream(generated, 0, generatedCount).boxed().toList();
   }
 }

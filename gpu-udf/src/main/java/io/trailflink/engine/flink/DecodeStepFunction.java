@@ -9,6 +9,7 @@ import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.text.TextCodec;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -64,7 +65,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     engineIndex = subtask;
     Checkpoint checkpoint = Checkpoint.load(Path.of(modelDir));
     Path tokenizer = checkpoint.dir().resolve(Checkpoint.TOKENIZER_FILE);
-    text = java.nio.file.Files.exists(tokenizer) ? new TextCodec(tokenizer) : null;
+    text = Files.exists(tokenizer) ? new TextCodec(tokenizer) : null;
     if (text == null) {
       LOG.warn("{}: no tokenizer; results carry token ids without text", modelDir);
     }
