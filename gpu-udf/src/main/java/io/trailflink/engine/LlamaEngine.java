@@ -85,7 +85,8 @@ public final class LlamaEngine implements AutoCloseable {
           s.kvLength = s.promptLength();
           s.append(res.tokens()[j]);
           sequences.put(s.request.id(), s);
-          out[batch.get(j)] = afterToken(s, new int[] {res.tokens()[j]}, new float[][] {res.tapLast()[j]},
+          // the first token's tap row is the prompt mean: TRAIL's initial prediction reads it
+          out[batch.get(j)] = afterToken(s, new int[] {res.tokens()[j]}, new float[][] {res.tapMean()[j]},
               new int[] {0}, res.tapMean()[j], Outcome.OK, null);
         }
       } catch (RuntimeException e) {
@@ -170,6 +171,59 @@ public final class LlamaEngine implements AutoCloseable {
           p.outcome, p.message));
     }
     return out;
+  }
+
+  /**
+   * Embeds waiting requests' prompts for their initial length prediction: one batched prefill into borrowed KV
+   * blocks that are given back at once; nothing about the requests is kept. Answers one update per request with
+   * the prompt mean as its only tap row (0 tokens generated), {@link Outcome#KV_FULL} when no blocks are free for
+   * it now, {@link Outcome#REJECTED} for a bad prompt.
+   */
+  public List<SequenceUpdate> probe(List<GenerationRequest> requests) {
+    SequenceUpdate[] out = new SequenceUpdate[requests.size()];
+    List<Integer> batch = new ArrayList<>();
+    List<SequenceState> states = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      GenerationRequest r = requests.get(i);
+      String problem = r.promptTokens().length == 0 || r.promptTokens().length > model.maxPositions()
+          ? "prompt of " + r.promptTokens().length + " tokens; the model takes 1.." + model.maxPositions() : null;
+      if (problem != null) {
+        out[i] = SequenceUpdate.rejected(r.id(), problem);
+        continue;
+      }
+      SequenceState s = new SequenceState(r);
+      if (!reserve(s, r.promptTokens().length)) {
+        out[i] = new SequenceUpdate(r.id(), Outcome.KV_FULL, "no free KV blocks to embed the prompt", new int[0],
+            new float[0][], new int[0], null, null, 0, 0);
+        continue;
+      }
+      batch.add(i);
+      states.add(s);
+    }
+    if (!states.isEmpty()) {
+      List<SequenceChunk> chunks = new ArrayList<>();
+      for (SequenceState s : states) {
+        chunks.add(new SequenceChunk(0, s.request.promptTokens(), s.slots()));
+      }
+      try {
+        forwardCalls++;
+        DjlForward.Result res = forward.step(chunks, true, true);
+        for (int j = 0; j < states.size(); j++) {
+          float[] mean = res.tapMean()[j];
+          out[batch.get(j)] = new SequenceUpdate(states.get(j).request.id(), Outcome.OK, null, new int[0],
+              new float[][] {mean}, new int[] {0}, mean, null, 0, 0);
+        }
+      } catch (RuntimeException e) {
+        for (int j = 0; j < states.size(); j++) {
+          out[batch.get(j)] = failed(states.get(j).request.id(), e);
+        }
+      } finally {
+        for (SequenceState s : states) {
+          blocks.release(s.blocks);
+        }
+      }
+    }
+    return List.of(out);
   }
 
   /** Stops decoding a request but keeps its KV cache (TRAIL's preemption). */

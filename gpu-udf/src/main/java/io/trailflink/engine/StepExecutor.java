@@ -2,6 +2,7 @@ package io.trailflink.engine;
 
 import io.trailflink.engine.text.TextCodec;
 import io.trailflink.schema.AdmitSpec;
+import io.trailflink.schema.ProbeSpec;
 import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
@@ -29,6 +30,9 @@ public final class StepExecutor {
   private final String incarnation = UUID.randomUUID().toString();
   private final Map<String, IncrementalText> texts = new HashMap<>();
 
+  /** Outcome of a probe's progress entry: an embedding only, no change to the request. */
+  public static final String PROBED = "PROBED";
+
   public StepExecutor(LlamaEngine engine, TextCodec text) {
     this.engine = engine;
     this.text = text;
@@ -44,7 +48,9 @@ public final class StepExecutor {
     long t0 = System.nanoTime();
     Map<String, Acc> touched = new LinkedHashMap<>();
     String error = null;
+    List<RequestProgress> progress = new ArrayList<>();
     try {
+      probe(cmd, progress);
       cmd.getRelease().forEach(id -> {
         acc(touched, engine.release(id));
         texts.remove(id);
@@ -61,7 +67,6 @@ public final class StepExecutor {
     } catch (RuntimeException e) {
       error = "step " + cmd.getStepSeq() + " failed: " + e;
     }
-    List<RequestProgress> progress = new ArrayList<>(touched.size());
     for (Acc a : touched.values()) {
       progress.add(a.toProgress());
     }
@@ -78,6 +83,30 @@ public final class StepExecutor {
         .setProgress(progress)
         .setError(error)
         .build();
+  }
+
+  /** Embeds the probed prompts; each success is a progress entry with outcome PROBED and its prompt-mean row. */
+  private void probe(StepCommand cmd, List<RequestProgress> progress) {
+    if (cmd.getProbe().isEmpty()) {
+      return;
+    }
+    List<GenerationRequest> reqs = new ArrayList<>();
+    for (ProbeSpec p : cmd.getProbe()) {
+      reqs.add(new GenerationRequest(p.getRequestId(), toArray(p.getPromptTokenIds()), 1, 0, SamplingParams.GREEDY));
+    }
+    for (SequenceUpdate u : engine.probe(reqs)) {
+      if (u.outcome() != Outcome.OK) {
+        continue; // not embedded now: the request keeps its fallback rank
+      }
+      float[] mean = u.tapStates()[0];
+      ByteBuffer buf = ByteBuffer.allocate(4 * mean.length).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : mean) {
+        buf.putFloat(v);
+      }
+      buf.flip();
+      progress.add(RequestProgress.newBuilder().setRequestId(u.requestId()).setOutcome(PROBED).setGenerated(0)
+          .setBlocksHeld(0).setTapHidden(mean.length).setTapStates(buf).setTapGenerated(List.of(0)).build());
+    }
   }
 
   private void admit(List<AdmitSpec> specs, Map<String, Acc> touched) {

@@ -42,7 +42,7 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--kv-blocks", defaultValue = "29000", description = "KV capacity in blocks (default: Llama-3-8B on an A100-80GB, ~464k tokens).") int kvBlocks;
   @Option(names = "--block-size", defaultValue = "16") int blockSize;
   @Option(names = "--max-new-tokens", defaultValue = "512") int maxNewTokens;
-  @Option(names = "--predictions", defaultValue = "oracle", description = "oracle or noisy:MAE_INITIAL,MAE_REFINED") String predictions;
+  @Option(names = "--predictions", defaultValue = "oracle", description = "oracle, noisy:MAE_INITIAL,MAE_REFINED, fixed:MAE or recorded:FILE (from eval-predictor --record)") String predictions;
   @Option(names = "--refresh-every", defaultValue = "1", description = "Tokens between prediction refreshes.") int refreshEvery;
   @Option(names = "--step-model", defaultValue = A100_LLAMA3_8B, description = "FIXED_MS,PER_SEQ_MS,PER_PREFILL_TOKEN_MS (default ${DEFAULT-VALUE}).") String stepModel;
   @Option(names = "--limit", defaultValue = "0", description = "Use only the first N requests (0 = all).") int limit;

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "trail-flink 0.1.0",
     description = "TRAIL LLM scheduling on Apache Flink: engine, model training and tools.",
-    subcommands = {DemoCommand.class, GenerateCommand.class, BenchEngineCommand.class, TrainModelCommand.class, EvalModelCommand.class,
+    subcommands = {DemoCommand.class, CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class, GenerateCommand.class, BenchEngineCommand.class, TrainModelCommand.class, EvalModelCommand.class,
         SimulateCommand.class, TheoryCheckCommand.class, MakeWorkloadCommand.class, BenchSchedulerCommand.class,
         CommandLine.HelpCommand.class})
 public final class TrailCli implements Runnable {

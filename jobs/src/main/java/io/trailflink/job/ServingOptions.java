@@ -1,7 +1,10 @@
 package io.trailflink.job;
 
 import io.trailflink.serving.ServingConfig;
+import io.trailflink.predictor.TrailPredictor;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Flags of the serving job, shared by {@code trail serve}, {@code trail demo} and the cluster entry point. */
@@ -35,8 +38,14 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
   public int maxNewTokensLimit = 512;
 
-  @Option(names = "--tap-layer", description = "Layer whose hidden states feed the predictor; -1 = middle (default).")
+  @Option(names = "--tap-layer", description = "Layer whose hidden states the engine exports; -1 = the predictor's layer (default).")
   public int tapLayer = -1;
+
+  @Option(names = "--predictor", description = "TRAIL predictor directory, or 'none' for the max_new_tokens fallback; default: MODEL/predictor.")
+  public String predictorDir;
+
+  @Option(names = "--refresh-every", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: ${DEFAULT-VALUE}).")
+  public int refreshEvery = 0;
 
   @Option(names = "--device", description = "cpu, gpu, gpu:N or auto (default: ${DEFAULT-VALUE}).")
   public String device = "auto";
@@ -59,13 +68,43 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--group-id", description = "Kafka consumer group of the requests source (default: ${DEFAULT-VALUE}).")
   public String groupId = "trail-serving";
 
+  /** The predictor directory to use, or null for none (default: {@code predictor/} next to the model, if there). */
+  public Path predictor(Path modelDir) {
+    if ("none".equals(predictorDir)) {
+      return null;
+    }
+    Path p = predictorDir != null ? Path.of(predictorDir) : modelDir.resolve("predictor");
+    if (predictorDir == null && !Files.isRegularFile(p.resolve(TrailPredictor.SPEC_FILE))) {
+      return null;
+    }
+    return p;
+  }
+
+  /** The engine's tap layer: the predictor's unless given; they must agree. */
+  public int engineTapLayer(Path predictor) {
+    if (predictor == null) {
+      return tapLayer;
+    }
+    int layer = TrailPredictor.readSpec(predictor).layer();
+    if (tapLayer >= 0 && tapLayer != layer) {
+      throw new IllegalArgumentException("--tap-layer " + tapLayer + " but the predictor at " + predictor
+          + " reads layer " + layer);
+    }
+    return layer;
+  }
+
   public Topics topics() {
     return new Topics(topicPrefix);
   }
 
-  /** The model's context, read from its config.json. */
-  public ServingConfig servingConfig(int contextTokens) {
+  /**
+   * The scheduling side's settings.
+   *
+   * @param contextTokens the model's context, read from its config.json
+   * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
+   */
+  public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs);
+        contextTokens, stallTimeoutMs, probeBatch);
   }
 }

@@ -6,6 +6,7 @@ import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.FeedbackFunction;
+import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.schema.DeadLetter;
@@ -56,7 +57,11 @@ public final class TrailServingJob {
   /** Adds the serving job to {@code env}; call {@code env.execute} or {@code executeAsync} afterwards. */
   public static void build(StreamExecutionEnvironment env, ServingOptions o, Path modelDir, long startedAtMs) {
     LlamaConfig model = LlamaConfig.load(modelDir); // the context only: the engines load the weights
-    ServingConfig config = o.servingConfig(model.maxPositions());
+    Path predictor = o.predictor(modelDir);
+    if (predictor != null) {
+      TrailPredictor.load(predictor, model.hiddenSize()); // refuse a bad predictor at submission, not per request
+    }
+    ServingConfig config = o.servingConfig(model.maxPositions(), predictor == null ? 0 : o.maxRunning);
     Topics topics = o.topics();
     configure(env, o);
 
@@ -77,12 +82,15 @@ public final class TrailServingJob {
 
     DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
         StepCommand::getEngineIndex);
-    EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.tapLayer, o.device);
+    EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
     SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed,
             new DecodeStepFunction(modelDir.toString(), engineConfig), 10, TimeUnit.MINUTES, 2)
         .uid("decode").name("decode (async engine)").setParallelism(o.engines);
 
-    SingleOutputStreamOperator<EngineFeedback> predictions = results.process(new FeedbackFunction())
+    SingleOutputStreamOperator<EngineFeedback> predictions = results
+        .keyBy(StepResult::getEngine)
+        .process(new FeedbackFunction(predictor == null ? null : predictor.toString(), model.hiddenSize(),
+            o.refreshEvery))
         .uid("predictor").name("predictor").setParallelism(o.engines);
 
     predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine))

@@ -133,12 +133,15 @@ public final class Request implements java.io.Serializable {
     generated += tokens;
   }
 
-  /** Sets the initial prediction r (once) and the current remaining prediction. */
-  void predict(double remaining) {
-    if (Double.isNaN(initialPrediction) && generated == 0) {
+  /**
+   * Sets the initial prediction r (once: the first prediction made before any output) and the current remaining
+   * prediction; an initial prediction arriving after tokens were generated is counted down by them.
+   */
+  void predict(double remaining, boolean madeBeforeOutput) {
+    if (Double.isNaN(initialPrediction) && (generated == 0 || madeBeforeOutput)) {
       initialPrediction = remaining;
     }
-    predictedRemaining = remaining;
+    predictedRemaining = madeBeforeOutput ? Math.max(0, remaining - generated) : remaining;
   }
 
   @Override

@@ -105,6 +105,14 @@ public final class Scheduler implements java.io.Serializable {
 
   /** A fresh prediction of {@code id}'s remaining output tokens; the first one (before any output) is r. */
   public void predict(String id, double remainingTokens) {
+    predict(id, remainingTokens, -1);
+  }
+
+  /**
+   * A prediction made when {@code generatedAt} tokens had been generated; one made at 0 (from the prompt) is the
+   * initial prediction r even when it arrives after the first tokens (the engine predicts at prefill).
+   */
+  public void predict(String id, double remainingTokens, int generatedAt) {
     Request r = live.get(id);
     if (r == null) {
       return; // finished or unknown: late predictions are harmless
@@ -113,7 +121,7 @@ public final class Scheduler implements java.io.Serializable {
     if (queued) {
       queue.remove(queueKeys.remove(id));
     }
-    r.predict(remainingTokens);
+    r.predict(remainingTokens, generatedAt == 0);
     if (queued) {
       QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), id);
       queue.put(k, r);

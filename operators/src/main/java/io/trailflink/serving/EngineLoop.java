@@ -7,7 +7,9 @@ import io.trailflink.scheduler.Scheduler;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
+import io.trailflink.engine.StepExecutor;
 import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.schema.ProbeSpec;
 import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
@@ -15,6 +17,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +50,7 @@ public final class EngineLoop implements Serializable {
   private final int engineIndex;
   private final ServingConfig config;
   private final Scheduler scheduler;
-  private final Map<String, ServedRequest> requests = new HashMap<>();
+  private final Map<String, ServedRequest> requests = new LinkedHashMap<>(); // arrival order
   private final Set<String> toRelease = new LinkedHashSet<>();
   private long arrivals;
   private long nextSeq = 1;
@@ -115,9 +118,10 @@ public final class EngineLoop implements Serializable {
     for (Request r : scheduler.runningRequests()) {
       decode.add(r.id());
     }
+    List<ProbeSpec> probe = probes();
     List<String> release = new ArrayList<>(toRelease);
     toRelease.clear();
-    if (decode.isEmpty() && evict.isEmpty() && preempt.isEmpty() && release.isEmpty()) {
+    if (decode.isEmpty() && evict.isEmpty() && preempt.isEmpty() && release.isEmpty() && probe.isEmpty()) {
       return null;
     }
     long seq = nextSeq++;
@@ -129,7 +133,26 @@ public final class EngineLoop implements Serializable {
     stats.commands++;
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
         .setIssuedAtMs(now).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
-        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).build();
+        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe).build();
+  }
+
+  /** Waiting requests not embedded yet, oldest first: their prompt mean gives the predictor's initial rank. */
+  private List<ProbeSpec> probes() {
+    List<ProbeSpec> probe = new ArrayList<>();
+    for (ServedRequest s : requests.values()) {
+      if (probe.size() >= config.probeBatch()) {
+        break;
+      }
+      if (!s.inEngine && !s.probed) {
+        s.probed = true;
+        List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
+        for (int t : s.request.promptTokenIds()) {
+          prompt.add(t);
+        }
+        probe.add(ProbeSpec.newBuilder().setRequestId(s.request.id()).setPromptTokenIds(prompt).build());
+      }
+    }
+    return probe;
   }
 
   private AdmitSpec admitSpec(ServedRequest s) {
@@ -164,6 +187,9 @@ public final class EngineLoop implements Serializable {
     List<FinalResponse> finals = new ArrayList<>();
     Set<String> answered = new HashSet<>();
     for (RequestProgress p : fb.getProgress()) {
+      if (StepExecutor.PROBED.equals(p.getOutcome())) {
+        continue; // an embedding for the predictor; the request itself is untouched
+      }
       answered.add(p.getRequestId());
       ServedRequest s = requests.get(p.getRequestId());
       if (s == null) {
@@ -200,7 +226,7 @@ public final class EngineLoop implements Serializable {
       }
     }
     for (PredictionUpdate u : fb.getPredictions()) {
-      scheduler.predict(u.getRequestId(), u.getPredictedRemaining());
+      scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
     }
     return finals;
   }

@@ -18,6 +18,8 @@ final class ServedRequest implements Serializable {
   boolean kvResident;
   /** Whether the engine knows this request at all (false before admission and after an engine restart). */
   boolean inEngine;
+  /** Whether its prompt was sent to be embedded for the initial prediction (once, while waiting). */
+  boolean probed;
 
   ServedRequest(ValidatedRequest request) {
     this.request = request;

@@ -17,9 +17,18 @@ import java.io.Serializable;
  * @param maxNewTokensLimit largest max_new_tokens a request may ask for (tokens)
  * @param contextTokens the model's context (tokens): prompt plus output must fit
  * @param stallTimeoutMs a command without feedback for this long is given up and the engine reset (ms)
+ * @param probeBatch most waiting requests whose prompts the engine embeds per command, so the predictor can rank
+ *     them before admission; 0 when there is no predictor
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
-    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs) implements Serializable {
+    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch) implements Serializable {
+
+  /** Without prompt probes (no predictor). */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, 0);
+  }
 
   public ServingConfig {
     Policies.parse(policy, 0.8); // fails with a one-line message on an unknown policy
@@ -31,6 +40,9 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     }
     if (maxNewTokensLimit <= 0 || contextTokens <= 0) {
       throw new IllegalArgumentException("max_new_tokens limit and context must be > 0");
+    }
+    if (probeBatch < 0) {
+      throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);
     }
     new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps + 1); // validates the rest
   }

@@ -1,5 +1,14 @@
 package io.trailflink.sim;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -16,6 +25,11 @@ import java.util.SplittableRandom;
  *   <li>{@code fixed:MAE}: one noisy prediction y at arrival (MAE as above), never refined: the remainder is
  *       y − generated (negative once the job outlives its prediction). This is the predictor of the M/G/1
  *       analysis (SPRPT with predictions), used by the theory check.
+ *   <li>{@code recorded:FILE}: the real predictor's errors, replayed. FILE (written by {@code trail eval-predictor
+ *       --record}) holds per held-out request its true output length N and the predictor's estimate at every
+ *       token. A simulated request of length L takes one of the 5 recorded requests nearest in length (picked
+ *       by its seed) and inherits its error at the same fraction of the output: prediction after g tokens =
+ *       L − g + (recorded estimate − recorded truth at g·N/L). For L = N this is the recorded trajectory.
  * </ul>
  */
 public final class PredictionModel {
@@ -24,8 +38,17 @@ public final class PredictionModel {
   private final double maeRefined; // tokens
   private final long seed;
   private final boolean fixed; // never refined: remainder = initial − generated
+  private final List<Recorded> recorded; // sorted by output length; null unless recorded:FILE
+
+  /** One recorded request: its true output length and the estimate of remaining tokens after g = 0..N−1 tokens. */
+  public record Recorded(int outputTokens, double[] estimates) {}
 
   private PredictionModel(String spec, double maeInitial, double maeRefined, long seed) {
+    this(spec, maeInitial, maeRefined, seed, null);
+  }
+
+  private PredictionModel(String spec, double maeInitial, double maeRefined, long seed, List<Recorded> recorded) {
+    this.recorded = recorded;
     this.fixed = spec.startsWith("fixed:");
     this.spec = spec;
     this.maeInitial = maeInitial;
@@ -33,10 +56,13 @@ public final class PredictionModel {
     this.seed = seed;
   }
 
-  /** Parses {@code oracle} or {@code noisy:A,B}. */
+  /** Parses {@code oracle}, {@code noisy:A,B}, {@code fixed:A} or {@code recorded:FILE}. */
   public static PredictionModel parse(String spec, long seed) {
     if (spec.equals("oracle")) {
       return new PredictionModel(spec, 0, 0, seed);
+    }
+    if (spec.startsWith("recorded:")) {
+      return new PredictionModel(spec, 0, 0, seed, readRecorded(Path.of(spec.substring(9))));
     }
     if (spec.startsWith("fixed:")) {
       try {
@@ -60,7 +86,7 @@ public final class PredictionModel {
         // fall through to the error below
       }
     }
-    throw new IllegalArgumentException("--predictions must be oracle, noisy:MAE_INITIAL,MAE_REFINED or fixed:MAE"
+    throw new IllegalArgumentException("--predictions must be oracle, noisy:MAE_INITIAL,MAE_REFINED, fixed:MAE or recorded:FILE"
         + " (tokens), got '"
         + spec + "'");
   }
@@ -75,22 +101,29 @@ public final class PredictionModel {
    */
   public Noise noiseFor(int requestIndex) {
     SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + requestIndex);
-    return new Noise(rnd.nextGaussian(), rnd.nextGaussian());
+    return new Noise(rnd.nextGaussian(), rnd.nextGaussian(), rnd.nextDouble());
   }
 
-  /** A request's two standard normal deviates: initial and refined. */
-  public record Noise(double initial, double refined) {}
+  /** A request's two standard normal deviates (initial and refined) and a uniform one (recorded pick). */
+  public record Noise(double initial, double refined, double pick) {}
 
   private static final double SIGMA_PER_MAE = Math.sqrt(Math.PI / 2);
 
   /** Initial predicted total output length. */
   public double initial(SimRequest r, Noise n, int maxNewTokens) {
+    if (recorded != null) {
+      return Math.max(1, Math.min(maxNewTokens, r.outputTokens() + recordedError(r, n, 0)));
+    }
     double p = r.outputTokens() + n.initial() * maeInitial * SIGMA_PER_MAE;
     return Math.max(1, Math.min(maxNewTokens, p));
   }
 
   /** Refined predicted remaining length after {@code generated} tokens. */
   public double remaining(SimRequest r, Noise n, int generated, int maxNewTokens) {
+    if (recorded != null) {
+      double p = r.outputTokens() - generated + recordedError(r, n, generated);
+      return Math.max(0, Math.min(maxNewTokens - generated, p));
+    }
     if (fixed) {
       return initial(r, n, maxNewTokens) - generated;
     }
@@ -98,5 +131,61 @@ public final class PredictionModel {
     double mae = 2 * maeRefined * Math.max(0, 1 - f);
     double p = r.outputTokens() - generated + n.refined() * mae * SIGMA_PER_MAE;
     return Math.max(0, Math.min(maxNewTokens - generated, p));
+  }
+
+  /** The picked recorded request's error (estimate − truth) at the same fraction of its output. */
+  private double recordedError(SimRequest r, Noise n, int generated) {
+    int length = r.outputTokens();
+    int lo = 0;
+    int hi = recorded.size();
+    while (lo < hi) { // first recorded request with outputTokens >= length
+      int mid = (lo + hi) >>> 1;
+      if (recorded.get(mid).outputTokens() < length) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int k = Math.min(5, recorded.size());
+    int from = Math.max(0, Math.min(recorded.size() - k, lo - k / 2));
+    Recorded t = recorded.get(from + Math.min(k - 1, (int) (n.pick() * k)));
+    int g = Math.min(t.outputTokens() - 1, (int) Math.round((double) generated * t.outputTokens() / length));
+    return t.estimates()[g] - (t.outputTokens() - g);
+  }
+
+  /** Reads {@code recorded:FILE}: JSON lines {@code {"output_tokens": N, "estimates": [e_0, …, e_{N−1}]}}. */
+  static List<Recorded> readRecorded(Path file) {
+    List<Recorded> out = new ArrayList<>();
+    try {
+      int line = 0;
+      for (String s : Files.readAllLines(file)) {
+        line++;
+        if (s.isBlank()) {
+          continue;
+        }
+        try {
+          JsonObject o = JsonParser.parseString(s).getAsJsonObject();
+          int n = o.get("output_tokens").getAsInt();
+          JsonArray e = o.getAsJsonArray("estimates");
+          if (n < 1 || e.size() != n) {
+            throw new IllegalArgumentException("output_tokens " + n + " needs " + n + " estimates, got " + e.size());
+          }
+          double[] est = new double[n];
+          for (int i = 0; i < n; i++) {
+            est[i] = e.get(i).getAsDouble();
+          }
+          out.add(new Recorded(n, est));
+        } catch (RuntimeException ex) {
+          throw new IllegalArgumentException("recorded predictions " + file + " line " + line + ": " + ex.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read recorded predictions " + file + ": " + e.getMessage());
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("recorded predictions " + file + " holds no requests");
+    }
+    out.sort(Comparator.comparingInt(Recorded::outputTokens));
+    return out;
   }
 }

@@ -7,11 +7,15 @@ import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.StepCommand;
+import io.trailflink.schema.StepResult;
+import io.trailflink.predictor.LengthMlp;
+import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.ValidatedRequest;
 import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.io.BinaryEncoder;
@@ -20,6 +24,7 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The thin Flink wrappers in their operator test harnesses: outputs, side outputs, and state left empty. */
 class FlinkFunctionsTest {
@@ -84,5 +89,59 @@ class FlinkFunctionsTest {
       EngineLoop loop = fn.getRuntimeContext().getState(fn.loopStateDescriptor()).value();
       assertTrue(loop.idle() && loop.liveRequests() == 0 && loop.kvBlocksUsed() == 0, "no request state left");
     }
+  }
+
+  @Test
+  void predictorPublishesInitialAndRefreshedPredictionsAndClearsStateOnFinish(@TempDir Path dir) throws Exception {
+    int hidden = 8;
+    float[] zero = new float[hidden];
+    float[] one = new float[hidden];
+    java.util.Arrays.fill(one, 1f);
+    TrailPredictor predictor = new TrailPredictor(new TrailPredictor.Spec(2, hidden, 16, 10, 512, 1, "t", "trail-mlp-l2"),
+        LengthMlp.initialise(hidden, 16, 10, zero, one, 3));
+    predictor.save(dir, null);
+    FeedbackFunction fn = new FeedbackFunction(dir.toString(), hidden, 0);
+    try (var h = ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, StepResult::getEngine, Types.STRING)) {
+      float[] mean = new float[hidden];
+      float[] s1 = new float[hidden];
+      for (int i = 0; i < hidden; i++) {
+        mean[i] = i;
+        s1[i] = -i;
+      }
+      h.processElement(step(1, progress("a", 2, null, List.of(0, 1), mean, s1)), 0);
+      EngineFeedback fb = h.extractOutputValues().get(0);
+      assertEquals(0, fb.getProgress().get(0).getTapStates().remaining(), "hidden states are not published");
+      var updates = fb.getPredictions();
+      assertEquals(2, updates.size());
+      assertEquals(0, updates.get(0).getGenerated());
+      assertEquals(predictor.initial(mean).estimate(0, 512), updates.get(0).getPredictedRemaining(), 1e-6);
+      assertEquals(2, updates.get(1).getGenerated());
+      assertEquals(10, updates.get(1).getBinProbabilities().size());
+      assertEquals("trail-mlp-l2", updates.get(1).getPredictorVersion());
+      assertEquals(1, h.getSideOutput(FeedbackFunction.CHUNKS).size());
+      h.processElement(step(2, progress("a", 3, "eos", List.of(2), s1)), 0);
+      assertEquals(0, h.extractOutputValues().get(1).getPredictions().size(), "no prediction for a finished request");
+      assertEquals(0, h.numKeyedStateEntries(), "predictor state cleared on finish");
+    }
+  }
+
+  static StepResult step(long seq, RequestProgress p) {
+    return StepResult.newBuilder().setEngine("engine-0").setEngineIncarnation("i").setStepSeq(seq).setIssuedAtMs(0)
+        .setStartedAtMs(0).setFinishedAtMs(1).setBusyMs(1).setBlocksUsed(1).setBlockCapacity(64)
+        .setProgress(List.of(p)).build();
+  }
+
+  static RequestProgress progress(String id, int generated, String finish, List<Integer> tapGenerated, float[]... rows) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(rows.length * rows[0].length * 4)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float[] r : rows) {
+      for (float v : r) {
+        b.putFloat(v);
+      }
+    }
+    b.flip();
+    return RequestProgress.newBuilder().setRequestId(id).setOutcome("OK").setNewTokenIds(List.of(5))
+        .setTextDelta("x").setGenerated(generated).setFinishReason(finish).setBlocksHeld(1)
+        .setTapHidden(rows[0].length).setTapStates(b).setTapGenerated(tapGenerated).build();
   }
 }

@@ -26,7 +26,7 @@ class SchedulerTest {
   private Request req(String id, long at, int prompt, int trueLen, double predicted, int maxNew) {
     Request r = new Request(id, at, order++, prompt, maxNew, trueLen);
     if (!Double.isNaN(predicted)) {
-      r.predict(predicted);
+      r.predict(predicted, true);
     }
     return r;
   }

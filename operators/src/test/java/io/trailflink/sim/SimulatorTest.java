@@ -125,4 +125,25 @@ class SimulatorTest {
         .contains("unknown policy 'lifo'"));
     assertThrows(IllegalArgumentException.class, () -> Policies.parse("trail:-1", 0.8));
   }
+
+  @Test
+  void recordedPredictionsReplayTheTrajectoryForTheSameLengthAndCarryTheErrorToOthers() throws Exception {
+    Path file = tmp.resolve("recorded.jsonl");
+    // one recorded request of 4 tokens whose estimates were 10, 6, 1, 0 (truth 4, 3, 2, 1)
+    Files.writeString(file, "{\"output_tokens\": 4, \"estimates\": [10, 6, 1, 0]}\n");
+    PredictionModel m = PredictionModel.parse("recorded:" + file, 1);
+    PredictionModel.Noise n = m.noiseFor(0);
+    SimRequest same = new SimRequest("a", 0, 5, 4);
+    assertEquals(10, m.initial(same, n, 512), 1e-9);
+    assertEquals(6, m.remaining(same, n, 1, 512), 1e-9);
+    assertEquals(1, m.remaining(same, n, 2, 512), 1e-9);
+    // a request twice as long inherits the error at the same fraction: g = 2 ↔ recorded g = 1 (error +3)
+    SimRequest longer = new SimRequest("b", 0, 5, 8);
+    assertEquals(8 + 6, m.initial(longer, n, 512), 1e-9);
+    assertEquals(8 - 2 + 3, m.remaining(longer, n, 2, 512), 1e-9);
+    Files.writeString(file, "{\"output_tokens\": 3, \"estimates\": [1]}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PredictionModel.parse("recorded:" + file, 1));
+    assertTrue(e.getMessage().contains("line 1"), e.getMessage());
+  }
 }

@@ -58,6 +58,26 @@ public final class DjlForward implements AutoCloseable {
     }
   }
 
+  /**
+   * Feeds one whole sequence (teacher forcing) and returns every layer's residual stream at every position:
+   * {@code [layer 0..numLayers][position * hidden + i]}; layer 0 is the embeddings. The KV slots {@code 0..n-1} of
+   * the pool are overwritten, so a forward used for this serves nothing else.
+   */
+  public float[][] allLayerStates(int[] tokens) {
+    int[] slots = new int[tokens.length];
+    for (int i = 0; i < slots.length; i++) {
+      slots[i] = i;
+    }
+    try (NDManager step = model.manager().newSubManager()) {
+      DjlLlama.Output out = model.forward(step, List.of(new SequenceChunk(0, tokens, slots)), pool, tapLayer, true);
+      float[][] layers = new float[out.layers().length][];
+      for (int l = 0; l < layers.length; l++) {
+        layers[l] = out.layers()[l].toFloatArray();
+      }
+      return layers;
+    }
+  }
+
   /** Rebuilds the KV cache of the chunks (evicted requests); the outputs are not needed. */
   public void recompute(List<SequenceChunk> chunks) {
     try (NDManager step = model.manager().newSubManager()) {

@@ -87,11 +87,17 @@ final class DjlLlama implements AutoCloseable {
    * @param logits (B, vocab): next-token logits after each sequence's last new token
    * @param tapLast (B, hidden): residual stream after {@code tapLayer} layers at each sequence's last new token
    * @param tapMean (B, hidden): the same, averaged over each sequence's new tokens (the prompt mean for a prefill)
+   * @param layers when asked for, the residual stream after 0..numLayers layers, each (B, T, hidden); else null
    */
-  record Output(NDArray logits, NDArray tapLast, NDArray tapMean) {}
+  record Output(NDArray logits, NDArray tapLast, NDArray tapMean, NDArray[] layers) {}
 
   /** Runs the chunks as one batch; new keys/values are written into {@code pool} before attention reads it. */
   Output forward(NDManager step, List<SequenceChunk> chunks, KvPool pool, int tapLayer) {
+    return forward(step, chunks, pool, tapLayer, false);
+  }
+
+  /** As above; with {@code keepLayers} the output also holds every layer's residual stream at every position. */
+  Output forward(NDManager step, List<SequenceChunk> chunks, KvPool pool, int tapLayer, boolean keepLayers) {
     RaggedBatch rb = new RaggedBatch(chunks);
     int b = rb.batch;
     int t = rb.newLen;
@@ -111,6 +117,10 @@ final class DjlLlama implements AutoCloseable {
 
     NDArray x = embed.get(step, new NDIndex("{}", tokens)); // (B, T, H)
     NDArray tap = tapLayer == 0 ? x : null;
+    NDArray[] kept = keepLayers ? new NDArray[layers.length + 1] : null;
+    if (kept != null) {
+      kept[0] = x;
+    }
     for (int l = 0; l < layers.length; l++) {
       Layer w = layers[l];
       NDArray xn = rmsNorm(x, w.inputNorm);
@@ -139,6 +149,9 @@ final class DjlLlama implements AutoCloseable {
       if (l + 1 == tapLayer) {
         tap = x;
       }
+      if (kept != null) {
+        kept[l + 1] = x;
+      }
     }
     NDArray lastFlat = step.create(rb.lastFlat);
     NDArray last = rmsNorm(x, finalNorm).reshape(b * t, h).get(new NDIndex("{}", lastFlat)); // (B, H)
@@ -147,7 +160,7 @@ final class DjlLlama implements AutoCloseable {
     NDArray tapLast = tapRows.get(new NDIndex("{}", lastFlat));
     NDArray weights = step.create(rb.meanWeights, new Shape(b, t, 1));
     NDArray tapMean = tap.mul(weights).sum(new int[] {1});
-    return new Output(logits, tapLast, tapMean);
+    return new Output(logits, tapLast, tapMean, kept);
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -1,0 +1,45 @@
+package io.trailflink.predictor;
+
+import java.io.Serializable;
+
+/**
+ * TRAIL's target: remaining output length in {@code count} equal-width bins over {@code [0, cap)} tokens; a length
+ * of {@code cap} or more falls in the last bin. The paper's: 10 bins over 0..512 (width 51.2, midpoints 25.6 …
+ * 486.4).
+ *
+ * @param count number of bins
+ * @param cap output cap the bins cover (tokens)
+ */
+public record LengthBins(int count, int cap) implements Serializable {
+  public static final LengthBins PAPER = new LengthBins(10, 512);
+
+  public LengthBins {
+    if (count < 2 || cap < count) {
+      throw new IllegalArgumentException("need at least 2 bins and cap >= bins, got " + count + " over " + cap);
+    }
+  }
+
+  /** Bin width (tokens). */
+  public double width() {
+    return (double) cap / count;
+  }
+
+  public int binOf(double remainingTokens) {
+    int b = (int) Math.floor(remainingTokens / width());
+    return Math.max(0, Math.min(count - 1, b));
+  }
+
+  /** Bin midpoint (tokens). */
+  public double midpoint(int bin) {
+    return (bin + 0.5) * width();
+  }
+
+  /** Σ p[k] · midpoint[k] (tokens). */
+  public double expectation(float[] probabilities) {
+    double e = 0;
+    for (int k = 0; k < count; k++) {
+      e += probabilities[k] * midpoint(k);
+    }
+    return e;
+  }
+}
