@@ -100,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
     long lastFinish = finals.stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
     double spanS = Math.max(1, lastFinish - firstSubmit) / 1000.0;
     LoopFigures loop = LoopFigures.of(c.feedback());
+    PredictionFigures pred = PredictionFigures.of(c.feedback(), finals);
 
     JsonObject o = new JsonObject();
     o.addProperty("policy", serving.policy);
@@ -123,6 +124,9 @@ final class DemoCommand implements Callable<Integer> {
     Stats.put(o, "engine_busy_fraction", loop.busyFraction);
     Stats.put(o, "loop_hop_p50_ms", loop.hopP50);
     Stats.put(o, "loop_hop_p99_ms", loop.hopP99);
+    o.addProperty("predictions", pred.count);
+    Stats.put(o, "prediction_mae_tokens", pred.mae);
+    Stats.put(o, "initial_prediction_mae_tokens", pred.initialMae);
     o.addProperty("wall_s", wallMs / 1000.0);
 
     System.out.printf("%-26s %s%n", "policy", serving.policy);
@@ -136,10 +140,44 @@ final class DemoCommand implements Callable<Integer> {
     System.out.printf("%-26s %s preemptions, %s evictions%n", "scheduling", o.get("preemptions"), o.get("evictions"));
     System.out.printf("%-26s %.1f %% over %d steps%n", "engine busy", 100 * loop.busyFraction, loop.steps);
     System.out.printf("%-26s p50 %.1f  p99 %.1f%n", "loop hop (ms)", loop.hopP50, loop.hopP99);
+    System.out.printf("%-26s %s%n", "predictions", pred.count == 0 ? "none (max_new_tokens fallback)"
+        : String.format("%d published; MAE of remaining %.1f tokens, of initial (total) %.1f tokens", pred.count,
+            pred.mae, pred.initialMae));
     if (json) {
       System.out.println(o);
     }
     return finals.size() == total && duplicates == 0 ? 0 : 1;
+  }
+
+  /**
+   * Live predictor accuracy: every published prediction against the request's true remaining output (final
+   * output tokens − generated at prediction time), and the initial (prompt) predictions alone.
+   */
+  record PredictionFigures(long count, double mae, double initialMae) {
+    static PredictionFigures of(List<EngineFeedback> feedback, List<FinalResponse> finals) {
+      Map<String, Integer> outputs = new HashMap<>();
+      finals.forEach(f -> outputs.put(f.getRequestId(), f.getOutputTokens()));
+      double abs = 0;
+      double absInitial = 0;
+      long n = 0;
+      long nInitial = 0;
+      for (EngineFeedback fb : feedback) {
+        for (var u : fb.getPredictions()) {
+          Integer out = outputs.get(u.getRequestId());
+          if (out == null) {
+            continue;
+          }
+          double err = Math.abs(u.getPredictedRemaining() - (out - u.getGenerated()));
+          abs += err;
+          n++;
+          if (u.getGenerated() == 0) {
+            absInitial += err;
+            nInitial++;
+          }
+        }
+      }
+      return new PredictionFigures(n, n == 0 ? Double.NaN : abs / n, nInitial == 0 ? Double.NaN : absInitial / nInitial);
+    }
   }
 
   /**

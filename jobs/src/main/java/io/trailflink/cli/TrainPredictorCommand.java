@@ -42,6 +42,7 @@ final class TrainPredictorCommand implements Callable<Integer> {
   @Option(names = "--units", defaultValue = "512") int units;
   @Option(names = "--bins", defaultValue = "10") int binCount;
   @Option(names = "--refresh-every", defaultValue = "1", description = "K: run the MLP every K tokens in the job (1 = the paper).") int refreshEvery;
+  @Option(names = "--prompt-weight", defaultValue = "1", description = "Repeat each prompt-mean sample this often in training (they are ~1 in 200 samples; default: ${DEFAULT-VALUE}).") int promptWeight;
   @Option(names = "--threads", description = "Layers trained at once in the sweep (default: cores).") Integer threads;
   @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
 
@@ -57,11 +58,13 @@ final class TrainPredictorCommand implements Callable<Integer> {
       labels[s] = bins.binOf(ds.remainingAt(s));
       (ds.requests().get(ds.requestOf(s)).validation() ? valList : trainList).add(s);
     }
-    int[] train = trainList.stream().mapToInt(Integer::intValue).toArray();
+    int[] train = trainList.stream().flatMapToInt(sample -> ds.generatedAt(sample) == 0
+        ? IntStream.generate(() -> sample).limit(Math.max(1, promptWeight)) : IntStream.of(sample)).toArray();
     int[] val = valList.stream().mapToInt(Integer::intValue).toArray();
     long valRequests = ds.requests().stream().filter(TapDataset.RequestRecord::validation).count();
+    int trainSamples = trainList.size();
     System.err.printf("dataset %s: %d samples (%d train, %d held-out from %d requests), hidden %d, cap %d%n", states,
-        ds.size(), train.length, val.length, valRequests, ds.hidden(), ds.cap());
+        ds.size(), trainSamples, val.length, valRequests, ds.hidden(), ds.cap());
     if (train.length == 0 || val.length == 0) {
       throw new TrailCli.UsageException("--states " + states + " needs both train and val requests");
     }
@@ -111,13 +114,14 @@ final class TrainPredictorCommand implements Callable<Integer> {
     JsonObject facts = new JsonObject();
     facts.addProperty("heldout_mae_tokens", score[0]);
     facts.addProperty("heldout_bin_accuracy", score[1]);
-    facts.addProperty("train_samples", train.length);
+    facts.addProperty("train_samples", trainSamples);
     facts.addProperty("heldout_samples", val.length);
     facts.addProperty("epochs", epochs);
     facts.addProperty("learning_rate", lr);
+    facts.addProperty("prompt_weight", promptWeight);
     predictor.save(dir, facts);
     double wall = (System.nanoTime() - t0) / 1e9;
-    writeCard(dir, ds, layer, score, sweep, train.length, val.length, valRequests, wall);
+    writeCard(dir, ds, layer, score, sweep, trainSamples, val.length, valRequests, wall);
     report.addProperty("layer", layer);
     report.addProperty("heldout_mae_tokens", score[0]);
     report.addProperty("heldout_bin_accuracy", score[1]);
@@ -161,7 +165,9 @@ final class TrainPredictorCommand implements Callable<Integer> {
         .append("the prompts come from `../shared/data` (Alpaca, AlpacaEval: see their licences there) and the ")
         .append("project's generated tasks.\n\n");
     b.append("## Data\n\n`").append(states).append("`: ").append(ds.requests().size()).append(" requests, ")
-        .append(trainSamples).append(" training samples, ").append(valSamples).append(" held-out samples from ")
+        .append(trainSamples).append(" training samples")
+        .append(promptWeight > 1 ? " (prompt-mean samples repeated " + promptWeight + "×)" : "").append(", ")
+        .append(valSamples).append(" held-out samples from ")
         .append(valRequests).append(" held-out requests (split by request).\n\n");
     if (!sweep.isEmpty()) {
       b.append("## Layer sweep (").append(sweepEpochs).append(" epochs on every ").append(sweepStride)
@@ -173,6 +179,8 @@ final class TrainPredictorCommand implements Callable<Integer> {
         + "**%.1f tokens**, bin accuracy **%.3f** (per sample, raw classifier, no smoothing). Wall time %.0f s.%n%n",
         layer, epochs, lr, score[0], score[1], wall));
     b.append("Command: `./trail train-predictor --states ").append(states).append(" --epochs ").append(epochs)
+        .append(promptWeight > 1 ? " --prompt-weight " + promptWeight : "")
+        .append(fixedLayer != null ? " --layer " + fixedLayer : "")
         .append(" --sweep-epochs ").append(sweepEpochs).append(" --sweep-stride ").append(sweepStride).append("`\n\n")
         .append("Evaluate (baselines, smoothing, confusion map): `./trail eval-predictor --states ").append(states)
         .append("`\n");

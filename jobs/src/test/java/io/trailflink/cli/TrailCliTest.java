@@ -120,4 +120,52 @@ class TrailCliTest {
     assertEquals(2.5, Stats.ranks(new double[] {5, 1, 5, 9})[0], 1e-12);
     assertEquals(15.0, Stats.percentile(new double[] {10, 20}, 50), 1e-12);
   }
+
+  @Test
+  void predictorPipelineCollectsTrainsEvaluatesAndBenchmarksOnATinyModel() throws Exception {
+    Path data = tmp.resolve("data");
+    java.nio.file.Files.createDirectories(data.resolve("alpaca"));
+    StringBuilder json = new StringBuilder("[");
+    String[] words = {"fruits", "colours", "rivers", "cities", "birds", "trees"};
+    for (int i = 0; i < words.length; i++) {
+      json.append(i > 0 ? "," : "").append("{\"instruction\": \"Name three ").append(words[i])
+          .append(".\", \"input\": \"\", \"output\": \"one, two, three\"}");
+    }
+    java.nio.file.Files.writeString(data.resolve("alpaca").resolve("a.json"), json.append("]").toString());
+    Path states = tmp.resolve("states");
+    Run c = run("collect-states", "--model", model.toString(), "--data", data.toString(), "--out", states.toString(),
+        "--real", "6", "--generated", "4", "--max-new-tokens", "12", "--val-fraction", "0.5", "--batch", "4",
+        "--device", "cpu");
+    assertEquals(0, c.code(), c.err());
+    Path predictor = tmp.resolve("predictor");
+    Run t = run("train-predictor", "--states", states.toString(), "--out", predictor.toString(), "--epochs", "2",
+        "--sweep-epochs", "1", "--units", "16", "--threads", "1", "--json");
+    assertEquals(0, t.code(), t.err());
+    JsonObject trained = last(t.out());
+    assertEquals(3, trained.getAsJsonArray("layer_sweep").size(), "layers 0..2 of the 2-layer model swept");
+    assertTrue(java.nio.file.Files.isRegularFile(predictor.resolve("README.md")));
+    Run e = run("eval-predictor", "--states", states.toString(), "--predictor", predictor.toString(), "--record",
+        tmp.resolve("rec.jsonl").toString(), "--json");
+    assertEquals(0, e.code(), e.err());
+    JsonObject eval = last(e.out());
+    assertTrue(eval.get("mae_ratio_baseline_over_refined").getAsDouble() > 0, e.out());
+    assertTrue(eval.getAsJsonObject("methods").has("refined_smoothed_k8"));
+    assertTrue(java.nio.file.Files.isRegularFile(Path.of(eval.get("confusion_png").getAsString())));
+    Run b = run("bench-predictor", "--predictor", predictor.toString(), "--rounds", "3", "--per-round", "200",
+        "--json");
+    assertEquals(0, b.code(), b.err());
+    assertTrue(last(b.out()).get("us_per_sample").getAsDouble() > 0);
+    // a predictor for another hidden size, or none at all, is one line and exit code 2
+    Run wrong = run("eval-predictor", "--states", states.toString(), "--predictor", tmp.resolve("nope").toString());
+    assertEquals(2, wrong.code());
+    assertTrue(wrong.err().contains("predictor.json"), wrong.err());
+    Run noStates = run("train-predictor", "--states", tmp.resolve("missing").toString());
+    assertEquals(2, noStates.code());
+    assertTrue(noStates.err().contains("meta.json"), noStates.err());
+  }
+
+  private static JsonObject last(String out) {
+    String[] lines = out.strip().split("\n");
+    return JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
+  }
 }
