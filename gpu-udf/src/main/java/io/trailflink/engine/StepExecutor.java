@@ -78,6 +78,7 @@ public final class StepExecutor {
         .setStartedAtMs(startedAt)
         .setFinishedAtMs(System.currentTimeMillis())
         .setBusyMs((System.nanoTime() - t0) / 1e6)
+        .setDecisionUs(cmd.getDecisionUs())
         .setBlocksUsed(engine.blocksUsed())
         .setBlockCapacity(engine.blockCapacity())
         .setProgress(progress)

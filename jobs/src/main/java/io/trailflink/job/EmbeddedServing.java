@@ -47,6 +47,7 @@ public final class EmbeddedServing implements AutoCloseable {
       conf.set(RestOptions.PORT, webUiPort);
       conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
       conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(4, options.engines * 2));
+      options.configureLocalCluster(conf);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
       env.setParallelism(options.engines);
       TrailServingJob.build(env, options, modelDir, System.currentTimeMillis());

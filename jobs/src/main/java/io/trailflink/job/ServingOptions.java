@@ -62,6 +62,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--stall-timeout-ms", description = "Give up a command without feedback after this long (default: ${DEFAULT-VALUE}).")
   public long stallTimeoutMs = 120_000;
 
+  @Option(names = "--prometheus-port", description = "Expose Flink's metrics for Prometheus on this port (local cluster; 0 = off, default).")
+  public int prometheusPort = 0;
+
   @Option(names = "--topic-prefix", description = "Prefix of the job's topics (default: ${DEFAULT-VALUE}).")
   public String topicPrefix = "trail.";
 
@@ -91,6 +94,15 @@ public final class ServingOptions implements Serializable {
           + " reads layer " + layer);
     }
     return layer;
+  }
+
+  /** Settings for a cluster this process starts itself (MiniCluster): the Prometheus reporter when asked for. */
+  public void configureLocalCluster(org.apache.flink.configuration.Configuration conf) {
+    if (prometheusPort > 0) {
+      conf.setString("metrics.reporter.prom.factory.class",
+          "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+      conf.setString("metrics.reporter.prom.port", Integer.toString(prometheusPort));
+    }
   }
 
   public Topics topics() {

@@ -154,12 +154,17 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     private volatile long preemptions;
     private volatile long evictions;
     private volatile long hopMs;
+    private volatile int preempted;
+    private long commandsSeen;
+    private final Histogram decisionUs = new DescriptiveStatisticsHistogram(1000);
+    private final Histogram predictionError = new DescriptiveStatisticsHistogram(1000);
     private final Histogram ttft = new DescriptiveStatisticsHistogram(1000);
     private final Histogram latency = new DescriptiveStatisticsHistogram(1000);
 
     EngineMetrics(MetricGroup g) {
       g.gauge("waiting", () -> waiting);
       g.gauge("running", () -> running);
+      g.gauge("preempted", () -> preempted);
       g.gauge("kvBlocksUsed", () -> kvUsed);
       g.gauge("kvBlocksCapacity", () -> kvCapacity);
       g.gauge("preemptions", () -> preemptions);
@@ -167,6 +172,9 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       g.gauge("loopHopMs", () -> hopMs);
       g.histogram("ttftMs", ttft);
       g.histogram("latencyMs", latency);
+      g.histogram("decisionUs", decisionUs);
+      // |initial prediction − output tokens| of each finished request that had a prediction
+      g.histogram("initialPredictionErrorTokens", predictionError);
     }
 
     void observe(EngineLoop loop, List<FinalResponse> finals) {
@@ -177,9 +185,17 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       preemptions = loop.preemptions();
       evictions = loop.evictions();
       hopMs = loop.stats().lastHopMs();
+      preempted = loop.preempted();
+      if (loop.stats().commands() > commandsSeen) {
+        commandsSeen = loop.stats().commands();
+        decisionUs.update(Math.round(loop.stats().lastDecisionUs()));
+      }
       for (FinalResponse f : finals) {
         ttft.update(f.getTtftMs());
         latency.update(f.getLatencyMs());
+        if (!Double.isNaN(f.getInitialPrediction())) {
+          predictionError.update(Math.round(Math.abs(f.getInitialPrediction() - f.getOutputTokens())));
+        }
       }
     }
   }

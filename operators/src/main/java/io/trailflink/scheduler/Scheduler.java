@@ -342,6 +342,11 @@ public final class Scheduler implements java.io.Serializable {
     return queue.size();
   }
 
+  /** Requests paused with their KV resident (they are also counted as queued). */
+  public int preemptedCount() {
+    return preempted.size();
+  }
+
   public int liveCount() {
     return live.size();
   }

@@ -87,6 +87,7 @@ public final class EngineLoop implements Serializable {
     if (inFlightSeq != 0) {
       return null;
     }
+    long t0 = System.nanoTime();
     List<String> evict = new ArrayList<>();
     List<String> preempt = new ArrayList<>();
     List<String> resume = new ArrayList<>();
@@ -131,9 +132,12 @@ public final class EngineLoop implements Serializable {
     admit.forEach(a -> involved.add(a.getRequestId()));
     inFlightRequests = involved;
     stats.commands++;
+    double decisionUs = (System.nanoTime() - t0) / 1e3;
+    stats.recordDecision(decisionUs);
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
         .setIssuedAtMs(now).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
-        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe).build();
+        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
+        .setDecisionUs(decisionUs).build();
   }
 
   /** Waiting requests not embedded yet, oldest first: their prompt mean gives the predictor's initial rank. */
@@ -294,6 +298,10 @@ public final class EngineLoop implements Serializable {
 
   public int running() {
     return scheduler.runningCount();
+  }
+
+  public int preempted() {
+    return scheduler.preemptedCount();
   }
 
   public int queued() {

@@ -20,6 +20,16 @@ public final class LoopStats implements Serializable {
   long lastHopMs;
   /** Last command's round trip: issued to feedback applied (ms). */
   long lastRoundTripMs;
+  /** Last command's scheduling time: decisions plus building the command (µs). */
+  double lastDecisionUs;
+
+  void recordDecision(double micros) {
+    lastDecisionUs = micros;
+  }
+
+  public double lastDecisionUs() {
+    return lastDecisionUs;
+  }
 
   void recordStep(EngineFeedback fb, long now) {
     steps++;
