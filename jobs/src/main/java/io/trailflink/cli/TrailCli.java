@@ -11,7 +11,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "trail-flink 0.1.0",
     description = "TRAIL LLM scheduling on Apache Flink: engine, model training and tools.",
-    subcommands = {DemoCommand.class, CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class, GenerateCommand.class, BenchEngineCommand.class, TrainModelCommand.class, EvalModelCommand.class,
+    subcommands = {
+        // the serving job
+        DemoCommand.class, ServeCommand.class, KafkaCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        // the engine and its model
+        GenerateCommand.class, BenchEngineCommand.class, TrainModelCommand.class, EvalModelCommand.class,
+        // the TRAIL predictor
+        CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class,
+        // scheduling
         SimulateCommand.class, TheoryCheckCommand.class, MakeWorkloadCommand.class, BenchSchedulerCommand.class,
         CommandLine.HelpCommand.class})
 public final class TrailCli implements Runnable {

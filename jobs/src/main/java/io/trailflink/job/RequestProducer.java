@@ -3,9 +3,11 @@ package io.trailflink.job;
 import io.trailflink.schema.InferenceRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Writes requests (or arbitrary bytes, for bad-input tests) to the requests topic, keyed by id. */
@@ -18,16 +20,19 @@ public final class RequestProducer implements AutoCloseable {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000"); // a missing topic or broker fails the send within 15 s
     producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     this.topic = topics.requests();
   }
 
-  public void send(InferenceRequest r) {
-    sendRaw(r.getId(), AvroBytes.encode(r));
+  /** Sends one request; the future fails when the broker did not take it (e.g. the topic does not exist). */
+  public Future<RecordMetadata> send(InferenceRequest r) {
+    return sendRaw(r.getId(), AvroBytes.encode(r));
   }
 
-  public void sendRaw(String key, byte[] value) {
-    producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value));
+  public Future<RecordMetadata> sendRaw(String key, byte[] value) {
+    return producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        value));
   }
 
   public void flush() {

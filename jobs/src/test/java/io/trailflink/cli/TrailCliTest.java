@@ -168,4 +168,17 @@ class TrailCliTest {
     String[] lines = out.strip().split("\n");
     return JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
   }
+
+  @Test
+  void produceRefusesBadFilesWithOneLine() throws Exception {
+    Run missing = run("produce", "--file", tmp.resolve("none.jsonl").toString());
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("none.jsonl"), missing.err());
+    Path bad = tmp.resolve("bad.jsonl");
+    java.nio.file.Files.writeString(bad, "{\"prompt\": \"ok\"}\n{\"max_new_tokens\": 3}\n");
+    Run r = run("produce", "--file", bad.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("line 2") && r.err().lines().count() == 1, r.err());
+    assertEquals(2, run("produce").code());
+  }
 }

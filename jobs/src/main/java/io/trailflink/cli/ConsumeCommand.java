@@ -1,0 +1,101 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonObject;
+import io.trailflink.job.AvroBytes;
+import io.trailflink.job.Topics;
+import io.trailflink.schema.DeadLetter;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.ResponseChunk;
+import io.trailflink.schema.ResponseEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail consume}: prints the responses topic (one line per final response; with {@code --chunks} the
+ * streamed text as it comes) and dead letters. Without {@code --follow} it stops after {@code --idle-s} without
+ * records.
+ */
+@Command(name = "consume", description = "Print final responses (and dead letters) from the job's topics.")
+final class ConsumeCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092") String bootstrapServers;
+  @Option(names = "--topic-prefix", defaultValue = "trail.") String topicPrefix;
+  @Option(names = "--follow", description = "Keep reading until interrupted.") boolean follow;
+  @Option(names = "--from-beginning", description = "Read the topics from their start, not only new records.") boolean fromBeginning;
+  @Option(names = "--chunks", description = "Also print streamed text chunks.") boolean chunks;
+  @Option(names = "--json", description = "One JSON object per final response or dead letter.") boolean json;
+  @Option(names = "--idle-s", defaultValue = "5", description = "Without --follow: stop after this long without records.") int idleS;
+
+  @Override
+  public Integer call() {
+    Topics topics = new Topics(topicPrefix);
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "trail-consume-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    long finals = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topics.responses(), topics.deadLetters()));
+      long lastRecord = System.currentTimeMillis();
+      while (follow || System.currentTimeMillis() - lastRecord < idleS * 1000L) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          lastRecord = System.currentTimeMillis();
+          if (r.topic().equals(topics.deadLetters())) {
+            DeadLetter d = AvroBytes.decode(r.value(), DeadLetter.class);
+            System.out.println(json ? deadJson(d) : "dead letter " + d.getRequestId() + ": " + d.getReason());
+            continue;
+          }
+          ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
+          if (e.getPayload() instanceof ResponseChunk c && chunks && !json) {
+            System.out.println(c.getRequestId() + " +" + c.getTokenIds().size() + ": " + c.getText());
+          } else if (e.getPayload() instanceof FinalResponse f) {
+            finals++;
+            System.out.println(json ? finalJson(f) : String.format(Locale.ROOT,
+                "%s %s: %d tokens, TTFT %d ms, latency %d ms, %d preemptions — %s", f.getRequestId(),
+                f.getFinishReason(), f.getOutputTokens(), f.getTtftMs(), f.getLatencyMs(), f.getPreemptions(),
+                oneLine(f.getText())));
+          }
+        }
+      }
+    }
+    System.err.println(finals + " final responses");
+    return 0;
+  }
+
+  private static String oneLine(String text) {
+    String t = text.replace('\n', ' ');
+    return t.length() > 120 ? t.substring(0, 117) + "..." : t;
+  }
+
+  private static String finalJson(FinalResponse f) {
+    JsonObject o = new JsonObject();
+    o.addProperty("id", f.getRequestId());
+    o.addProperty("finish_reason", f.getFinishReason());
+    o.addProperty("output_tokens", f.getOutputTokens());
+    o.addProperty("ttft_ms", f.getTtftMs());
+    o.addProperty("latency_ms", f.getLatencyMs());
+    o.addProperty("preemptions", f.getPreemptions());
+    o.addProperty("engine", f.getEngine());
+    o.addProperty("policy", f.getPolicy());
+    o.addProperty("error", f.getError());
+    o.addProperty("text", f.getText());
+    return o.toString();
+  }
+
+  private static String deadJson(DeadLetter d) {
+    JsonObject o = new JsonObject();
+    o.addProperty("dead_letter", d.getRequestId());
+    o.addProperty("reason", d.getReason());
+    return o.toString();
+  }
+}

@@ -1,0 +1,102 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.trailflink.job.RequestProducer;
+import io.trailflink.job.Topics;
+import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.Sampling;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail produce}: sends requests to the requests topic, from a JSONL file ({@code {"prompt": …,
+ * "max_new_tokens"?, "id"?, "tenant"?, "temperature"?, "top_p"?, "seed"?}} per line) or one {@code --prompt}.
+ */
+@Command(name = "produce", description = "Send inference requests to the requests topic.")
+final class ProduceCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092") String bootstrapServers;
+  @Option(names = "--topic-prefix", defaultValue = "trail.") String topicPrefix;
+  @Option(names = "--file", description = "JSONL of requests.") Path file;
+  @Option(names = "--prompt", description = "One prompt (instead of --file).") String prompt;
+  @Option(names = "--max-new-tokens", defaultValue = "256", description = "Default max_new_tokens (default: ${DEFAULT-VALUE}).") int maxNewTokens;
+  @Option(names = "--rate", defaultValue = "0", description = "Requests per second; 0 sends all at once.") double rate;
+  @Option(names = "--id-prefix", defaultValue = "req-", description = "Prefix of generated request ids.") String idPrefix;
+
+  @Override
+  public Integer call() throws Exception {
+    if ((file == null) == (prompt == null)) {
+      throw new TrailCli.UsageException("give exactly one of --file and --prompt");
+    }
+    List<InferenceRequest> requests = new ArrayList<>();
+    String runId = Long.toString(System.currentTimeMillis(), 36);
+    if (prompt != null) {
+      requests.add(request(idPrefix + runId + "-0", prompt, maxNewTokens, "cli", 0, 1, 0));
+    } else {
+      if (!Files.isRegularFile(file)) {
+        throw new TrailCli.UsageException("--file " + file + " does not exist");
+      }
+      int line = 0;
+      for (String s : Files.readAllLines(file)) {
+        line++;
+        if (s.isBlank()) {
+          continue;
+        }
+        try {
+          JsonObject o = JsonParser.parseString(s).getAsJsonObject();
+          requests.add(request(o.has("id") ? o.get("id").getAsString() : idPrefix + runId + "-" + line,
+              o.get("prompt").getAsString(), o.has("max_new_tokens") ? o.get("max_new_tokens").getAsInt() : maxNewTokens,
+              o.has("tenant") ? o.get("tenant").getAsString() : "cli",
+              o.has("temperature") ? o.get("temperature").getAsDouble() : 0,
+              o.has("top_p") ? o.get("top_p").getAsDouble() : 1, o.has("seed") ? o.get("seed").getAsLong() : 0));
+        } catch (RuntimeException e) {
+          throw new TrailCli.UsageException("--file " + file + " line " + line + ": needs a JSON object with a "
+              + "string \"prompt\" (" + e.getMessage() + ")");
+        }
+      }
+    }
+    long start = System.nanoTime();
+    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+    try (RequestProducer producer = new RequestProducer(bootstrapServers, new Topics(topicPrefix))) {
+      for (int i = 0; i < requests.size(); i++) {
+        if (rate > 0) {
+          long due = start + (long) (i / rate * 1e9);
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+        }
+        InferenceRequest r = InferenceRequest.newBuilder(requests.get(i)).setSubmittedAtMs(System.currentTimeMillis())
+            .build();
+        sent.add(producer.send(r));
+        if ((i + 1) % 10 == 0 || i + 1 == requests.size()) {
+          producer.flush();
+          for (int k = 0; k < sent.size(); k++) {
+            try {
+              sent.get(k).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+              throw new TrailCli.UsageException("request " + requests.get(i + 1 - sent.size() + k).getId()
+                  + " not sent to " + bootstrapServers + ": " + e.getCause().getMessage());
+            }
+          }
+          sent.clear();
+          System.err.printf("\rsent %d/%d", i + 1, requests.size());
+        }
+      }
+    }
+    System.err.println();
+    requests.forEach(r -> System.out.println(r.getId()));
+    return 0;
+  }
+
+  private static InferenceRequest request(String id, String prompt, int maxNew, String tenant, double temperature,
+      double topP, long seed) {
+    return InferenceRequest.newBuilder().setId(id).setPrompt(prompt).setMaxNewTokens(maxNew).setTenant(tenant)
+        .setSubmittedAtMs(0).setSampling(new Sampling((float) temperature, (float) topP, seed)).build();
+  }
+}

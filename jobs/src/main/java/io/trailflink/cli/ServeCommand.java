@@ -1,0 +1,78 @@
+package io.trailflink.cli;
+
+import io.trailflink.job.ServingOptions;
+import io.trailflink.job.TopicAdmin;
+import io.trailflink.job.TrailServingJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail serve}: the serving job on a local Flink MiniCluster (with its web UI) against an existing Kafka
+ * cluster; runs until interrupted (Ctrl-C cancels the job), with a status line every {@code --status-every-s}.
+ */
+@Command(name = "serve", description = "Run the serving job on a local MiniCluster against an existing Kafka.")
+final class ServeCommand implements Callable<Integer> {
+  @Mixin ServingOptions serving;
+  @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
+  @Option(names = "--no-create-topics", description = "Fail instead of creating missing topics.") boolean noCreateTopics;
+  @Option(names = "--replication", defaultValue = "1", description = "Replication of topics it creates (default: ${DEFAULT-VALUE}).") short replication;
+  @Option(names = "--status-every-s", defaultValue = "10") int statusEveryS;
+
+  @Override
+  public Integer call() throws Exception {
+    Path modelDir = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
+    if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
+      throw new TrailCli.UsageException("--model " + modelDir + " has no config.json");
+    }
+    if (noCreateTopics) {
+      List<String> missing = TopicAdmin.ensure(serving.bootstrapServers, serving.topics(), replication, 15);
+      if (!missing.isEmpty()) {
+        throw new TrailCli.UsageException("topics missing on " + serving.bootstrapServers + ": " + missing
+            + " (they were created now; rerun, or drop --no-create-topics)");
+      }
+    } else {
+      List<String> created = TopicAdmin.ensure(serving.bootstrapServers, serving.topics(), replication, 15);
+      if (!created.isEmpty()) {
+        System.err.println("created topics " + created);
+      }
+    }
+    Configuration conf = new Configuration();
+    conf.set(RestOptions.PORT, webUiPort);
+    conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(4, serving.engines * 2));
+    serving.configureLocalCluster(conf);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+    env.setParallelism(serving.engines);
+    TrailServingJob.build(env, serving, modelDir, System.currentTimeMillis());
+    JobClient job = env.executeAsync("trail-serving (" + serving.policy + ")");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        job.cancel().get();
+      } catch (Exception e) {
+        // already done
+      }
+    }));
+    System.err.printf("serving on Kafka %s (topics %s*), policy %s, %d engine(s); Flink web UI http://localhost:%d%n",
+        serving.bootstrapServers, serving.topicPrefix, serving.policy, serving.engines, webUiPort);
+    long start = System.currentTimeMillis();
+    while (true) {
+      JobStatus status = job.getJobStatus().get();
+      if (status.isGloballyTerminalState()) {
+        System.err.println("job " + status);
+        return status == JobStatus.FINISHED ? 0 : 1;
+      }
+      System.err.printf("[%.0f s] job %s%n", (System.currentTimeMillis() - start) / 1000.0, status);
+      Thread.sleep(statusEveryS * 1000L);
+    }
+  }
+}
