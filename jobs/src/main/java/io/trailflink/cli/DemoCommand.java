@@ -99,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
     long firstSubmit = finals.stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
     long lastFinish = finals.stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
     double spanS = Math.max(1, lastFinish - firstSubmit) / 1000.0;
-    LoopFigures loop = LoopFigures.of(c.feedback());
+    LoopFigures loop = LoopFigures.of(c.feedback(), serving.pipelineDepth);
     PredictionFigures pred = PredictionFigures.of(c.feedback(), finals);
 
     JsonObject o = new JsonObject();
@@ -192,7 +192,11 @@ final class DemoCommand implements Callable<Integer> {
    * where the step left requests running (otherwise the next command waits for an arrival, not for the loop).
    */
   record LoopFigures(long steps, double busyFraction, double hopP50, double hopP99) {
-    static LoopFigures of(List<EngineFeedback> feedback) {
+    /**
+     * @param depth commands in flight per engine: the command planned with step k's feedback is step k + depth, so
+     *     the hop is its issue time minus k's publish time (only where it was issued after that publish)
+     */
+    static LoopFigures of(List<EngineFeedback> feedback, int depth) {
       Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
       feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
       List<Double> hops = new ArrayList<>();
@@ -202,10 +206,13 @@ final class DemoCommand implements Callable<Integer> {
         double busy = l.stream().mapToDouble(EngineFeedback::getBusyMs).sum();
         long span = l.get(l.size() - 1).getFinishedAtMs() - l.get(0).getIssuedAtMs();
         busySum += span > 0 ? busy / span : 0;
-        for (int i = 1; i < l.size(); i++) {
-          boolean workLeft = l.get(i - 1).getProgress().stream().anyMatch(p -> p.getFinishReason() == null);
-          if (workLeft && l.get(i).getStepSeq() == l.get(i - 1).getStepSeq() + 1) {
-            hops.add((double) (l.get(i).getIssuedAtMs() - l.get(i - 1).getPublishedAtMs()));
+        for (int i = depth; i < l.size(); i++) {
+          EngineFeedback fed = l.get(i - depth);
+          EngineFeedback next = l.get(i);
+          boolean workLeft = fed.getProgress().stream().anyMatch(p -> p.getFinishReason() == null);
+          if (workLeft && next.getStepSeq() == fed.getStepSeq() + depth
+              && next.getIssuedAtMs() >= fed.getPublishedAtMs()) {
+            hops.add((double) (next.getIssuedAtMs() - fed.getPublishedAtMs()));
           }
         }
       }

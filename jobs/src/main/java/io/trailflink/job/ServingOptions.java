@@ -35,6 +35,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--decode-steps", description = "Decode steps per command, the quantum (default: ${DEFAULT-VALUE}).")
   public int decodeSteps = 8;
 
+  @Option(names = "--pipeline-depth", description = "Commands in flight per engine: 1, or 2 to plan the next while one runs (default: ${DEFAULT-VALUE}).")
+  public int pipelineDepth = 2;
+
   @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
   public int maxNewTokensLimit = 512;
 
@@ -117,6 +120,6 @@ public final class ServingOptions implements Serializable {
    */
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth);
   }
 }

@@ -120,18 +120,20 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     }
   }
 
+  /** Issues commands until the engine's pipeline is full (or there is nothing to do). */
   private static void emit(EngineLoop loop, long now, Collector<StepCommand> out) {
     StepCommand c = loop.nextCommand(now);
-    if (c != null) {
+    if (c == null && LOG.isDebugEnabled() && !loop.commandInFlight() && loop.liveRequests() > 0) {
+      LOG.debug("no command although {} requests are live: running {}, queued {}, KV {}/{}", loop.liveRequests(),
+          loop.running(), loop.queued(), loop.kvBlocksUsed(), loop.kvBlocksCapacity());
+    }
+    for (; c != null; c = loop.nextCommand(now)) {
       if (LOG.isDebugEnabled()) {
         LOG.debug("{} step {}: admit {} resume {} preempt {} evict {} release {} decode {} x{}", c.getEngine(),
             c.getStepSeq(), c.getAdmit().stream().map(a -> a.getRequestId()).toList(), c.getResume(), c.getPreempt(),
             c.getEvict(), c.getRelease(), c.getDecode(), c.getDecodeSteps());
       }
       out.collect(c);
-    } else if (LOG.isDebugEnabled() && !loop.commandInFlight() && loop.liveRequests() > 0) {
-      LOG.debug("no command although {} requests are live: running {}, queued {}, KV {}/{}", loop.liveRequests(),
-          loop.running(), loop.queued(), loop.kvBlocksUsed(), loop.kvBlocksCapacity());
     }
   }
 

@@ -141,6 +141,36 @@ public final class Scheduler implements java.io.Serializable {
     }
   }
 
+  /**
+   * {@code id} generated {@code tokens} in a command issued before the scheduler paused or evicted it (with
+   * commands pipelined, the engine runs the previous plan while the next is made). A preempted request's KV grows
+   * within its reservation; an evicted one only counts the tokens (its KV is recomputed on resume). Its queue
+   * position is updated, since its rank depends on what it generated.
+   */
+  public void lateProgress(String id, int tokens) {
+    Request r = live.get(id);
+    if (r == null) {
+      return;
+    }
+    if (r.state() == RequestState.RUNNING) {
+      progress(id, tokens);
+      return;
+    }
+    boolean queued = queueKeys.containsKey(id);
+    if (queued) {
+      queue.remove(queueKeys.remove(id));
+    }
+    r.addGenerated(tokens);
+    if (r.state() == RequestState.PREEMPTED && !ledger.reserve(id, r.kvTokens())) {
+      throw new IllegalStateException("preempted request " + id + " outgrew its KV reservation: " + r);
+    }
+    if (queued) {
+      QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), id);
+      queue.put(k, r);
+      queueKeys.put(id, k);
+    }
+  }
+
   /** {@code id} is done; its KV is freed. */
   public void finish(String id) {
     remove(id, RequestState.FINISHED);

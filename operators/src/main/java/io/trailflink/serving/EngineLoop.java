@@ -14,6 +14,7 @@ import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import java.io.Serializable;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -54,9 +55,8 @@ public final class EngineLoop implements Serializable {
   private final Set<String> toRelease = new LinkedHashSet<>();
   private long arrivals;
   private long nextSeq = 1;
-  private long inFlightSeq; // 0 = no command in flight
-  private long inFlightIssuedAtMs;
-  private List<String> inFlightRequests = List.of();
+  /** Commands sent and not yet answered, oldest first (at most {@code pipelineDepth}). */
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private String incarnation;
   private final LoopStats stats = new LoopStats();
 
@@ -84,8 +84,8 @@ public final class EngineLoop implements Serializable {
 
   /** The next command for the engine, or null while one is in flight or there is nothing to do. */
   public StepCommand nextCommand(long now) {
-    if (inFlightSeq != 0) {
-      return null;
+    if (inFlight.size() >= config.pipelineDepth() || inFlight.stream().anyMatch(f -> f.voided)) {
+      return null; // full, or waiting for the answers to commands the lost engine never ran
     }
     long t0 = System.nanoTime();
     List<String> evict = new ArrayList<>();
@@ -126,11 +126,10 @@ public final class EngineLoop implements Serializable {
       return null;
     }
     long seq = nextSeq++;
-    inFlightSeq = seq;
-    inFlightIssuedAtMs = now;
+
     List<String> involved = new ArrayList<>(decode);
     admit.forEach(a -> involved.add(a.getRequestId()));
-    inFlightRequests = involved;
+    inFlight.addLast(new InFlight(seq, now, involved));
     stats.commands++;
     double decisionUs = (System.nanoTime() - t0) / 1e3;
     stats.recordDecision(decisionUs);
@@ -176,12 +175,19 @@ public final class EngineLoop implements Serializable {
    * Feedback for another engine, or for a command that is not in flight (a duplicate), changes nothing.
    */
   public List<FinalResponse> apply(EngineFeedback fb, long now) {
-    if (!engine.equals(fb.getEngine()) || fb.getStepSeq() != inFlightSeq) {
+    InFlight head = inFlight.peekFirst();
+    if (!engine.equals(fb.getEngine()) || head == null || fb.getStepSeq() != head.seq) {
       stats.staleFeedback++;
       return List.of();
     }
-    inFlightSeq = 0;
+    inFlight.pollFirst();
     stats.recordStep(fb, now);
+    if (head.voided) {
+      // planned before the engine was lost: the requests were re-queued since; forget what the new engine took on
+      releaseAdmitted(fb);
+      incarnation = fb.getEngineIncarnation();
+      return List.of();
+    }
     if (incarnation != null && !incarnation.equals(fb.getEngineIncarnation())) {
       incarnation = fb.getEngineIncarnation();
       engineRestarted(fb, now);
@@ -206,9 +212,8 @@ public final class EngineLoop implements Serializable {
           s.firstTokenAtMs = fb.getFinishedAtMs();
         }
         s.append(p.getNewTokenIds(), p.getTextDelta());
-        if (r.state() == RequestState.RUNNING) {
-          scheduler.progress(r.id(), n);
-        }
+        scheduler.lateProgress(r.id(), n); // plain progress while running; paused/evicted since, with pipelining
+
       }
       boolean failed = "REJECTED".equals(p.getOutcome()) || "FAILED".equals(p.getOutcome())
           || "KV_FULL".equals(p.getOutcome()) && p.getBlocksHeld() == 0 && n == 0;
@@ -221,7 +226,7 @@ public final class EngineLoop implements Serializable {
     }
     if (fb.getError() != null) {
       // the command failed as a whole: requests it left unanswered are in an unknown state on the engine
-      for (String id : inFlightRequests) {
+      for (String id : head.requests) {
         ServedRequest s = requests.get(id);
         if (s != null && !answered.contains(id)) {
           toRelease.add(id);
@@ -237,10 +242,11 @@ public final class EngineLoop implements Serializable {
 
   /** Gives up a command without feedback for longer than the stall timeout; true when it did. */
   public boolean giveUpStalledCommand(long now) {
-    if (inFlightSeq == 0 || now - inFlightIssuedAtMs < config.stallTimeoutMs()) {
+    InFlight head = inFlight.peekFirst();
+    if (head == null || now - head.issuedAtMs < config.stallTimeoutMs()) {
       return false;
     }
-    inFlightSeq = 0;
+    inFlight.clear(); // their answers, should they come, are stale
     stats.stalls++;
     lose(now);
     return true;
@@ -248,12 +254,18 @@ public final class EngineLoop implements Serializable {
 
   private void engineRestarted(EngineFeedback fb, long now) {
     stats.engineRestarts++;
+    releaseAdmitted(fb);
+    lose(now);
+    inFlight.forEach(f -> f.voided = true);
+  }
+
+  /** Requests the engine holds after a command planned for an engine that is gone: forget them there. */
+  private void releaseAdmitted(EngineFeedback fb) {
     for (RequestProgress p : fb.getProgress()) {
       if ("OK".equals(p.getOutcome()) && p.getBlocksHeld() > 0) {
         toRelease.add(p.getRequestId()); // the new engine admitted it from a replayed command: forget it there
       }
     }
-    lose(now);
   }
 
   private void lose(long now) {
@@ -285,11 +297,11 @@ public final class EngineLoop implements Serializable {
   // -- views for metrics and tests
 
   public boolean idle() {
-    return requests.isEmpty() && inFlightSeq == 0 && toRelease.isEmpty();
+    return requests.isEmpty() && inFlight.isEmpty() && toRelease.isEmpty();
   }
 
   public boolean commandInFlight() {
-    return inFlightSeq != 0;
+    return !inFlight.isEmpty();
   }
 
   public int liveRequests() {
@@ -330,5 +342,21 @@ public final class EngineLoop implements Serializable {
 
   public Scheduler scheduler() {
     return scheduler;
+  }
+
+  /** A command sent to the engine and not answered yet. */
+  private static final class InFlight implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final long seq;
+    final long issuedAtMs; // epoch ms
+    final List<String> requests; // decoded or admitted by it
+    /** Planned for an engine that has since been lost (restart): its answer is only used to release. */
+    boolean voided;
+
+    InFlight(long seq, long issuedAtMs, List<String> requests) {
+      this.seq = seq;
+      this.issuedAtMs = issuedAtMs;
+      this.requests = requests;
+    }
   }
 }

@@ -19,15 +19,18 @@ import java.io.Serializable;
  * @param stallTimeoutMs a command without feedback for this long is given up and the engine reset (ms)
  * @param probeBatch most waiting requests whose prompts the engine embeds per command, so the predictor can rank
  *     them before admission; 0 when there is no predictor
+ * @param pipelineDepth commands in flight per engine: 1 waits for each command's feedback; 2 plans the next command
+ *     while the engine runs the current one (KV is then reserved two quanta ahead)
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
-    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch) implements Serializable {
+    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth)
+    implements Serializable {
 
   /** Without prompt probes (no predictor). */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
       int maxNewTokensLimit, int contextTokens, long stallTimeoutMs) {
     this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
-        stallTimeoutMs, 0);
+        stallTimeoutMs, 0, 1);
   }
 
   public ServingConfig {
@@ -41,10 +44,13 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     if (maxNewTokensLimit <= 0 || contextTokens <= 0) {
       throw new IllegalArgumentException("max_new_tokens limit and context must be > 0");
     }
+    if (pipelineDepth < 1 || pipelineDepth > 2) {
+      throw new IllegalArgumentException("pipeline depth must be 1 or 2, got " + pipelineDepth);
+    }
     if (probeBatch < 0) {
       throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);
     }
-    new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps + 1); // validates the rest
+    new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps * pipelineDepth + 1); // validates the rest
   }
 
   public Policy newPolicy() {
@@ -56,7 +62,7 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
    * first token from the prefill and then {@code decodeSteps} more.
    */
   public SchedulerConfig schedulerConfig() {
-    return new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps + 1);
+    return new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps * pipelineDepth + 1);
   }
 
   /** Stable placement rule: which engine serves a request id. */

@@ -14,7 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The serving side of one engine, driven without Flink by a scripted engine: request i generates token i+1000+k
@@ -81,10 +82,12 @@ class EngineLoopTest {
     return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, 0f, 1f, 0L, 0L, 0, null);
   }
 
-  @Test
-  void everyRequestFinishesOnceEvenWithDuplicateFeedbackAndAnEngineRestart() {
+  @ParameterizedTest(name = "pipeline depth {0}")
+  @ValueSource(ints = {1, 2})
+  void everyRequestFinishesOnceEvenWithDuplicateFeedbackAndAnEngineRestart(int depth) {
+    ServingConfig config = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, depth);
     Map<String, Integer> lengths = new HashMap<>();
-    EngineLoop loop = new EngineLoop(0, CONFIG);
+    EngineLoop loop = new EngineLoop(0, config);
     for (int i = 0; i < 10; i++) {
       lengths.put("r" + i, 3 + 5 * i);
       assertEquals(Decision.Kind.ACCEPT, loop.submit(req("r" + i, 60), i).kind());
@@ -94,10 +97,25 @@ class EngineLoopTest {
     Map<String, List<FinalResponse>> finals = new HashMap<>();
     long now = 100;
     int steps = 0;
+    int maxInFlight = 0;
+    java.util.ArrayDeque<StepCommand> sent = new java.util.ArrayDeque<>();
     for (StepCommand c = loop.nextCommand(now); c != null; c = loop.nextCommand(now)) {
+      sent.add(c);
+    }
+    while (!sent.isEmpty()) {
+      maxInFlight = Math.max(maxInFlight, sent.size());
+      StepCommand c = sent.poll(); // the engine runs commands in the order they were sent
       if (++steps == 6) {
         engine = new ScriptedEngine(lengths); // the engine restarts and forgets everything
         engine.incarnation = "b";
+      }
+      if (steps == 9) {
+        // late arrivals predicted short: TRAIL pauses long running requests for them, mid-pipeline
+        for (int i = 10; i < 13; i++) {
+          lengths.put("r" + i, 2);
+          loop.submit(req("r" + i, 60), now);
+          loop.scheduler().predict("r" + i, 2, 0);
+        }
       }
       EngineFeedback fb = engine.run(c);
       for (FinalResponse f : loop.apply(fb, now)) {
@@ -106,16 +124,21 @@ class EngineLoopTest {
       assertEquals(List.of(), loop.apply(fb, now), "a duplicate of the same feedback changes nothing");
       loop.scheduler().checkInvariants();
       now += 10;
+      for (StepCommand next = loop.nextCommand(now); next != null; next = loop.nextCommand(now)) {
+        sent.add(next);
+      }
       assertTrue(steps < 500, "loop does not converge");
     }
-    assertEquals(10, finals.size());
+    assertEquals(depth, maxInFlight, "commands in flight");
+    assertEquals(13, finals.size());
     for (var e : finals.entrySet()) {
       assertEquals(1, e.getValue().size(), "one final response for " + e.getKey());
       FinalResponse f = e.getValue().get(0);
-      assertNull(f.getError());
+      assertNull(f.getError(), e.getKey());
       assertEquals(lengths.get(e.getKey()), f.getOutputTokens(), e.getKey());
       assertEquals(f.getOutputTokens(), f.getText().length(), "text of every token, once");
     }
+    assertTrue(loop.preemptions() > 0, "the short late arrivals preempted someone");
     assertEquals(1, loop.stats().engineRestarts());
     assertTrue(loop.stats().staleFeedback() >= steps - 1);
     assertTrue(loop.idle(), "no request state left behind");
