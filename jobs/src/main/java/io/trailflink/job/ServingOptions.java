@@ -59,6 +59,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--checkpoint-interval-ms", description = "Checkpoint interval in ms; 0 = off (default: ${DEFAULT-VALUE}).")
   public long checkpointIntervalMs = 10_000;
 
+  @Option(names = "--exactly-once", description = "Transactional responses and dead-letter topics: no duplicate final response after a restore; records appear at checkpoints (read them read_committed).")
+  public boolean exactlyOnce;
+
   @Option(names = "--buffer-timeout-ms", description = "Network buffer timeout in ms; 0 flushes every record (default: ${DEFAULT-VALUE}).")
   public long bufferTimeoutMs = 0;
 

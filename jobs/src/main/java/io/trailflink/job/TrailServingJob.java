@@ -93,7 +93,8 @@ public final class TrailServingJob {
             o.refreshEvery))
         .uid("predictor").name("predictor").setParallelism(o.engines);
 
-    predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine))
+    // the loop's return path stays at-least-once (it cannot wait for checkpoints); the scheduler drops repeats
+    predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine, false))
         .uid("predictions-sink").name("predictions topic").setParallelism(1);
 
     DataStream<ResponseEvent> responses = predictions.getSideOutput(FeedbackFunction.CHUNKS)
@@ -102,15 +103,19 @@ public final class TrailServingJob {
         .union(commands.getSideOutput(SchedulerFunction.FINAL)
             .map(f -> new ResponseEvent(f.getRequestId(), f)).returns(ResponseEvent.class)
             .uid("final-events").name("final responses").setParallelism(o.engines));
-    responses.sinkTo(sink(o, topics.responses(), ResponseEvent.class, ResponseEvent::getRequestId))
+    responses.sinkTo(sink(o, topics.responses(), ResponseEvent.class, ResponseEvent::getRequestId, true))
         .uid("responses-sink").name("responses topic").setParallelism(1);
 
     valid.getSideOutput(DeadLetters.TAG).union(commands.getSideOutput(DeadLetters.TAG))
-        .sinkTo(sink(o, topics.deadLetters(), DeadLetter.class, d -> d.getRequestId() == null ? "" : d.getRequestId()))
+        .sinkTo(sink(o, topics.deadLetters(), DeadLetter.class, d -> d.getRequestId() == null ? "" : d.getRequestId(),
+            true))
         .uid("dead-letters-sink").name("dead-letters topic").setParallelism(1);
   }
 
   private static void configure(StreamExecutionEnvironment env, ServingOptions o) {
+    if (o.exactlyOnce && o.checkpointIntervalMs <= 0) {
+      throw new IllegalArgumentException("--exactly-once needs checkpoints: --checkpoint-interval-ms > 0");
+    }
     env.setBufferTimeout(o.bufferTimeoutMs);
     if (o.checkpointIntervalMs > 0) {
       env.enableCheckpointing(o.checkpointIntervalMs);
@@ -143,15 +148,25 @@ public final class TrailServingJob {
         .build();
   }
 
+  /**
+   * A Kafka sink keyed by {@code key}. {@code transactional}: with {@code --exactly-once}, records become visible to
+   * read-committed consumers when the checkpoint that covers them completes (no duplicates after a restore, at
+   * the price of up to one checkpoint interval of delay); otherwise at-least-once with no delay.
+   */
   private static <T extends SpecificRecord> KafkaSink<T> sink(ServingOptions o, String topic, Class<T> type,
-      KeyOf<T> key) {
+      KeyOf<T> key, boolean transactional) {
     Properties p = new Properties();
     p.setProperty("linger.ms", "0");
     p.setProperty("acks", "all");
+    boolean exactlyOnce = transactional && o.exactlyOnce;
+    if (exactlyOnce) {
+      p.setProperty("transaction.timeout.ms", "600000");
+    }
     return KafkaSink.<T>builder()
         .setBootstrapServers(o.bootstrapServers)
         .setKafkaProducerConfig(p)
-        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+        .setTransactionalIdPrefix(o.groupId + "-" + topic)
         .setRecordSerializer(KafkaRecordSerializationSchema.<T>builder()
             .setTopic(topic)
             .setKeySerializationSchema(key)

@@ -98,4 +98,36 @@ class ServingJobIntegrationTest {
       assertEquals(1, collector.finals().getOrDefault("after", List.of()).size());
     }
   }
+
+  @Test
+  @Timeout(300)
+  void exactlyOnceResponsesArriveAtCheckpointsOncePerRequest() throws Exception {
+    ServingOptions o = new ServingOptions();
+    o.maxRunning = 4;
+    o.kvBlocks = 128;
+    o.maxNewTokensLimit = 32;
+    o.checkpointIntervalMs = 1_000;
+    o.exactlyOnce = true;
+    o.device = "cpu";
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, 0);
+        ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
+      for (int i = 0; i < 4; i++) {
+        producer.send(request("eo-" + i, "Name " + (i + 2) + " animals.", 16));
+      }
+      producer.send(request("eo-bad", " ", 16));
+      producer.flush();
+      long deadline = System.currentTimeMillis() + 240_000;
+      while ((collector.completed() < 4 || collector.deadLetters().isEmpty()) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      Thread.sleep(2_500); // one more checkpoint: a duplicate would have shown up by now
+      assertEquals(4, collector.completed());
+      for (var e : collector.finals().entrySet()) {
+        assertEquals(1, e.getValue().size(), "one final response for " + e.getKey());
+        assertEquals(collector.chunkTokens().get(e.getKey()), e.getValue().get(0).getOutputTokens());
+      }
+      assertEquals(1, collector.deadLetters().size(), "dead letters are transactional too");
+    }
+  }
 }
