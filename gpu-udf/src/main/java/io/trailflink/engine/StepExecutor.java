@@ -79,6 +79,7 @@ public final class StepExecutor {
         .setFinishedAtMs(System.currentTimeMillis())
         .setBusyMs((System.nanoTime() - t0) / 1e6)
         .setDecisionUs(cmd.getDecisionUs())
+        .setDecisionCpuUs(cmd.getDecisionCpuUs())
         .setBlocksUsed(engine.blocksUsed())
         .setBlockCapacity(engine.blockCapacity())
         .setProgress(progress)

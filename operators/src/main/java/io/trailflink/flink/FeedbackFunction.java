@@ -90,7 +90,8 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
     }
     out.collect(EngineFeedback.newBuilder().setEngine(r.getEngine()).setEngineIncarnation(r.getEngineIncarnation())
         .setStepSeq(r.getStepSeq()).setIssuedAtMs(r.getIssuedAtMs()).setFinishedAtMs(r.getFinishedAtMs())
-        .setPublishedAtMs(System.currentTimeMillis()).setBusyMs(r.getBusyMs()).setDecisionUs(r.getDecisionUs()).setBlocksUsed(r.getBlocksUsed())
+        .setPublishedAtMs(System.currentTimeMillis()).setBusyMs(r.getBusyMs()).setDecisionUs(r.getDecisionUs())
+        .setDecisionCpuUs(r.getDecisionCpuUs()).setBlocksUsed(r.getBlocksUsed())
         .setBlockCapacity(r.getBlockCapacity()).setProgress(facts).setPredictions(predictions).setError(r.getError())
         .build());
   }

@@ -14,6 +14,8 @@ import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import java.io.Serializable;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +48,7 @@ import java.util.Set;
  */
 public final class EngineLoop implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final String engine;
   private final int engineIndex;
@@ -88,6 +91,7 @@ public final class EngineLoop implements Serializable {
       return null; // full, or waiting for the answers to commands the lost engine never ran
     }
     long t0 = System.nanoTime();
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
     List<String> evict = new ArrayList<>();
     List<String> preempt = new ArrayList<>();
     List<String> resume = new ArrayList<>();
@@ -132,11 +136,12 @@ public final class EngineLoop implements Serializable {
     inFlight.addLast(new InFlight(seq, now, involved));
     stats.commands++;
     double decisionUs = (System.nanoTime() - t0) / 1e3;
+    double decisionCpuUs = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3;
     stats.recordDecision(decisionUs);
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
         .setIssuedAtMs(now).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
         .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
-        .setDecisionUs(decisionUs).build();
+        .setDecisionUs(decisionUs).setDecisionCpuUs(decisionCpuUs).build();
   }
 
   /** Waiting requests not embedded yet, oldest first: their prompt mean gives the predictor's initial rank. */
