@@ -51,8 +51,10 @@ public final class StepExecutor {
     List<RequestProgress> progress = new ArrayList<>();
     try {
       probe(cmd, progress);
+      // releases are not answered: forgetting is idempotent, and an "unknown request" answer must not merge
+      // into the same command's re-admission of that id (after an engine restart)
       cmd.getRelease().forEach(id -> {
-        acc(touched, engine.release(id));
+        engine.release(id);
         texts.remove(id);
       });
       cmd.getEvict().forEach(id -> acc(touched, engine.evict(id)));

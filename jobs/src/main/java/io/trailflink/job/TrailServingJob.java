@@ -6,9 +6,9 @@ import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.FeedbackFunction;
-import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
+import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.ResponseEvent;
@@ -43,10 +43,11 @@ import org.apache.avro.specific.SpecificRecord;
  * requests topic ─► validate ─(bad)─► dead-letters topic
  *                      │
  *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── broadcast ◄── predictions topic
- *                                     │ StepCommand          │ final responses                ▲
- *                     partition by engine index              ▼                                │
- *                                     ▼                responses topic ◄── chunks ──┐         │
- *                          async decode UDF (one engine per subtask) ─► StepResult ─► feedback/predictor
+ *                                     │ StepCommand     │ chunks, then one final response        ▲
+ *                     partition by engine index         ▼                                        │
+ *                                     ▼           responses topic                               │
+ *                          async decode UDF (one engine per subtask) ─► StepResult ─► keyBy(engine) ─► predictor
+ * </pre>
  * </pre>
  * Flink 2 has no iterations, so the feedback (step facts and predictions) goes round through Kafka; latency
  * matters there, so the buffer timeout defaults to 0 and producers do not linger.
@@ -84,7 +85,7 @@ public final class TrailServingJob {
         StepCommand::getEngineIndex);
     EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
     SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed,
-            new DecodeStepFunction(modelDir.toString(), engineConfig), 10, TimeUnit.MINUTES, 2)
+            new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand), 10, TimeUnit.MINUTES, 2)
         .uid("decode").name("decode (async engine)").setParallelism(o.engines);
 
     SingleOutputStreamOperator<EngineFeedback> predictions = results
@@ -97,12 +98,7 @@ public final class TrailServingJob {
     predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine, false))
         .uid("predictions-sink").name("predictions topic").setParallelism(1);
 
-    DataStream<ResponseEvent> responses = predictions.getSideOutput(FeedbackFunction.CHUNKS)
-        .map(c -> new ResponseEvent(c.getRequestId(), c)).returns(ResponseEvent.class)
-        .uid("chunk-events").name("chunks").setParallelism(o.engines)
-        .union(commands.getSideOutput(SchedulerFunction.FINAL)
-            .map(f -> new ResponseEvent(f.getRequestId(), f)).returns(ResponseEvent.class)
-            .uid("final-events").name("final responses").setParallelism(o.engines));
+    DataStream<ResponseEvent> responses = commands.getSideOutput(SchedulerFunction.RESPONSES);
     responses.sinkTo(sink(o, topics.responses(), ResponseEvent.class, ResponseEvent::getRequestId, true))
         .uid("responses-sink").name("responses topic").setParallelism(1);
 

@@ -130,4 +130,40 @@ class ServingJobIntegrationTest {
       assertEquals(1, collector.deadLetters().size(), "dead letters are transactional too");
     }
   }
+
+  @Test
+  @Timeout(300)
+  void exactlyOneFinalResponseAcrossAnEngineFailureAndRestore() throws Exception {
+    ServingOptions o = new ServingOptions();
+    o.maxRunning = 4;
+    o.kvBlocks = 128;
+    o.maxNewTokensLimit = 48;
+    o.decodeSteps = 4;
+    o.checkpointIntervalMs = 500;
+    o.exactlyOnce = true;
+    o.failAtCommand = 14; // the engine task fails mid-run; the job restores from its last checkpoint
+    o.device = "cpu";
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, 0);
+        ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
+      int n = 8;
+      for (int i = 0; i < n; i++) {
+        producer.send(request("r-" + i, "Count from 1 to " + (5 + i) + ".", 40));
+      }
+      producer.flush();
+      long deadline = System.currentTimeMillis() + 240_000;
+      while (collector.completed() < n && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      Thread.sleep(2_000); // later checkpoints would expose a duplicate
+      assertEquals(n, collector.completed(), "every request finished after the restore");
+      for (var e : collector.finals().entrySet()) {
+        assertEquals(1, e.getValue().size(), "one final response for " + e.getKey());
+        FinalResponse f = e.getValue().get(0);
+        assertNull(f.getError(), e.getKey());
+        assertEquals(collector.chunkTokens().get(e.getKey()), f.getOutputTokens(),
+            "the chunks a consumer saw add up to the final response of " + e.getKey());
+      }
+    }
+  }
 }

@@ -6,7 +6,6 @@ import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
-import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.StepResult;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -20,12 +19,11 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 /**
  * The TRAIL predictor in the job, keyed by engine: engine step results in, one {@link EngineFeedback} per step out
- * (for the predictions topic, which the scheduler reads back), and a {@link ResponseChunk} per request that got
- * new tokens to {@link #CHUNKS}. For every request of the step it runs {@link RequestTracker} on the tap states
+ * (for the predictions topic, which the scheduler reads back; the scheduler streams the tokens to the responses
+ * topic when it applies them, so chunks and final responses come from one checkpointed state). For every request of the step it runs {@link RequestTracker} on the tap states
  * the engine attached — the initial prediction from the prompt mean at prefill, smoothed refreshes as tokens come —
  * and publishes {@link PredictionUpdate}s with the bin probabilities; the hidden states themselves are dropped.
  * Per-request predictor state is keyed state, cleared when the request finishes or fails.
@@ -35,7 +33,6 @@ import org.apache.flink.util.OutputTag;
  */
 public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, EngineFeedback> {
   private static final long serialVersionUID = 1L;
-  public static final OutputTag<ResponseChunk> CHUNKS = new OutputTag<>("response-chunks") {};
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
   private final String predictorDir;
@@ -78,11 +75,6 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
     List<RequestProgress> facts = new ArrayList<>(r.getProgress().size());
     List<PredictionUpdate> predictions = new ArrayList<>();
     for (RequestProgress p : r.getProgress()) {
-      if (!p.getNewTokenIds().isEmpty()) {
-        ctx.output(CHUNKS, ResponseChunk.newBuilder().setRequestId(p.getRequestId()).setEngine(r.getEngine())
-            .setStepSeq(r.getStepSeq()).setTokenIds(p.getNewTokenIds()).setText(p.getTextDelta())
-            .setGenerated(p.getGenerated()).setEmittedAtMs(r.getFinishedAtMs()).build());
-      }
       if (tracker != null) {
         predict(r, p, predictions);
       }

@@ -3,6 +3,7 @@ package io.trailflink.flink;
 import io.trailflink.scheduler.Decision;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.ResponseEvent;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
@@ -37,7 +38,11 @@ import org.slf4j.LoggerFactory;
 public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(SchedulerFunction.class);
-  public static final OutputTag<FinalResponse> FINAL = new OutputTag<>("final-responses") {};
+  /**
+   * The responses topic's records, in order per request: a chunk as each step's tokens are applied, then exactly
+   * one final response. One side output, so nothing downstream can reorder a request's last chunk and its final.
+   */
+  public static final OutputTag<ResponseEvent> RESPONSES = new OutputTag<>("responses") {};
   static final long TICK_MS = 1_000;
   /** Broadcast state: the last step sequence number seen in feedback, per engine (same on every subtask). */
   public static final MapStateDescriptor<String, Long> LAST_STEP =
@@ -94,7 +99,8 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       if (fb.getError() != null) {
         LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
       }
-      finals.forEach(f -> ctx.output(FINAL, f));
+      loop.drainChunks().forEach(c -> ctx.output(RESPONSES, new ResponseEvent(c.getRequestId(), c)));
+      finals.forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
       emit(loop, now, out);
       state.update(loop);
       metrics(engineIndex).observe(loop, finals);

@@ -10,6 +10,7 @@ import io.trailflink.schema.FinalResponse;
 import io.trailflink.engine.StepExecutor;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.ProbeSpec;
+import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
@@ -58,6 +59,8 @@ public final class EngineLoop implements Serializable {
   private final Set<String> toRelease = new LinkedHashSet<>();
   private long arrivals;
   private long nextSeq = 1;
+  /** Chunks of the tokens applied since the last {@link #drainChunks} (not state: drained after every call). */
+  private transient List<ResponseChunk> chunks;
   /** Commands sent and not yet answered, oldest first (at most {@code pipelineDepth}). */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private String incarnation;
@@ -217,6 +220,9 @@ public final class EngineLoop implements Serializable {
           s.firstTokenAtMs = fb.getFinishedAtMs();
         }
         s.append(p.getNewTokenIds(), p.getTextDelta());
+        pendingChunks().add(ResponseChunk.newBuilder().setRequestId(s.request.id()).setEngine(engine)
+            .setStepSeq(fb.getStepSeq()).setTokenIds(p.getNewTokenIds()).setText(p.getTextDelta())
+            .setGenerated(s.generatedCount).setEmittedAtMs(fb.getFinishedAtMs()).build());
         scheduler.lateProgress(r.id(), n); // plain progress while running; paused/evicted since, with pipelining
 
       }
@@ -243,6 +249,23 @@ public final class EngineLoop implements Serializable {
       scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
     }
     return finals;
+  }
+
+  /**
+   * The response chunks of the tokens applied by {@link #apply} since the last call, in order; the responses topic
+   * gets them from here so that streamed tokens and final responses come from the same (checkpointed) state.
+   */
+  public List<ResponseChunk> drainChunks() {
+    List<ResponseChunk> out = chunks == null ? List.of() : chunks;
+    chunks = null;
+    return out;
+  }
+
+  private List<ResponseChunk> pendingChunks() {
+    if (chunks == null) {
+      chunks = new ArrayList<>();
+    }
+    return chunks;
   }
 
   /** Gives up a command without feedback for longer than the stall timeout; true when it did. */

@@ -80,10 +80,16 @@ class FlinkFunctionsTest {
           .build();
       h.processBroadcastElement(fb, 0);
       h.processBroadcastElement(fb, 0); // the at-least-once loop may repeat it
-      var finals = new ArrayList<>(h.getSideOutput(SchedulerFunction.FINAL));
+      var events = new ArrayList<>(h.getSideOutput(SchedulerFunction.RESPONSES));
+      var finals = events.stream().map(e -> e.getValue().getPayload())
+          .filter(p -> p instanceof io.trailflink.schema.FinalResponse)
+          .map(p -> (io.trailflink.schema.FinalResponse) p).toList();
       assertEquals(1, finals.size());
-      assertEquals("xyz", finals.get(0).getValue().getText());
-      assertEquals(3, finals.get(0).getValue().getOutputTokens());
+      assertEquals("xyz", finals.get(0).getText());
+      assertEquals(3, finals.get(0).getOutputTokens());
+      assertTrue(events.get(events.size() - 1).getValue().getPayload() instanceof io.trailflink.schema.FinalResponse,
+          "the final response comes after the request's chunks");
+      assertEquals(2, events.size(), "one chunk (the repeated feedback adds none), then the final");
 
       h.getOperator().setCurrentKey(0);
       EngineLoop loop = fn.getRuntimeContext().getState(fn.loopStateDescriptor()).value();
@@ -118,7 +124,6 @@ class FlinkFunctionsTest {
       assertEquals(2, updates.get(1).getGenerated());
       assertEquals(10, updates.get(1).getBinProbabilities().size());
       assertEquals("trail-mlp-l2", updates.get(1).getPredictorVersion());
-      assertEquals(1, h.getSideOutput(FeedbackFunction.CHUNKS).size());
       h.processElement(step(2, progress("a", 3, "eos", List.of(2), s1)), 0);
       assertEquals(0, h.extractOutputValues().get(1).getPredictions().size(), "no prediction for a finished request");
       assertEquals(0, h.numKeyedStateEntries(), "predictor state cleared on finish");

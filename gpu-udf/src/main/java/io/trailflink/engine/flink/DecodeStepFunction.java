@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -40,6 +41,9 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   // -- configuration
   private final String modelDir;
   private final EngineConfig engineConfig;
+  /** Fault drill: fail the task once (per JVM) at this command; 0 = never. */
+  private final int failAtCommand;
+  private static final AtomicBoolean DRILL_DONE = new AtomicBoolean();
 
   // -- runtime
   private transient ExecutorService decodeThread;
@@ -47,10 +51,20 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   private transient TextCodec text;
   private transient StepExecutor executor;
   private transient int engineIndex;
+  private transient int commands;
 
   public DecodeStepFunction(String modelDir, EngineConfig engineConfig) {
+    this(modelDir, engineConfig, 0);
+  }
+
+  /**
+   * @param failAtCommand fault drill: the task fails (once per JVM) when it receives its command number
+   *     {@code failAtCommand}, so that recovery — restore, engine re-creation, re-admission — can be rehearsed
+   */
+  public DecodeStepFunction(String modelDir, EngineConfig engineConfig, int failAtCommand) {
     this.modelDir = modelDir;
     this.engineConfig = engineConfig;
+    this.failAtCommand = failAtCommand;
   }
 
   @Override
@@ -93,6 +107,12 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
 
   @Override
   public void asyncInvoke(StepCommand command, ResultFuture<StepResult> resultFuture) {
+    if (++commands == failAtCommand && DRILL_DONE.compareAndSet(false, true)) {
+      LOG.warn("fault drill: failing engine-{} at command {}", engineIndex, commands);
+      resultFuture.completeExceptionally(new IllegalStateException("fault drill: injected engine failure at command "
+          + commands + " (--fail-at-command)"));
+      return;
+    }
     decodeThread.execute(() -> {
       StepResult result;
       try {
