@@ -28,6 +28,7 @@ public final class ResponseCollector implements AutoCloseable {
   private final Map<String, Integer> chunkTokens = new ConcurrentHashMap<>();
   private final List<DeadLetter> deadLetters = Collections.synchronizedList(new ArrayList<>());
   private final List<EngineFeedback> feedback = Collections.synchronizedList(new ArrayList<>());
+  private final List<long[]> feedbackTimes = Collections.synchronizedList(new ArrayList<>());
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -64,7 +65,9 @@ public final class ResponseCollector implements AutoCloseable {
     } else if (r.topic().equals(topics.deadLetters())) {
       deadLetters.add(AvroBytes.decode(r.value(), DeadLetter.class));
     } else {
-      feedback.add(AvroBytes.decode(r.value(), EngineFeedback.class));
+      EngineFeedback fb = AvroBytes.decode(r.value(), EngineFeedback.class);
+      feedback.add(fb);
+      feedbackTimes.add(new long[] {fb.getPublishedAtMs(), System.currentTimeMillis()});
     }
   }
 
@@ -86,6 +89,16 @@ public final class ResponseCollector implements AutoCloseable {
   public List<DeadLetter> deadLetters() {
     synchronized (deadLetters) {
       return List.copyOf(deadLetters);
+    }
+  }
+
+  /**
+   * Per predictions-topic record, epoch ms: published by the predictor function, received by this consumer — the
+   * loop's sink-and-Kafka leg as a plain consumer sees it (the job's own source adds its handover on top).
+   */
+  public List<long[]> feedbackTimes() {
+    synchronized (feedbackTimes) {
+      return List.copyOf(feedbackTimes);
     }
   }
 
