@@ -12,7 +12,6 @@ import io.trailflink.sim.StepTimeModel;
 import io.trailflink.sim.Workloads;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,7 +2,6 @@ package io.trailflink.serving;
 
 import io.trailflink.scheduler.Decision;
 import io.trailflink.scheduler.Request;
-import io.trailflink.scheduler.RequestState;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
@@ -19,7 +18,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
