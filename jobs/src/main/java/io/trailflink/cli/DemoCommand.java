@@ -38,6 +38,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up waiting for responses after this long.") long timeoutS;
   @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
+  @Option(names = "--results", description = "Write every final response here, one JSON line each (text, tokens, TTFT, latency, ...); also a workload for `simulate` (prompt_tokens, out_tokens).") Path results;
 
   @Override
   public Integer call() throws Exception {
@@ -100,6 +101,9 @@ final class DemoCommand implements Callable<Integer> {
     long lastFinish = finals.stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
     double spanS = Math.max(1, lastFinish - firstSubmit) / 1000.0;
     LoopFigures loop = LoopFigures.of(c.feedback(), serving.pipelineDepth);
+    if (results != null) {
+      writeResults(finals);
+    }
     PredictionFigures pred = PredictionFigures.of(c.feedback(), finals);
 
     JsonObject o = new JsonObject();
@@ -159,6 +163,35 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println(o);
     }
     return finals.size() == total && duplicates == 0 ? 0 : 1;
+  }
+
+  private void writeResults(List<FinalResponse> finals) {
+    try {
+      if (results.toAbsolutePath().getParent() != null) {
+        java.nio.file.Files.createDirectories(results.toAbsolutePath().getParent());
+      }
+      try (var w = java.nio.file.Files.newBufferedWriter(results)) {
+        for (FinalResponse f : finals) {
+          JsonObject o = new JsonObject();
+          o.addProperty("id", f.getRequestId());
+          o.addProperty("prompt_tokens", f.getPromptTokens());
+          o.addProperty("out_tokens", f.getOutputTokens());
+          o.addProperty("finish_reason", f.getFinishReason());
+          o.addProperty("ttft_ms", f.getTtftMs());
+          o.addProperty("latency_ms", f.getLatencyMs());
+          o.addProperty("queueing_ms", f.getQueueingMs());
+          o.addProperty("preemptions", f.getPreemptions());
+          o.addProperty("initial_prediction", Double.isNaN(f.getInitialPrediction()) ? null : f.getInitialPrediction());
+          o.addProperty("error", f.getError());
+          o.addProperty("text", f.getText());
+          w.write(o.toString());
+          w.newLine();
+        }
+      }
+      System.err.println("results: " + results);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write --results " + results, e);
+    }
   }
 
   /**
