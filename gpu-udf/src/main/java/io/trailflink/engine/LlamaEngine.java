@@ -63,9 +63,7 @@ public final class LlamaEngine implements AutoCloseable {
       }
       int need = blocks.blocksFor(r.promptTokens().length);
       if (need > blocks.free()) {
-        out[i] = new SequenceUpdate(r.id(), Outcome.KV_FULL,
-            "prompt needs " + need + " KV blocks, " + blocks.free() + " free", new int[0], new float[0][],
-            new int[0], null, null, 0, 0);
+        out[i] = SequenceUpdate.kvFull(r.id(), "prompt needs " + need + " KV blocks, " + blocks.free() + " free");
         continue;
       }
       SequenceState s = new SequenceState(r);
@@ -74,10 +72,7 @@ public final class LlamaEngine implements AutoCloseable {
       states.add(s);
     }
     if (!states.isEmpty()) {
-      List<SequenceChunk> chunks = new ArrayList<>();
-      for (SequenceState s : states) {
-        chunks.add(new SequenceChunk(0, s.request.promptTokens(), s.slots()));
-      }
+      List<SequenceChunk> chunks = promptChunks(states);
       try {
         StepResult res = run(chunks, states, true);
         for (int j = 0; j < states.size(); j++) {
@@ -193,18 +188,14 @@ public final class LlamaEngine implements AutoCloseable {
       }
       SequenceState s = new SequenceState(r);
       if (!reserve(s, r.promptTokens().length)) {
-        out[i] = new SequenceUpdate(r.id(), Outcome.KV_FULL, "no free KV blocks to embed the prompt", new int[0],
-            new float[0][], new int[0], null, null, 0, 0);
+        out[i] = SequenceUpdate.kvFull(r.id(), "no free KV blocks to embed the prompt");
         continue;
       }
       batch.add(i);
       states.add(s);
     }
     if (!states.isEmpty()) {
-      List<SequenceChunk> chunks = new ArrayList<>();
-      for (SequenceState s : states) {
-        chunks.add(new SequenceChunk(0, s.request.promptTokens(), s.slots()));
-      }
+      List<SequenceChunk> chunks = promptChunks(states);
       try {
         forwardCalls++;
         DjlForward.Result res = forward.step(chunks, true, true);
@@ -431,6 +422,15 @@ public final class LlamaEngine implements AutoCloseable {
       s.addBlock(blocks.allocate(), blocks.blockSize());
     }
     return true;
+  }
+
+  /** One chunk per sequence feeding its whole prompt at positions 0.. (a prefill). */
+  private static List<SequenceChunk> promptChunks(List<SequenceState> states) {
+    List<SequenceChunk> chunks = new ArrayList<>(states.size());
+    for (SequenceState s : states) {
+      chunks.add(new SequenceChunk(0, s.request.promptTokens(), s.slots()));
+    }
+    return chunks;
   }
 
   /** Tokens and tap states of one batched forward. */

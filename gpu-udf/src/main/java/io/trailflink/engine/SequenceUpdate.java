@@ -31,6 +31,11 @@ public record SequenceUpdate(
     return new SequenceUpdate(id, Outcome.REJECTED, message, new int[0], new float[0][], new int[0], null, null, 0, 0);
   }
 
+  /** Nothing done for want of KV blocks; the request keeps what it holds (none for one not yet admitted). */
+  static SequenceUpdate kvFull(String id, String message) {
+    return new SequenceUpdate(id, Outcome.KV_FULL, message, new int[0], new float[0][], new int[0], null, null, 0, 0);
+  }
+
   public boolean finished() {
     return finish != null;
   }

@@ -103,13 +103,9 @@ public final class StepExecutor {
         continue; // not embedded now: the request keeps its fallback rank
       }
       float[] mean = u.tapStates()[0];
-      ByteBuffer buf = ByteBuffer.allocate(4 * mean.length).order(ByteOrder.LITTLE_ENDIAN);
-      for (float v : mean) {
-        buf.putFloat(v);
-      }
-      buf.flip();
       progress.add(RequestProgress.newBuilder().setRequestId(u.requestId()).setOutcome(PROBED).setGenerated(0)
-          .setBlocksHeld(0).setTapHidden(mean.length).setTapStates(buf).setTapGenerated(List.of(0)).build());
+          .setBlocksHeld(0).setTapHidden(mean.length).setTapStates(littleEndian(List.of(mean)))
+          .setTapGenerated(List.of(0)).build());
     }
   }
 
@@ -184,13 +180,7 @@ public final class StepExecutor {
         texts.remove(id);
       }
       int hidden = states.isEmpty() ? 0 : states.get(0).length;
-      ByteBuffer buf = ByteBuffer.allocate(4 * hidden * states.size()).order(ByteOrder.LITTLE_ENDIAN);
-      for (float[] row : states) {
-        for (float v : row) {
-          buf.putFloat(v);
-        }
-      }
-      buf.flip();
+      ByteBuffer buf = littleEndian(states);
       return RequestProgress.newBuilder()
           .setRequestId(id)
           .setOutcome(last.outcome().name())
@@ -205,6 +195,18 @@ public final class StepExecutor {
           .setTapGenerated(tapGenerated)
           .build();
     }
+  }
+
+  /** Rows of floats as the float32 little-endian bytes of {@code RequestProgress.tap_states}. */
+  private static ByteBuffer littleEndian(List<float[]> rows) {
+    int n = rows.stream().mapToInt(r -> r.length).sum();
+    ByteBuffer buf = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] row : rows) {
+      for (float v : row) {
+        buf.putFloat(v);
+      }
+    }
+    return buf.flip();
   }
 
   /** Wire name of a finish reason: eos, length, forced, context. */

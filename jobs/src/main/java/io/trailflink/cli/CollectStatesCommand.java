@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "collect-states", description = "Record hidden states of every layer with true remaining lengths (predictor training data).")
 final class CollectStatesCommand implements Callable<Integer> {
-  @Option(names = "--data", required = true, description = "Directory with alpaca/ and alpaca_eval/ (../shared/data).") Path data;
+  @Option(names = "--data", required = true, description = "Directory with alpaca/ and alpaca_eval/ (e.g. the shared data folder).") Path data;
   @Option(names = "--out", required = true, description = "Dataset directory to write.") Path out;
   @Option(names = "--model", description = "Checkpoint directory (default: the bundled model).") Path model;
   @Option(names = "--real", defaultValue = "700", description = "Distinct real instructions.") int real;
@@ -65,6 +65,7 @@ final class CollectStatesCommand implements Callable<Integer> {
     int blocks = batch * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
     JsonObject meta = new JsonObject();
     meta.addProperty("model", modelDir.toAbsolutePath().normalize().toString());
+    meta.addProperty("data", data.toAbsolutePath().normalize().toString());
     meta.addProperty("max_new_tokens", maxNewTokens);
     meta.addProperty("temperature", temperature);
     meta.addProperty("prompt_template", "PromptTemplate.prompt");

@@ -7,6 +7,8 @@ import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.predictor.data.TapDataset;
 import io.trailflink.predictor.train.PredictorEvaluation;
 import io.trailflink.predictor.train.PromptOnlyBaseline;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,12 +105,12 @@ final class EvalPredictorCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void writeRecord(TapDataset ds, float[] x, TrailPredictor predictor) throws java.io.IOException {
+  private void writeRecord(TapDataset ds, float[] x, TrailPredictor predictor) throws IOException {
     if (record.toAbsolutePath().getParent() != null) {
-      java.nio.file.Files.createDirectories(record.toAbsolutePath().getParent());
+      Files.createDirectories(record.toAbsolutePath().getParent());
     }
     int n = 0;
-    try (var w = java.nio.file.Files.newBufferedWriter(record)) {
+    try (var w = Files.newBufferedWriter(record)) {
       for (TapDataset.RequestRecord r : ds.requests()) {
         if (!r.validation()) {
           continue;

@@ -1,18 +1,14 @@
 package io.trailflink.cli;
 
+import io.trailflink.job.LocalCluster;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.TopicAdmin;
-import io.trailflink.job.TrailServingJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,26 +31,15 @@ final class ServeCommand implements Callable<Integer> {
     if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
       throw new TrailCli.UsageException("--model " + modelDir + " has no config.json");
     }
-    if (noCreateTopics) {
-      List<String> missing = TopicAdmin.ensure(serving.bootstrapServers, serving.topics(), replication, 15);
-      if (!missing.isEmpty()) {
-        throw new TrailCli.UsageException("topics missing on " + serving.bootstrapServers + ": " + missing
-            + " (they were created now; rerun, or drop --no-create-topics)");
-      }
-    } else {
-      List<String> created = TopicAdmin.ensure(serving.bootstrapServers, serving.topics(), replication, 15);
-      if (!created.isEmpty()) {
-        System.err.println("created topics " + created);
-      }
+    List<String> missing = TopicAdmin.missing(serving.bootstrapServers, serving.topics(), replication, 15,
+        !noCreateTopics);
+    if (noCreateTopics && !missing.isEmpty()) {
+      throw new TrailCli.UsageException("topics missing on " + serving.bootstrapServers + ": " + missing
+          + " (create them, or drop --no-create-topics)");
+    } else if (!missing.isEmpty()) {
+      System.err.println("created topics " + missing);
     }
-    Configuration conf = new Configuration();
-    conf.set(RestOptions.PORT, webUiPort);
-    conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(4, serving.engines * 2));
-    serving.configureLocalCluster(conf);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-    env.setParallelism(serving.engines);
-    TrailServingJob.build(env, serving, modelDir, System.currentTimeMillis());
-    JobClient job = env.executeAsync("trail-serving (" + serving.policy + ")");
+    JobClient job = LocalCluster.submit(serving, modelDir, webUiPort, false);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         job.cancel().get();

@@ -162,7 +162,9 @@ final class TrainPredictorCommand implements Callable<Integer> {
         .append(" equal-width bins of remaining output length over [0, ").append(ds.cap()).append(") tokens. ")
         .append("Files: `predictor.json` (spec and facts), `predictor.safetensors` (PyTorch names: fc1/fc2 weight and bias, ")
         .append("input_mean, input_std). Built by the project's own commands from the bundled model's outputs; ")
-        .append("the prompts come from `../shared/data` (Alpaca, AlpacaEval: see their licences there) and the ")
+        .append("the prompts come from the Alpaca and AlpacaEval samples in the `--data` folder given to collect-states")
+        .append(ds.meta().has("data") ? " (`" + ds.meta().get("data").getAsString() + "`)" : "")
+        .append(" (see the licences there) and the ")
         .append("project's generated tasks.\n\n");
     b.append("## Data\n\n`").append(states).append("`: ").append(ds.requests().size()).append(" requests, ")
         .append(trainSamples).append(" training samples")

@@ -4,11 +4,7 @@ import io.trailflink.embedded.EmbeddedKafka;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The embedded default: a real Kafka broker (child JVM, KRaft), the job's topics, and the serving job on a Flink
@@ -43,15 +39,7 @@ public final class EmbeddedServing implements AutoCloseable {
       partitions.put(t.deadLetters(), 1);
       kafka.createTopics(partitions);
 
-      Configuration conf = new Configuration();
-      conf.set(RestOptions.PORT, webUiPort);
-      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-      conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(4, options.engines * 2));
-      options.configureLocalCluster(conf);
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-      env.setParallelism(options.engines);
-      TrailServingJob.build(env, options, modelDir, System.currentTimeMillis());
-      JobClient job = env.executeAsync("trail-serving (" + options.policy + ")");
+      JobClient job = LocalCluster.submit(options, modelDir, webUiPort, true);
       String ui = webUiPort > 0 ? "http://127.0.0.1:" + webUiPort : "(web UI on a free port; see the log)";
       return new EmbeddedServing(kafka, job, ui);
     } catch (Exception e) {

@@ -14,14 +14,19 @@ import org.apache.kafka.clients.admin.NewTopic;
 public final class TopicAdmin {
   private TopicAdmin() {}
 
-  /**
-   * Creates whichever of the job's topics are missing (one partition each, the given replication).
-   *
-   * @return the topics created
-   * @throws IllegalArgumentException when the cluster cannot be reached within {@code timeoutS}
-   */
+  /** Creates whichever of the job's topics are missing; returns them. */
   public static List<String> ensure(String bootstrapServers, Topics topics, short replication, int timeoutS)
       throws Exception {
+    return missing(bootstrapServers, topics, replication, timeoutS, true);
+  }
+
+  /**
+   * The job's topics missing on the cluster, created (one partition each, the given replication) when {@code create}.
+   *
+   * @throws IllegalArgumentException when the cluster cannot be reached within {@code timeoutS}
+   */
+  public static List<String> missing(String bootstrapServers, Topics topics, short replication, int timeoutS,
+      boolean create) throws Exception {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(timeoutS * 1000));
@@ -40,7 +45,7 @@ public final class TopicAdmin {
           missing.add(new NewTopic(t, 1, replication));
         }
       }
-      if (!missing.isEmpty()) {
+      if (create && !missing.isEmpty()) {
         admin.createTopics(missing).all().get(timeoutS, TimeUnit.SECONDS);
       }
       return missing.stream().map(NewTopic::name).toList();

@@ -1,6 +1,7 @@
 package io.trailflink.predictor.train;
 
 import io.trailflink.predictor.LengthBins;
+import io.trailflink.predictor.MlpAccess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +53,7 @@ public final class PromptOnlyBaseline {
       for (int idx : order) {
         int[] f = feats.get(idx);
         m.logits(f, z);
-        softmax(z);
+        MlpAccess.softmax(z);
         z[bins.binOf(totalLengths[idx])] -= 1;
         float scale = (float) (lr / Math.sqrt(f.length));
         for (int c = 0; c < k; c++) {
@@ -73,7 +74,7 @@ public final class PromptOnlyBaseline {
   public float[] probabilities(String prompt) {
     float[] z = new float[bins.count()];
     logits(features(prompt), z);
-    softmax(z);
+    MlpAccess.softmax(z);
     return z;
   }
 
@@ -91,21 +92,6 @@ public final class PromptOnlyBaseline {
       for (int c = 0; c < k; c++) {
         z[c] += s * w[base + c];
       }
-    }
-  }
-
-  private static void softmax(float[] z) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float v : z) {
-      max = Math.max(max, v);
-    }
-    double sum = 0;
-    for (int i = 0; i < z.length; i++) {
-      z[i] = (float) Math.exp(z[i] - max);
-      sum += z[i];
-    }
-    for (int i = 0; i < z.length; i++) {
-      z[i] /= (float) sum;
     }
   }
 
