@@ -37,4 +37,11 @@ public final class EngineDevice {
         device, p, gpus, assignedGpu);
     return device;
   }
+
+  /** Sets PyTorch's intra-op thread count for CPU work started from the calling thread, and logs it. */
+  public static void limitCpuThreads(int threads) {
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    LOG.info("decode engine CPU threads: {} (of {} cores)", ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+        Runtime.getRuntime().availableProcessors());
+  }
 }

@@ -16,9 +16,12 @@ import io.trailflink.engine.train.Example;
 import io.trailflink.engine.train.PromptTemplate;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,6 +42,8 @@ final class EvalModelCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32") int batch;
   @Option(names = "--device", defaultValue = "auto") String device;
   @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
+  @Option(names = "--exclude", description = "Skip held-out prompts that occur in this JSONL of examples (e.g. the "
+      + "train.jsonl of an earlier training stage); repeatable.") List<Path> exclude = List.of();
 
   @Override
   public Integer call() throws Exception {
@@ -46,7 +51,14 @@ final class EvalModelCommand implements Callable<Integer> {
     // one entry per distinct prompt: held-out real instructions come with one answer per AlpacaEval model
     Map<String, List<Example>> kinds = new LinkedHashMap<>();
     Map<String, List<String>> answersByPrompt = new LinkedHashMap<>();
+    Set<String> seen = new HashSet<>();
+    for (Path f : exclude) {
+      Corpus.readJsonl(f).forEach(e -> seen.add(e.prompt()));
+    }
     for (Example e : Corpus.readJsonl(heldout)) {
+      if (seen.contains(e.prompt())) {
+        continue;
+      }
       String kind = e.family().equals("real") ? "real" : e.exact() ? "generated_exact" : "generated_distribution";
       List<String> answers = answersByPrompt.computeIfAbsent(kind + "\u0000" + e.prompt(), k -> new ArrayList<>());
       answers.add(e.answer());
@@ -79,11 +91,13 @@ final class EvalModelCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Map<String, BatchRunner.Completion> done = runner.run(reqs, n -> progress(kind.getKey(), n, reqs.size()));
         double[] lengths = new double[ex.size()];
+        boolean[] ended = new boolean[ex.size()];
         int eos = 0;
         for (int i = 0; i < ex.size(); i++) {
           BatchRunner.Completion c = done.get(kind.getKey() + i);
           lengths[i] = c.tokens().length;
-          eos += c.finish() == FinishReason.EOS ? 1 : 0;
+          ended[i] = c.finish() == FinishReason.EOS;
+          eos += ended[i] ? 1 : 0;
         }
         JsonObject k = new JsonObject();
         k.addProperty("prompts", ex.size());
@@ -96,6 +110,7 @@ final class EvalModelCommand implements Callable<Integer> {
         Stats.put(k, "spearman_vs_reference_length", Stats.spearman(lengths, reference));
         if (!kind.getKey().equals("real")) {
           Stats.put(k, "spearman_vs_intended_units", Stats.spearman(lengths, intended));
+          k.add("families", byFamily(ex, lengths, ended, intended));
         }
         k.addProperty("wall_s", (System.nanoTime() - t0) / 1e9);
         if (kind.getKey().equals("generated_distribution")) {
@@ -112,6 +127,32 @@ final class EvalModelCommand implements Callable<Integer> {
       System.out.println(report);
     }
     return 0;
+  }
+
+  /** Prompts, EOS fraction and Spearman against the intended units for each task family of one kind. */
+  private static JsonObject byFamily(List<Example> ex, double[] lengths, boolean[] ended, double[] intended) {
+    Map<String, List<Integer>> rows = new TreeMap<>();
+    for (int i = 0; i < ex.size(); i++) {
+      rows.computeIfAbsent(ex.get(i).family(), f -> new ArrayList<>()).add(i);
+    }
+    JsonObject out = new JsonObject();
+    for (Map.Entry<String, List<Integer>> r : rows.entrySet()) {
+      int[] idx = r.getValue().stream().mapToInt(Integer::intValue).toArray();
+      double[] len = new double[idx.length];
+      double[] want = new double[idx.length];
+      int eos = 0;
+      for (int j = 0; j < idx.length; j++) {
+        len[j] = lengths[idx[j]];
+        want[j] = intended[idx[j]];
+        eos += ended[idx[j]] ? 1 : 0;
+      }
+      JsonObject f = new JsonObject();
+      f.addProperty("prompts", idx.length);
+      f.addProperty("greedy_eos_fraction", (double) eos / idx.length);
+      Stats.put(f, "spearman_vs_intended_units", Stats.spearman(len, want));
+      out.add(r.getKey(), f);
+    }
+    return out;
   }
 
   /** Lengths of the same prompt under different sampling seeds (temperature 1, top-p 0.95). */

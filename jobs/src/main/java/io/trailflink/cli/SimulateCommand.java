@@ -45,6 +45,8 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--refresh-every", defaultValue = "1", description = "Tokens between prediction refreshes.") int refreshEvery;
   @Option(names = "--step-model", defaultValue = A100_LLAMA3_8B, description = "FIXED_MS,PER_SEQ_MS,PER_PREFILL_TOKEN_MS (default ${DEFAULT-VALUE}).") String stepModel;
   @Option(names = "--limit", defaultValue = "0", description = "Use only the first N requests (0 = all).") int limit;
+  @Option(names = "--resample", defaultValue = "0", description = "Draw N requests with replacement from the "
+      + "workload (seeded; 0 = use it as it is).") int resample;
   @Option(names = "--strict", description = "Reject the workload at its first malformed line (default: skip and count).") boolean strict;
   @Option(names = "--seed", defaultValue = "1") long seed;
   @Option(names = "--plot", description = "Write PNG plots into this folder.") Path plotDir;
@@ -76,6 +78,12 @@ final class SimulateCommand implements Callable<Integer> {
     }
     if (limit > 0 && base.size() > limit) {
       base = base.subList(0, limit);
+    }
+    if (resample < 0) {
+      throw new IllegalArgumentException("--resample must be >= 0, got " + resample);
+    }
+    if (resample > 0) {
+      base = Workloads.resample(base, resample, seed);
     }
     int peak = (base.stream().mapToInt(SimRequest::promptTokens).max().orElse(1) + maxNewTokens + blockSize - 1)
         / blockSize;

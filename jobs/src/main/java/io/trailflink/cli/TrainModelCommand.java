@@ -1,6 +1,8 @@
 package io.trailflink.cli;
 
+import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.model.SafeTensors;
 import io.trailflink.engine.model.Tensor;
 import io.trailflink.engine.text.ByteLevelBpeTrainer;
 import io.trailflink.engine.train.Corpus;
@@ -48,6 +50,9 @@ final class TrainModelCommand implements Callable<Integer> {
   @Option(names = "--synthetic-heldout", defaultValue = "2400") int syntheticHeldOut;
   @Option(names = "--seed", defaultValue = "17") long seed;
   @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+  @Option(names = "--init-from", description = "Fine-tune: start from this Hugging Face model directory (its "
+      + "architecture and tokenizer) instead of random weights; fresh optimizer and schedule.")
+  Path initFrom;
 
   @Override
   public Integer call() throws Exception {
@@ -69,6 +74,17 @@ final class TrainModelCommand implements Callable<Integer> {
     }
     List<Example> train = Corpus.readJsonl(trainFile);
     Path tokenizer = run.resolve("tokenizer.json");
+    LlamaConfig config = new LlamaConfig(vocab, hidden, intermediate, layers, heads, kvHeads, hidden / heads, 1e-5,
+        10000.0, null, context, true, 1, List.of(2));
+    Map<String, Tensor> startFrom = null;
+    if (initFrom != null) {
+      Checkpoint base = Checkpoint.load(initFrom); // validates config and weight shapes, names the bad file
+      config = base.config();
+      startFrom = SafeTensors.loadCheckpoint(initFrom);
+      if (!Files.exists(tokenizer)) {
+        Files.copy(base.tokenizerFile(), tokenizer);
+      }
+    }
     if (!Files.exists(tokenizer)) {
       long t0 = System.nanoTime();
       List<String> texts = new ArrayList<>();
@@ -80,10 +96,9 @@ final class TrainModelCommand implements Callable<Integer> {
       System.err.printf("tokenizer: %d tokens trained in %.0f s -> %s%n", vocab, (System.nanoTime() - t0) / 1e9,
           tokenizer);
     }
-    LlamaConfig config = new LlamaConfig(vocab, hidden, intermediate, layers, heads, kvHeads, hidden / heads, 1e-5,
-        10000.0, null, context, true, 1, List.of(2));
     TrainingConfig tc = new TrainingConfig(steps, batchTokens, maxSeq, lr, warmup, 0.1, seed, checkpointEvery, 10);
-    Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer);
+    Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer,
+        startFrom);
     ModelTrainer.export(outDir, config, weights, tokenizer);
     Files.copy(run.resolve("loss.csv"), outDir.resolve("loss.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     plotLoss(outDir.resolve("loss.csv"), outDir.resolve("loss.png"));

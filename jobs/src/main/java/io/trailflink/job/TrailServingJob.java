@@ -84,8 +84,9 @@ public final class TrailServingJob {
     DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
         StepCommand::getEngineIndex);
     EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
-    SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed,
-            new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand), 10, TimeUnit.MINUTES, 2)
+    DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
+        .cpuThreads(o.engineThreads);
+    SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2)
         .uid("decode").name("decode (async engine)").setParallelism(o.engines);
 
     SingleOutputStreamOperator<EngineFeedback> predictions = results

@@ -218,6 +218,16 @@ public final class Scheduler implements java.io.Serializable {
   }
 
   private void reserveGrowth(List<Decision> out, long now) {
+    long needed = 0;
+    for (Request r : running.values()) {
+      needed += ledger.shortfall(r.id(), r.kvTokens() + config.quantumTokens());
+    }
+    if (needed <= ledger.free()) { // the common case: everyone grows, so the order does not matter
+      for (Request r : running.values()) {
+        ledger.reserve(r.id(), r.kvTokens() + config.quantumTokens());
+      }
+      return;
+    }
     List<Request> byRank = new ArrayList<>(running.values());
     byRank.sort(Comparator.comparingDouble(policy::rank).thenComparingLong(Request::arrivalOrder));
     for (Request r : byRank) {
@@ -266,12 +276,17 @@ public final class Scheduler implements java.io.Serializable {
     while (!queue.isEmpty()) {
       Request c = queue.firstEntry().getValue();
       Request victim = null;
+      double victimRank = Double.NEGATIVE_INFINITY;
       for (Request r : running.values()) {
-        if (policy.preemptible(r) && (victim == null || policy.rank(r) > policy.rank(victim))) {
-          victim = r;
+        if (policy.preemptible(r)) {
+          double rank = policy.rank(r);
+          if (victim == null || rank > victimRank) {
+            victim = r;
+            victimRank = rank;
+          }
         }
       }
-      if (victim == null || !(policy.rank(c) + policy.margin() < policy.rank(victim))) {
+      if (victim == null || !(policy.rank(c) + policy.margin() < victimRank)) {
         return;
       }
       if (ledger.shortfall(c.id(), c.kvTokens() + config.quantumTokens()) > ledger.free()) {

@@ -145,6 +145,23 @@ public final class Workloads {
     return out;
   }
 
+  /**
+   * {@code n} requests drawn with replacement from {@code in} (seeded), each with a fresh id ({@code id#k}): a
+   * larger workload with the same length distribution, as when a study's 10,000 prompts are not at hand.
+   */
+  public static List<SimRequest> resample(List<SimRequest> in, int n, long seed) {
+    if (n < 1 || in.isEmpty()) {
+      throw new IllegalArgumentException("resample needs n >= 1 and a non-empty workload, got n = " + n);
+    }
+    Random rnd = new Random(seed);
+    List<SimRequest> out = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      SimRequest r = in.get(rnd.nextInt(in.size()));
+      out.add(new SimRequest(r.id() + "#" + k, r.arrivalMs(), r.promptTokens(), r.outputTokens()));
+    }
+    return out;
+  }
+
   /** Everything arrives at time 0. */
   public static List<SimRequest> burst(List<SimRequest> in) {
     return in.stream().map(r -> r.at(0)).toList();

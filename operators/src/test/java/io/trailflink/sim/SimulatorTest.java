@@ -117,6 +117,19 @@ class SimulatorTest {
   }
 
   @Test
+  void resamplingKeepsTheLengthsAndGivesFreshIds() {
+    List<SimRequest> base = List.of(new SimRequest("a", 0, 5, 10), new SimRequest("b", 0, 7, 300));
+    List<SimRequest> r = Workloads.resample(base, 1_000, 3);
+    assertEquals(1_000, r.size());
+    assertEquals(1_000, r.stream().map(SimRequest::id).distinct().count());
+    long longOnes = r.stream().filter(x -> x.outputTokens() == 300).count();
+    assertTrue(longOnes > 400 && longOnes < 600, "draws both, about evenly: " + longOnes);
+    assertTrue(r.stream().allMatch(x -> x.outputTokens() == (x.promptTokens() == 5 ? 10 : 300)));
+    assertEquals(r, Workloads.resample(base, 1_000, 3));
+    assertThrows(IllegalArgumentException.class, () -> Workloads.resample(base, 0, 3));
+  }
+
+  @Test
   void policyNamesParseAndUnknownOnesAreRefused() {
     assertEquals("trail", Policies.parse("trail", 0.8).name());
     assertEquals(0.0, ((TrailPolicy) Policies.parse("trail:0", 0.8)).c());

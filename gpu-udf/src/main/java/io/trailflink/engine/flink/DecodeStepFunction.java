@@ -44,6 +44,8 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   /** Fault drill: fail the task once (per JVM) at this command; 0 = never. */
   private final int failAtCommand;
   private static final AtomicBoolean DRILL_DONE = new AtomicBoolean();
+  /** PyTorch intra-op threads of a CPU engine; 0 = PyTorch's default (one per core). */
+  private int cpuThreads;
 
   // -- runtime
   private transient ExecutorService decodeThread;
@@ -67,6 +69,18 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     this.failAtCommand = failAtCommand;
   }
 
+  /**
+   * Limits a CPU engine to {@code threads} PyTorch intra-op threads (0 = one per core), leaving cores to the
+   * Flink tasks and the broker on a small machine. Ignored on a GPU.
+   */
+  public DecodeStepFunction cpuThreads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("engine CPU threads (--engine-threads) must be >= 0, got " + threads);
+    }
+    this.cpuThreads = threads;
+    return this;
+  }
+
   @Override
   public void open(OpenContext openContext) throws Exception {
     int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
@@ -85,6 +99,9 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     }
     engine = decodeThread.submit(() -> {
       Device device = EngineDevice.choose(engineConfig.device(), gpu);
+      if (cpuThreads > 0 && "cpu".equals(device.getDeviceType())) {
+        EngineDevice.limitCpuThreads(cpuThreads); // from the decode thread itself: OpenMP's setting is per thread
+      }
       return new LlamaEngine(checkpoint, engineConfig, device);
     }).get();
     executor = new StepExecutor(engine, text);

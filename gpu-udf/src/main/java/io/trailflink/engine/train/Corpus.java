@@ -18,8 +18,9 @@ import java.util.Set;
  * The bundled model's training corpus: real pairs plus generated tasks, split by prompt into train and held-out.
  *
  * <p>Real pairs: the Alpaca samples (all train) and the AlpacaEval outputs of ten models, where whole instructions
- * (with every model's answer) are held out — an instruction is never on both sides. Generated tasks: the held-out
- * set is generated with another seed and any prompt that also occurs in train is dropped.
+ * (with every model's answer) are held out — an instruction is never on both sides. Generated tasks: train and
+ * held-out prompts come from disjoint sides of {@link SyntheticTasks#heldOut(String)}, distinct prompts only in
+ * held-out.
  */
 public final class Corpus {
   public static final int HELD_OUT_REAL_INSTRUCTIONS = 300;
@@ -58,20 +59,17 @@ public final class Corpus {
     Set<String> heldPrompts = new HashSet<>();
     held.forEach(e -> heldPrompts.add(e.prompt()));
     train.removeIf(e -> heldPrompts.contains(e.prompt())); // an Alpaca sample may repeat an AlpacaEval prompt
-    List<Example> synthTrain = new SyntheticTasks(seed).generate(syntheticTrain);
-    Set<String> trainPrompts = new HashSet<>();
-    synthTrain.forEach(e -> trainPrompts.add(e.prompt()));
-    train.addAll(synthTrain);
-    // held-out generated prompts: unseen in train, at least half of the requested count of each kind
+    train.addAll(new SyntheticTasks(seed).generate(syntheticTrain, false));
+    // held-out generated prompts: from the held-out side of the prompt space, half exact and half distribution-only
     SyntheticTasks heldGen = new SyntheticTasks(seed + 1_000_003L);
     int exact = 0;
     int distribution = 0;
     Set<String> heldSynth = new HashSet<>();
     for (int attempt = 0; attempt < 200 * syntheticHeldOut
         && (exact < syntheticHeldOut / 2 || distribution < syntheticHeldOut / 2); attempt++) {
-      Example e = heldGen.generate(1).get(0);
+      Example e = heldGen.generate(1, true).get(0);
       boolean room = e.exact() ? exact < syntheticHeldOut / 2 : distribution < syntheticHeldOut / 2;
-      if (room && !trainPrompts.contains(e.prompt()) && heldSynth.add(e.prompt())) {
+      if (room && heldSynth.add(e.prompt())) {
         held.add(e);
         if (e.exact()) {
           exact++;

@@ -57,6 +57,15 @@ public final class ModelTrainer {
 
   /** Trains to {@code cfg.steps()} (resuming if the run directory has a checkpoint); returns the final weights. */
   public Map<String, Tensor> train(List<Example> examples, Path tokenizerJson) throws IOException {
+    return train(examples, tokenizerJson, null);
+  }
+
+  /**
+   * As {@link #train(List, Path)}, but a run without a checkpoint starts from {@code startFrom} (Hugging Face names,
+   * the shapes of this model) with fresh optimizer moments and schedule — fine-tuning — instead of random weights.
+   */
+  public Map<String, Tensor> train(List<Example> examples, Path tokenizerJson, Map<String, Tensor> startFrom)
+      throws IOException {
     Files.createDirectories(runDir);
     Path ckpt = runDir.resolve("checkpoint");
     int eosId;
@@ -82,6 +91,9 @@ public final class ModelTrainer {
       init = SafeTensors.readFile(ckpt.resolve("model.safetensors"));
       moments = SafeTensors.readFile(ckpt.resolve("optimizer.safetensors"));
       progress.accept("resuming from step " + step + " (" + ckpt + ")");
+    } else if (startFrom != null) {
+      init = startFrom;
+      progress.accept("fine-tuning from the given weights (fresh optimizer and schedule)");
     } else {
       init = WeightInit.gpt2Style(model, cfg.seed());
     }

@@ -7,10 +7,19 @@ import java.util.Random;
 
 /**
  * Generated instruction tasks whose answer length depends on the prompt in known ways: exactly (list N items,
- * count from a to b, write a word k times, spell a word, letters from x to y) or only in distribution (a short /
+ * count down from N, write a word k times, spell a word, letters from x to y) or only in distribution (a short /
  * medium / long story, a description of a given size — sentence counts drawn from a range set by the request).
  * These teach a small CPU-trained model to end its answers at prompt-dependent lengths, with the uncertainty at
  * the start that TRAIL's refinement exists for.
+ *
+ * <p>Counted answers count <em>down</em> ("5. apple … 1. plum", "3) river 2) river 1) river", "12, 11, … 1."):
+ * the first label copies N from the prompt and the answer stops after the label 1, so stopping needs only a copy, a
+ * decrement and a fixed token. The first model, trained on counted-up answers ("Count from a to b", "1. … N."),
+ * learned the numbering but not to stop at an arbitrary N (Spearman 0.11 with the intended length on held-out
+ * prompts after 3,100 steps), because stopping there takes an equality test against a number far back in context.
+ *
+ * <p>{@link #heldOut(String)} splits the prompt space itself: a fixed tenth of every family's prompts (by a hash of
+ * the prompt text) is never generated for training, so held-out prompts of every family exist and are unseen.
  */
 public final class SyntheticTasks {
   static final String[][] CATEGORIES = {
@@ -65,15 +74,37 @@ public final class SyntheticTasks {
     this.rnd = new Random(seed);
   }
 
-  /** {@code n} examples, families mixed in fixed proportions. */
+  /** {@code n} examples, families mixed in fixed proportions, prompts from either side of the split. */
   public List<Example> generate(int n) {
     List<Example> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      int f = rnd.nextInt(100);
-      out.add(f < 22 ? list() : f < 40 ? count() : f < 50 ? repeat() : f < 58 ? spell() : f < 64 ? letters()
-          : f < 88 ? story() : describe());
+      out.add(next());
     }
     return out;
+  }
+
+  /** {@code n} examples whose prompts all lie on one side of {@link #heldOut(String)}. */
+  public List<Example> generate(int n, boolean heldOutSide) {
+    List<Example> out = new ArrayList<>(n);
+    while (out.size() < n) {
+      Example e = next();
+      if (heldOut(e.prompt()) == heldOutSide) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** Whether a prompt belongs to the held-out tenth of the prompt space (stable across runs and seeds). */
+  public static boolean heldOut(String prompt) {
+    int h = prompt.hashCode() * 0x9E3779B9;
+    return Integer.remainderUnsigned(h ^ (h >>> 16), 10) == 0;
+  }
+
+  private Example next() {
+    int f = rnd.nextInt(100);
+    return f < 22 ? list() : f < 40 ? countDown() : f < 50 ? repeat() : f < 58 ? spell() : f < 64 ? letters()
+        : f < 88 ? story() : describe();
   }
 
   Example list() {
@@ -83,26 +114,25 @@ public final class SyntheticTasks {
         "Please list %d %s."};
     String prompt = String.format(Locale.ROOT, forms[rnd.nextInt(forms.length)], n, cat[0]);
     StringBuilder a = new StringBuilder();
-    for (int i = 1; i <= n; i++) {
+    for (int i = n; i >= 1; i--) {
       a.append(i).append(". ").append(cat[1 + rnd.nextInt(cat.length - 1)]);
-      if (i < n) {
+      if (i > 1) {
         a.append('\n');
       }
     }
     return new Example(prompt, a.toString(), "list", true, n);
   }
 
-  Example count() {
-    int from = rnd.nextInt(300);
-    int len = rnd.nextInt(90);
-    int to = from + len;
-    String[] forms = {"Count from %d to %d.", "List the numbers from %d to %d.", "Write every number from %d to %d."};
-    String prompt = String.format(Locale.ROOT, forms[rnd.nextInt(forms.length)], from, to);
+  Example countDown() {
+    int from = 2 + rnd.nextInt(149);
+    String[] forms = {"Count down from %d.", "Count backwards from %d to 1.", "Write a countdown from %d.",
+        "Start at %d and count down to 1.", "Count down from %d to one."};
+    String prompt = String.format(Locale.ROOT, forms[rnd.nextInt(forms.length)], from);
     StringBuilder a = new StringBuilder();
-    for (int i = from; i <= to; i++) {
-      a.append(i).append(i < to ? ", " : ".");
+    for (int i = from; i >= 1; i--) {
+      a.append(i).append(i > 1 ? ", " : ".");
     }
-    return new Example(prompt, a.toString(), "count", true, len + 1);
+    return new Example(prompt, a.toString(), "count", true, from);
   }
 
   Example repeat() {
@@ -111,9 +141,9 @@ public final class SyntheticTasks {
     String[] forms = {"Write the word \"%s\" %d times.", "Repeat \"%s\" %d times.", "Say \"%s\" %d times."};
     String prompt = String.format(Locale.ROOT, forms[rnd.nextInt(forms.length)], w, k);
     StringBuilder a = new StringBuilder();
-    for (int i = 1; i <= k; i++) {
+    for (int i = k; i >= 1; i--) {
       a.append(i).append(") ").append(w);
-      if (i < k) {
+      if (i > 1) {
         a.append(' ');
       }
     }
