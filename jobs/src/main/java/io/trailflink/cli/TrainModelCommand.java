@@ -100,10 +100,34 @@ final class TrainModelCommand implements Callable<Integer> {
     Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer,
         startFrom);
     ModelTrainer.export(outDir, config, weights, tokenizer);
-    Files.copy(run.resolve("loss.csv"), outDir.resolve("loss.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    writeLossCurve(initFrom == null ? null : initFrom.resolve("loss.csv"), run.resolve("loss.csv"),
+        outDir.resolve("loss.csv"));
     plotLoss(outDir.resolve("loss.csv"), outDir.resolve("loss.png"));
     System.err.println("model written to " + outDir);
     return 0;
+  }
+
+  /**
+   * The model's whole loss curve: a fine-tuned model's starts with its base model's curve (when the base has one),
+   * this run's steps following on from the base's last step.
+   */
+  static void writeLossCurve(Path base, Path run, Path out) throws java.io.IOException {
+    List<String> lines = new ArrayList<>();
+    long offset = 0;
+    if (base != null && Files.isRegularFile(base)) {
+      lines.addAll(Files.readAllLines(base));
+      String last = lines.get(lines.size() - 1);
+      offset = lines.size() > 1 ? Long.parseLong(last.substring(0, last.indexOf(','))) : 0;
+    }
+    List<String> own = Files.readAllLines(run);
+    if (lines.isEmpty()) {
+      lines.add(own.get(0));
+    }
+    for (String row : own.subList(1, own.size())) {
+      int comma = row.indexOf(',');
+      lines.add((Long.parseLong(row.substring(0, comma)) + offset) + row.substring(comma));
+    }
+    Files.write(out, lines);
   }
 
   /** Training loss per logged step, as a PNG beside the CSV. */

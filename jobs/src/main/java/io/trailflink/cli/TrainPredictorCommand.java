@@ -172,8 +172,8 @@ final class TrainPredictorCommand implements Callable<Integer> {
         .append(valSamples).append(" held-out samples from ")
         .append(valRequests).append(" held-out requests (split by request).\n\n");
     if (!sweep.isEmpty()) {
-      b.append("## Layer sweep (").append(sweepEpochs).append(" epochs on every ").append(sweepStride)
-          .append("-th training sample)\n\n| layer | held-out MAE (tokens) | bin accuracy |\n|---|---|---|\n");
+      b.append("## Layer sweep (").append(sweepEpochs).append(" epochs on one training sample in ")
+          .append(sweepStride).append(")\n\n| layer | held-out MAE (tokens) | bin accuracy |\n|---|---|---|\n");
       sweep.forEach((l, s) -> b.append(String.format(Locale.ROOT, "| %d | %.1f | %.3f |%n", l, s[0], s[1])));
       b.append("\n![layer sweep](layer-sweep.png)\n\n");
     }
