@@ -38,10 +38,21 @@ public final class EngineDevice {
     return device;
   }
 
-  /** Sets PyTorch's intra-op thread count for CPU work started from the calling thread, and logs it. */
+  /**
+   * Sets PyTorch's intra-op thread count for CPU work started from the calling thread, and logs it.
+   *
+   * @param threads the count, or 0 for PyTorch's default capped at one fewer than the available cores (at least 1)
+   */
   public static void limitCpuThreads(int threads) {
-    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    int n = threads > 0 ? threads : autoCpuThreads(ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+        Runtime.getRuntime().availableProcessors());
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
     LOG.info("decode engine CPU threads: {} (of {} cores)", ai.djl.pytorch.jni.JniUtils.getNumThreads(),
         Runtime.getRuntime().availableProcessors());
+  }
+
+  /** PyTorch's default thread count, leaving one of {@code cores} free; at least 1. */
+  static int autoCpuThreads(int pytorchDefault, int cores) {
+    return Math.max(1, Math.min(pytorchDefault, cores - 1));
   }
 }

@@ -71,7 +71,7 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--prometheus-port", description = "Expose Flink's metrics for Prometheus on this port (local cluster; 0 = off, default).")
   public int prometheusPort = 0;
 
-  @Option(names = "--engine-threads", description = "PyTorch threads of each CPU engine; leaves the other cores to Flink and Kafka (0 = one per core, default).")
+  @Option(names = "--engine-threads", description = "PyTorch threads of each CPU engine (0 = auto, default: PyTorch's own count but one core left to Flink and Kafka).")
   public int engineThreads = 0;
 
   @Option(names = "--fail-at-command", description = "Fault drill: fail the engine task once at its N-th command to rehearse recovery (0 = off, default).")

@@ -61,6 +61,8 @@ public final class EngineLoop implements Serializable {
   private transient List<ResponseChunk> chunks;
   /** Commands sent and not yet answered, oldest first (at most {@code pipelineDepth}). */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+  /** Accepted requests not probed yet, oldest first; null in a snapshot taken before this field existed. */
+  private ArrayDeque<ServedRequest> unprobed = new ArrayDeque<>();
   private String incarnation;
   private final LoopStats stats = new LoopStats();
 
@@ -81,7 +83,11 @@ public final class EngineLoop implements Serializable {
         v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1);
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
-      requests.put(v.id(), new ServedRequest(v));
+      ServedRequest s = new ServedRequest(v);
+      requests.put(v.id(), s);
+      if (config.probeBatch() > 0) {
+        unprobed().addLast(s);
+      }
     }
     return d;
   }
@@ -148,11 +154,10 @@ public final class EngineLoop implements Serializable {
   /** Waiting requests not embedded yet, oldest first: their prompt mean gives the predictor's initial rank. */
   private List<ProbeSpec> probes() {
     List<ProbeSpec> probe = new ArrayList<>();
-    for (ServedRequest s : requests.values()) {
-      if (probe.size() >= config.probeBatch()) {
-        break;
-      }
-      if (!s.inEngine && !s.probed) {
+    ArrayDeque<ServedRequest> pending = unprobed();
+    while (probe.size() < config.probeBatch() && !pending.isEmpty()) {
+      ServedRequest s = pending.pollFirst(); // O(probe batch) per command, however many wait
+      if (!s.inEngine && !s.probed && requests.get(s.request.id()) == s) {
         s.probed = true;
         List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
         for (int t : s.request.promptTokenIds()) {
@@ -162,6 +167,14 @@ public final class EngineLoop implements Serializable {
       }
     }
     return probe;
+  }
+
+  private ArrayDeque<ServedRequest> unprobed() {
+    if (unprobed == null) { // restored from an older snapshot
+      unprobed = new ArrayDeque<>();
+      requests.values().stream().filter(s -> !s.inEngine && !s.probed).forEach(unprobed::addLast);
+    }
+    return unprobed;
   }
 
   private AdmitSpec admitSpec(ServedRequest s) {

@@ -44,7 +44,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   /** Fault drill: fail the task once (per JVM) at this command; 0 = never. */
   private final int failAtCommand;
   private static final AtomicBoolean DRILL_DONE = new AtomicBoolean();
-  /** PyTorch intra-op threads of a CPU engine; 0 = PyTorch's default (one per core). */
+  /** PyTorch intra-op threads of a CPU engine; 0 = auto (one core left to Flink and Kafka). */
   private int cpuThreads;
 
   // -- runtime
@@ -70,8 +70,9 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   }
 
   /**
-   * Limits a CPU engine to {@code threads} PyTorch intra-op threads (0 = one per core), leaving cores to the
-   * Flink tasks and the broker on a small machine. Ignored on a GPU.
+   * Sets a CPU engine's PyTorch intra-op threads: {@code threads}, or with 0 (auto) PyTorch's default capped at
+   * one fewer than the cores, so that the Flink tasks and a local broker keep a core (on 2 cores that made the
+   * engine 1.5× faster: `docs/benchmarks.md`). Ignored on a GPU.
    */
   public DecodeStepFunction cpuThreads(int threads) {
     if (threads < 0) {
@@ -99,7 +100,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     }
     engine = decodeThread.submit(() -> {
       Device device = EngineDevice.choose(engineConfig.device(), gpu);
-      if (cpuThreads > 0 && "cpu".equals(device.getDeviceType())) {
+      if ("cpu".equals(device.getDeviceType())) {
         EngineDevice.limitCpuThreads(cpuThreads); // from the decode thread itself: OpenMP's setting is per thread
       }
       return new LlamaEngine(checkpoint, engineConfig, device);
