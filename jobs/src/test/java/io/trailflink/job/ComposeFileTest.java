@@ -34,6 +34,7 @@ class ComposeFileTest {
     assertEquals("./jobs/target/trail-flink-job.jar", jar);
     assertTrue(Files.readString(ROOT.resolve("jobs/pom.xml")).contains("<finalName>trail-flink-job</finalName>"));
     assertTrue(volumes.contains("./models:/opt/trail/models:ro"));
+    assertTrue(volumes.contains("./jobs/target/flink-lib:/opt/flink/lib/trail:ro"), "DJL on the framework classpath");
 
     List<String> command = new ArrayList<>(Arrays.asList(((String) jm.get("command")).split("\\s+")));
     assertEquals("standalone-job", command.remove(0));
@@ -41,8 +42,10 @@ class ComposeFileTest {
     Class<?> main = Class.forName(command.remove(0));
     assertEquals(TrailJob.class, main);
     List<String> args = command.stream().map(a -> a.replaceAll("\\$\\{[A-Z]+:-([^}]*)}", "$1")).toList();
-    CommandLine.ParseResult parsed = new CommandLine(new TrailJob()).parseArgs(args.toArray(String[]::new));
+    TrailJob job = new TrailJob();
+    CommandLine.ParseResult parsed = new CommandLine(job).parseArgs(args.toArray(String[]::new));
     assertTrue(parsed.unmatched().isEmpty(), parsed.unmatched().toString());
+    assertTrue(job.options.exactlyOnce, "the cluster runs with one final response per request across failovers");
     String model = args.get(args.indexOf("--model") + 1).replace("/opt/trail/models", "models");
     assertTrue(Files.isRegularFile(ROOT.resolve(model).resolve("config.json")), model);
 

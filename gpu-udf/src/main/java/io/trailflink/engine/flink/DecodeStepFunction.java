@@ -84,6 +84,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
 
   @Override
   public void open(OpenContext openContext) throws Exception {
+    warnIfDjlIsJobLoaded();
     int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     int gpu = assignedGpu();
     decodeThread = Executors.newSingleThreadExecutor(r -> {
@@ -108,6 +109,18 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     executor = new StepExecutor(engine, text);
     LOG.info("subtask {} owns engine-{} on {} ({} KV blocks of {} tokens, incarnation {})", subtask, subtask,
         engine.device(), engine.blockCapacity(), engine.blockSize(), executor.incarnation());
+  }
+
+  /**
+   * DJL loaded by the job's classloader (the job jar) rather than the JVM's: its native libraries then stay bound
+   * to this job, and the next job on this TaskManager fails with "already loaded in another classloader".
+   */
+  private static void warnIfDjlIsJobLoaded() {
+    if (ai.djl.engine.Engine.class.getClassLoader() != ClassLoader.getSystemClassLoader()) {
+      LOG.warn("DJL is loaded from the job jar, not the TaskManager's classpath: a later job on this TaskManager "
+          + "will fail to load its native libraries. Put jobs/target/flink-lib/*.jar into Flink's lib/ "
+          + "(docker-compose.yml mounts it) with classloader.resolve-order: parent-first.");
+    }
   }
 
   /** GPU index Flink's external-resource framework assigned to this TaskManager, or -1. */
