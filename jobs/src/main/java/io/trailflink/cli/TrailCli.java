@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "trail",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand too
     version = "trail-flink 0.1.0",
     description = "TRAIL LLM scheduling on Apache Flink: engine, model training and tools.",
     subcommands = {

@@ -67,6 +67,15 @@ class TrailCliTest {
   }
 
   @Test
+  void everyCommandAnswersHelp() {
+    for (String command : new String[] {"demo", "serve", "simulate", "train-model", "eval-predictor"}) {
+      Run help = run(command, "--help");
+      assertEquals(0, help.code(), command);
+      assertTrue(help.out().contains("Usage: trail " + command), command + ": " + help.out());
+    }
+  }
+
+  @Test
   void badFlagsAndFilesGetOneLineAndExitCode2() {
     Run unknown = run("generate", "--prompt", "x", "--bogus");
     assertEquals(2, unknown.code());
