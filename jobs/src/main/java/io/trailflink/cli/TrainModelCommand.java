@@ -50,6 +50,8 @@ final class TrainModelCommand implements Callable<Integer> {
   @Option(names = "--synthetic-heldout", defaultValue = "2400") int syntheticHeldOut;
   @Option(names = "--seed", defaultValue = "17") long seed;
   @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+  @Option(names = "--real-weight", defaultValue = "1", description = "Repeat each real instruction pair this often "
+      + "in a new corpus (default: ${DEFAULT-VALUE}).") int realWeight;
   @Option(names = "--init-from", description = "Fine-tune: start from this Hugging Face model directory (its "
       + "architecture and tokenizer) instead of random weights; fresh optimizer and schedule.")
   Path initFrom;
@@ -68,7 +70,7 @@ final class TrainModelCommand implements Callable<Integer> {
     if (!Files.exists(trainFile)) {
       Corpus.Split split = Corpus.build(dataDir, synthetic, syntheticHeldOut, seed);
       Corpus.writeJsonl(heldFile, split.heldOut());
-      Corpus.writeJsonl(trainFile, split.train());
+      Corpus.writeJsonl(trainFile, Corpus.weightReal(split.train(), realWeight, seed + 2));
       System.err.printf("corpus: %d train, %d held-out examples -> %s%n", split.train().size(),
           split.heldOut().size(), run);
     }

@@ -82,6 +82,25 @@ public final class Corpus {
     return new Split(train, held);
   }
 
+  /**
+   * The training list with every real pair {@code k} times (k ≥ 1; k > 1 reshuffles with {@code seed}): more weight on the
+   * real instructions, whose answers the model learns to end last.
+   */
+  public static List<Example> weightReal(List<Example> train, int k, long seed) {
+    if (k < 1) {
+      throw new IllegalArgumentException("real-pair weight must be >= 1, got " + k);
+    }
+    if (k == 1) {
+      return train;
+    }
+    List<Example> out = new ArrayList<>(train);
+    for (int i = 1; i < k; i++) {
+      train.stream().filter(e -> e.family().equals("real")).forEach(out::add);
+    }
+    Collections.shuffle(out, new Random(seed));
+    return out;
+  }
+
   public static void writeJsonl(Path file, List<Example> examples) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     Gson gson = new Gson();
