@@ -132,19 +132,13 @@ final class DemoCommand implements Callable<Integer> {
     double[] transit = c.feedbackTimes().stream().mapToDouble(t -> t[1] - t[0]).toArray();
     Stats.put(o, "feedback_kafka_leg_p50_ms", Stats.percentile(transit, 50));
     double[] decision = c.feedback().stream().mapToDouble(EngineFeedback::getDecisionUs).toArray();
-    Stats.put(o, "decision_p50_us", Stats.percentile(decision, 50));
-    Stats.put(o, "decision_p99_us", Stats.percentile(decision, 99));
+    Stats.putP50P99(o, "decision", "us", decision);
     double[] decisionCpu = c.feedback().stream().mapToDouble(EngineFeedback::getDecisionCpuUs).toArray();
-    Stats.put(o, "decision_cpu_p50_us", Stats.percentile(decisionCpu, 50));
-    Stats.put(o, "decision_cpu_p99_us", Stats.percentile(decisionCpu, 99));
+    Stats.putP50P99(o, "decision_cpu", "us", decisionCpu);
     // the same over the run's second half of commands: the JIT has compiled the loop's code by then
     int half = decision.length / 2;
-    double[] warmWall = Arrays.copyOfRange(decision, half, decision.length);
-    double[] warmCpu = Arrays.copyOfRange(decisionCpu, half, decisionCpu.length);
-    Stats.put(o, "decision_second_half_p50_us", Stats.percentile(warmWall, 50));
-    Stats.put(o, "decision_second_half_p99_us", Stats.percentile(warmWall, 99));
-    Stats.put(o, "decision_cpu_second_half_p50_us", Stats.percentile(warmCpu, 50));
-    Stats.put(o, "decision_cpu_second_half_p99_us", Stats.percentile(warmCpu, 99));
+    Stats.putP50P99(o, "decision_second_half", "us", Arrays.copyOfRange(decision, half, decision.length));
+    Stats.putP50P99(o, "decision_cpu_second_half", "us", Arrays.copyOfRange(decisionCpu, half, decisionCpu.length));
     o.addProperty("predictions", pred.count);
     Stats.put(o, "prediction_mae_tokens", pred.mae);
     Stats.put(o, "initial_prediction_mae_tokens", pred.initialMae);

@@ -6,6 +6,12 @@ import java.util.Arrays;
 final class Stats {
   private Stats() {}
 
+  /** {@code NAME_p50_UNIT} and {@code NAME_p99_UNIT} of {@code values}. */
+  static void putP50P99(com.google.gson.JsonObject o, String name, String unit, double[] values) {
+    put(o, name + "_p50_" + unit, percentile(values, 50));
+    put(o, name + "_p99_" + unit, percentile(values, 99));
+  }
+
   /** Adds a number to a JSON report; NaN or infinity (undefined statistic) becomes null, keeping the JSON valid. */
   static void put(com.google.gson.JsonObject o, String key, double value) {
     if (Double.isFinite(value)) {
