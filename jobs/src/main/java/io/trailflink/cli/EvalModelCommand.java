@@ -16,6 +16,7 @@ import io.trailflink.engine.train.Example;
 import io.trailflink.engine.train.PromptTemplate;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +80,7 @@ final class EvalModelCommand implements Callable<Integer> {
         List<GenerationRequest> reqs = new ArrayList<>();
         double[] reference = new double[ex.size()];
         double[] intended = new double[ex.size()];
+        double[] referenceWithinCap = new double[ex.size()]; // share of the prompt's reference answers ending in time
         for (int i = 0; i < ex.size(); i++) {
           reqs.add(GenerationRequest.greedy(kind.getKey() + i, codec.encode(PromptTemplate.prompt(ex.get(i).prompt())),
               maxNewTokens));
@@ -86,6 +88,7 @@ final class EvalModelCommand implements Callable<Integer> {
           List<String> answers = answersByPrompt.get(kind.getKey() + "\u0000" + ex.get(i).prompt());
           double[] lens = answers.stream().mapToDouble(a -> codec.encode(a).length + 1).toArray();
           reference[i] = Stats.percentile(lens, 50);
+          referenceWithinCap[i] = Arrays.stream(lens).filter(n -> n <= maxNewTokens).count() / (double) lens.length;
           intended[i] = ex.get(i).intendedUnits();
         }
         long t0 = System.nanoTime();
@@ -107,6 +110,8 @@ final class EvalModelCommand implements Callable<Integer> {
         Stats.put(k, "length_p10", Stats.percentile(lengths, 10));
         Stats.put(k, "length_p90", Stats.percentile(lengths, 90));
         Stats.put(k, "reference_length_mean", Stats.mean(reference));
+        // the reference answers' own "EOS before the cap": what a model imitating them would reach
+        Stats.put(k, "reference_within_cap_fraction", Stats.mean(referenceWithinCap));
         Stats.put(k, "spearman_vs_reference_length", Stats.spearman(lengths, reference));
         if (!kind.getKey().equals("real")) {
           Stats.put(k, "spearman_vs_intended_units", Stats.spearman(lengths, intended));

@@ -5,6 +5,7 @@ import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.model.SafeTensors;
 import io.trailflink.engine.model.Tensor;
 import io.trailflink.engine.text.ByteLevelBpeTrainer;
+import io.trailflink.engine.text.TextCodec;
 import io.trailflink.engine.train.Corpus;
 import io.trailflink.engine.train.Example;
 import io.trailflink.engine.train.ModelTrainer;
@@ -52,6 +53,9 @@ final class TrainModelCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
   @Option(names = "--real-weight", defaultValue = "1", description = "Repeat each real instruction pair this often "
       + "in a new corpus (default: ${DEFAULT-VALUE}).") int realWeight;
+  @Option(names = "--real-max-answer-tokens", defaultValue = "0", description = "Train only on real pairs whose "
+      + "answer has at most this many tokens (0: no cap; --max-seq drops longer sequences either way).")
+  int realMaxAnswerTokens;
   @Option(names = "--init-from", description = "Fine-tune: start from this Hugging Face model directory (its "
       + "architecture and tokenizer) instead of random weights; fresh optimizer and schedule.")
   Path initFrom;
@@ -97,6 +101,14 @@ final class TrainModelCommand implements Callable<Integer> {
       new ByteLevelBpeTrainer(vocab, PromptTemplate.SPECIAL_TOKENS).train(texts, tokenizer);
       System.err.printf("tokenizer: %d tokens trained in %.0f s -> %s%n", vocab, (System.nanoTime() - t0) / 1e9,
           tokenizer);
+    }
+    if (realMaxAnswerTokens > 0) {
+      int before = train.size();
+      try (TextCodec codec = new TextCodec(tokenizer)) {
+        train = Corpus.capRealAnswers(train, text -> codec.encode(text).length, realMaxAnswerTokens);
+      }
+      System.err.printf("real answers over %d tokens left out: %d examples%n", realMaxAnswerTokens,
+          before - train.size());
     }
     TrainingConfig tc = new TrainingConfig(steps, batchTokens, maxSeq, lr, warmup, 0.1, seed, checkpointEvery, 10);
     Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer,

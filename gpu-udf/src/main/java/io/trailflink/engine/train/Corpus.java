@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 
 /**
  * The bundled model's training corpus: real pairs plus generated tasks, split by prompt into train and held-out.
@@ -99,6 +100,19 @@ public final class Corpus {
     }
     Collections.shuffle(out, new Random(seed));
     return out;
+  }
+
+  /**
+   * The training list without the real pairs whose answer is over {@code maxAnswerTokens} (as counted by
+   * {@code tokens}); generated tasks stay. Teaches the model that real answers end well inside the serving budget.
+   */
+  public static List<Example> capRealAnswers(List<Example> train, ToIntFunction<String> tokens, int maxAnswerTokens) {
+    if (maxAnswerTokens < 1) {
+      throw new IllegalArgumentException("real answer cap must be >= 1 token, got " + maxAnswerTokens);
+    }
+    return train.stream()
+        .filter(e -> !e.family().equals("real") || tokens.applyAsInt(e.answer()) <= maxAnswerTokens)
+        .toList();
   }
 
   public static void writeJsonl(Path file, List<Example> examples) throws IOException {
