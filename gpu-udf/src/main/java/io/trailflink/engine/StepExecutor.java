@@ -76,7 +76,7 @@ public final class StepExecutor {
         .setEngine(cmd.getEngine())
         .setEngineIncarnation(incarnation)
         .setStepSeq(cmd.getStepSeq())
-        .setIssuedAtMs(cmd.getIssuedAtMs())
+        .setIssuedAtMs(cmd.getIssuedAtMs()).setIssuedAtUs(cmd.getIssuedAtUs())
         .setStartedAtMs(startedAt)
         .setFinishedAtMs(System.currentTimeMillis())
         .setBusyMs((System.nanoTime() - t0) / 1e6)

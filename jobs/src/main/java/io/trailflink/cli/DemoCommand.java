@@ -129,7 +129,7 @@ final class DemoCommand implements Callable<Integer> {
     Stats.put(o, "engine_busy_fraction", loop.busyFraction);
     Stats.put(o, "loop_hop_p50_ms", loop.hopP50);
     Stats.put(o, "loop_hop_p99_ms", loop.hopP99);
-    double[] transit = c.feedbackTimes().stream().mapToDouble(t -> t[1] - t[0]).toArray();
+    double[] transit = c.feedbackTimes().stream().mapToDouble(t -> (t[1] - t[0]) / 1000.0).toArray();
     Stats.put(o, "feedback_kafka_leg_p50_ms", Stats.percentile(transit, 50));
     double[] decision = c.feedback().stream().mapToDouble(EngineFeedback::getDecisionUs).toArray();
     Stats.putP50P99(o, "decision", "us", decision);
@@ -253,9 +253,11 @@ final class DemoCommand implements Callable<Integer> {
           EngineFeedback fed = l.get(i - depth);
           EngineFeedback next = l.get(i);
           boolean workLeft = fed.getProgress().stream().anyMatch(p -> p.getFinishReason() == null);
-          if (workLeft && next.getStepSeq() == fed.getStepSeq() + depth
-              && next.getIssuedAtMs() >= fed.getPublishedAtMs()) {
-            hops.add((double) (next.getIssuedAtMs() - fed.getPublishedAtMs()));
+          double hopMs = next.getIssuedAtUs() > 0 && fed.getPublishedAtUs() > 0
+              ? (next.getIssuedAtUs() - fed.getPublishedAtUs()) / 1000.0
+              : next.getIssuedAtMs() - fed.getPublishedAtMs(); // records written before the µs fields
+          if (workLeft && next.getStepSeq() == fed.getStepSeq() + depth && hopMs >= 0) {
+            hops.add(hopMs);
           }
         }
       }

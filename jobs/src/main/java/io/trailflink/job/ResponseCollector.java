@@ -2,6 +2,7 @@ package io.trailflink.job;
 
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.ResponseEvent;
@@ -67,8 +68,13 @@ public final class ResponseCollector implements AutoCloseable {
     } else {
       EngineFeedback fb = AvroBytes.decode(r.value(), EngineFeedback.class);
       feedback.add(fb);
-      feedbackTimes.add(new long[] {fb.getPublishedAtMs(), System.currentTimeMillis()});
+      feedbackTimes.add(new long[] {publishedAtUs(fb), EpochMicros.now()});
     }
+  }
+
+  /** When a feedback record was published, in epoch µs (from its ms field when written without the µs one). */
+  static long publishedAtUs(EngineFeedback fb) {
+    return fb.getPublishedAtUs() > 0 ? fb.getPublishedAtUs() : fb.getPublishedAtMs() * 1000;
   }
 
   /** Requests with at least one final response. */
@@ -93,7 +99,7 @@ public final class ResponseCollector implements AutoCloseable {
   }
 
   /**
-   * Per predictions-topic record, epoch ms: published by the predictor function, received by this consumer — the
+   * Per predictions-topic record, epoch µs: published by the predictor function, received by this consumer — the
    * loop's sink-and-Kafka leg as a plain consumer sees it (the job's own source adds its handover on top).
    */
   public List<long[]> feedbackTimes() {

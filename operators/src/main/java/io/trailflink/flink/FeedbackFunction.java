@@ -4,6 +4,7 @@ import io.trailflink.predictor.RemainingLength;
 import io.trailflink.predictor.RequestTracker;
 import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
 import io.trailflink.schema.StepResult;
@@ -80,9 +81,11 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
       }
       facts.add(RequestProgress.newBuilder(p).setTapHidden(0).setTapStates(EMPTY).setTapGenerated(List.of()).build());
     }
+    long publishedUs = EpochMicros.now();
     out.collect(EngineFeedback.newBuilder().setEngine(r.getEngine()).setEngineIncarnation(r.getEngineIncarnation())
-        .setStepSeq(r.getStepSeq()).setIssuedAtMs(r.getIssuedAtMs()).setFinishedAtMs(r.getFinishedAtMs())
-        .setPublishedAtMs(System.currentTimeMillis()).setBusyMs(r.getBusyMs()).setDecisionUs(r.getDecisionUs())
+        .setStepSeq(r.getStepSeq()).setIssuedAtMs(r.getIssuedAtMs()).setIssuedAtUs(r.getIssuedAtUs())
+        .setFinishedAtMs(r.getFinishedAtMs()).setPublishedAtMs(publishedUs / 1000).setPublishedAtUs(publishedUs)
+        .setBusyMs(r.getBusyMs()).setDecisionUs(r.getDecisionUs())
         .setDecisionCpuUs(r.getDecisionCpuUs()).setBlocksUsed(r.getBlocksUsed())
         .setBlockCapacity(r.getBlockCapacity()).setProgress(facts).setPredictions(predictions).setError(r.getError())
         .build());

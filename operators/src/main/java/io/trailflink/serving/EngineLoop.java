@@ -5,6 +5,7 @@ import io.trailflink.scheduler.Request;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.engine.StepExecutor;
 import io.trailflink.schema.PredictionUpdate;
@@ -146,7 +147,7 @@ public final class EngineLoop implements Serializable {
     double decisionCpuUs = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3;
     stats.recordDecision(decisionUs);
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
-        .setIssuedAtMs(now).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
+        .setIssuedAtMs(now).setIssuedAtUs(EpochMicros.now()).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
         .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
         .setDecisionUs(decisionUs).setDecisionCpuUs(decisionCpuUs).build();
   }
