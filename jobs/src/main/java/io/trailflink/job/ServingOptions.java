@@ -74,6 +74,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--engine-threads", description = "PyTorch threads of each CPU engine (0 = auto, default: PyTorch's own count but one core left to Flink and Kafka).")
   public int engineThreads = 0;
 
+  @Option(names = "--engine-nice", description = "Nice value of each CPU engine's decode thread, 1-19, so that the scheduler and Kafka threads preempt it (0 = unchanged; default: ${DEFAULT-VALUE}; ignored on a GPU).")
+  public int engineNice = 10;
+
   @Option(names = "--fail-at-command", description = "Fault drill: fail the engine task once at its N-th command to rehearse recovery (0 = off, default).")
   public int failAtCommand = 0;
 

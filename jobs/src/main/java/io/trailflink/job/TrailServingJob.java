@@ -48,7 +48,6 @@ import org.apache.avro.specific.SpecificRecord;
  *                                     ▼           responses topic                               │
  *                          async decode UDF (one engine per subtask) ─► StepResult ─► keyBy(engine) ─► predictor
  * </pre>
- * </pre>
  * Flink 2 has no iterations, so the feedback (step facts and predictions) goes round through Kafka; latency
  * matters there, so the buffer timeout defaults to 0 and producers do not linger.
  */
@@ -85,7 +84,7 @@ public final class TrailServingJob {
         StepCommand::getEngineIndex);
     EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
     DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
-        .cpuThreads(o.engineThreads);
+        .cpuThreads(o.engineThreads).cpuNice(o.engineNice);
     SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2)
         .uid("decode").name("decode (async engine)").setParallelism(o.engines);
 

@@ -5,6 +5,7 @@ import io.trailflink.engine.EngineConfig;
 import io.trailflink.engine.EngineDevice;
 import io.trailflink.engine.LlamaEngine;
 import io.trailflink.engine.StepExecutor;
+import io.trailflink.engine.ThreadNiceness;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.text.TextCodec;
 import io.trailflink.schema.StepCommand;
@@ -46,6 +47,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   private static final AtomicBoolean DRILL_DONE = new AtomicBoolean();
   /** PyTorch intra-op threads of a CPU engine; 0 = auto (one core left to Flink and Kafka). */
   private int cpuThreads;
+  private int cpuNice; // nice value of a CPU engine's decode thread; 0 = unchanged
 
   // -- runtime
   private transient ExecutorService decodeThread;
@@ -82,6 +84,19 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     return this;
   }
 
+  /**
+   * Runs a CPU engine's decode thread (and the PyTorch threads it starts) at nice value {@code nice} (1–19), so
+   * that the scheduler and Kafka threads on the same cores preempt it; 0 leaves the priority as it is. Ignored on
+   * a GPU, where the decode thread mostly waits for the device.
+   */
+  public DecodeStepFunction cpuNice(int nice) {
+    if (nice < 0 || nice > 19) {
+      throw new IllegalArgumentException("engine nice value (--engine-nice) must be in 0..19, got " + nice);
+    }
+    this.cpuNice = nice;
+    return this;
+  }
+
   @Override
   public void open(OpenContext openContext) throws Exception {
     warnIfDjlIsJobLoaded();
@@ -102,6 +117,9 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     engine = decodeThread.submit(() -> {
       Device device = EngineDevice.choose(engineConfig.device(), gpu);
       if ("cpu".equals(device.getDeviceType())) {
+        if (cpuNice > 0 && ThreadNiceness.lowerCurrentThread(cpuNice)) {
+          LOG.info("decode engine thread at nice {}", cpuNice);
+        }
         EngineDevice.limitCpuThreads(cpuThreads); // from the decode thread itself: OpenMP's setting is per thread
       }
       return new LlamaEngine(checkpoint, engineConfig, device);
@@ -159,7 +177,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   private StepResult failure(StepCommand c, String error) {
     long now = System.currentTimeMillis();
     return StepResult.newBuilder().setEngine(c.getEngine()).setEngineIncarnation(executor.incarnation())
-        .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setStartedAtMs(now).setFinishedAtMs(now)
+        .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setIssuedAtUs(c.getIssuedAtUs()).setStartedAtMs(now).setFinishedAtMs(now)
         .setBusyMs(0).setBlocksUsed(engine.blocksUsed()).setBlockCapacity(engine.blockCapacity())
         .setProgress(List.of()).setError(error).build();
   }
