@@ -186,6 +186,30 @@ final class TrainPredictorCommand implements Callable<Integer> {
         .append(" --sweep-epochs ").append(sweepEpochs).append(" --sweep-stride ").append(sweepStride).append("`\n\n")
         .append("Evaluate (baselines, smoothing, confusion map): `./trail eval-predictor --states ").append(states)
         .append("`\n");
-    Files.writeString(dir.resolve("README.md"), b.toString());
+    Path card = dir.resolve("README.md");
+    String kept = Files.isRegularFile(card) ? handWrittenSections(Files.readString(card)) : "";
+    Files.writeString(card, kept.isEmpty() ? b.toString() : b + "\n" + kept);
+  }
+
+  /** Headings of the sections this command writes; any other "## " section of an existing card is kept. */
+  private static final java.util.Set<String> GENERATED_SECTIONS = java.util.Set.of("Data", "Result");
+
+  /**
+   * The "## " sections of an existing card that this command does not write (e.g. a held-out evaluation added by
+   * hand from eval-predictor), in their order, so that retraining does not delete them.
+   */
+  static String handWrittenSections(String card) {
+    StringBuilder kept = new StringBuilder();
+    boolean keep = false;
+    for (String line : card.split("\n", -1)) {
+      if (line.startsWith("## ")) {
+        String title = line.substring(3).trim();
+        keep = !GENERATED_SECTIONS.contains(title) && !title.startsWith("Layer sweep");
+      }
+      if (keep) {
+        kept.append(line).append('\n');
+      }
+    }
+    return kept.toString().strip().isEmpty() ? "" : kept.toString().stripTrailing() + "\n";
   }
 }
