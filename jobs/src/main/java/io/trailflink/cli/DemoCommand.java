@@ -7,6 +7,7 @@ import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
 import java.nio.file.Files;
@@ -253,9 +254,8 @@ final class DemoCommand implements Callable<Integer> {
           EngineFeedback fed = l.get(i - depth);
           EngineFeedback next = l.get(i);
           boolean workLeft = fed.getProgress().stream().anyMatch(p -> p.getFinishReason() == null);
-          double hopMs = next.getIssuedAtUs() > 0 && fed.getPublishedAtUs() > 0
-              ? (next.getIssuedAtUs() - fed.getPublishedAtUs()) / 1000.0
-              : next.getIssuedAtMs() - fed.getPublishedAtMs(); // records written before the µs fields
+          double hopMs = (EpochMicros.of(next.getIssuedAtUs(), next.getIssuedAtMs())
+              - EpochMicros.of(fed.getPublishedAtUs(), fed.getPublishedAtMs())) / 1000.0;
           if (workLeft && next.getStepSeq() == fed.getStepSeq() + depth && hopMs >= 0) {
             hops.add(hopMs);
           }

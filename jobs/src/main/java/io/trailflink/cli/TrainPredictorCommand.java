@@ -191,12 +191,9 @@ final class TrainPredictorCommand implements Callable<Integer> {
     Files.writeString(card, kept.isEmpty() ? b.toString() : b + "\n" + kept);
   }
 
-  /** Headings of the sections this command writes; any other "## " section of an existing card is kept. */
-  private static final java.util.Set<String> GENERATED_SECTIONS = java.util.Set.of("Data", "Result");
-
   /**
-   * The "## " sections of an existing card that this command does not write (e.g. a held-out evaluation added by
-   * hand from eval-predictor), in their order, so that retraining does not delete them.
+   * The "## " sections of an existing card that {@link #writeCard} does not write (Data, Layer sweep, Result) —
+   * e.g. a held-out evaluation added from eval-predictor — in their order, so that retraining keeps them.
    */
   static String handWrittenSections(String card) {
     StringBuilder kept = new StringBuilder();
@@ -204,12 +201,13 @@ final class TrainPredictorCommand implements Callable<Integer> {
     for (String line : card.split("\n", -1)) {
       if (line.startsWith("## ")) {
         String title = line.substring(3).trim();
-        keep = !GENERATED_SECTIONS.contains(title) && !title.startsWith("Layer sweep");
+        keep = !(title.equals("Data") || title.equals("Result") || title.startsWith("Layer sweep"));
       }
       if (keep) {
         kept.append(line).append('\n');
       }
     }
-    return kept.toString().strip().isEmpty() ? "" : kept.toString().stripTrailing() + "\n";
+    String sections = kept.toString().stripTrailing();
+    return sections.isEmpty() ? "" : sections + "\n";
   }
 }

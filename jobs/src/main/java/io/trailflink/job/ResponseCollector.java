@@ -68,13 +68,8 @@ public final class ResponseCollector implements AutoCloseable {
     } else {
       EngineFeedback fb = AvroBytes.decode(r.value(), EngineFeedback.class);
       feedback.add(fb);
-      feedbackTimes.add(new long[] {publishedAtUs(fb), EpochMicros.now()});
+      feedbackTimes.add(new long[] {EpochMicros.of(fb.getPublishedAtUs(), fb.getPublishedAtMs()), EpochMicros.now()});
     }
-  }
-
-  /** When a feedback record was published, in epoch µs (from its ms field when written without the µs one). */
-  static long publishedAtUs(EngineFeedback fb) {
-    return fb.getPublishedAtUs() > 0 ? fb.getPublishedAtUs() : fb.getPublishedAtMs() * 1000;
   }
 
   /** Requests with at least one final response. */

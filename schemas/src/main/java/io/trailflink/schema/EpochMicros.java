@@ -11,4 +11,9 @@ public final class EpochMicros {
     Instant t = Instant.now();
     return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
   }
+
+  /** A record's instant in epoch µs: its {@code *_at_us} field, or its {@code *_at_ms} one where that is 0. */
+  public static long of(long atUs, long atMs) {
+    return atUs > 0 ? atUs : atMs * 1_000;
+  }
 }

@@ -177,7 +177,8 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   private StepResult failure(StepCommand c, String error) {
     long now = System.currentTimeMillis();
     return StepResult.newBuilder().setEngine(c.getEngine()).setEngineIncarnation(executor.incarnation())
-        .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setIssuedAtUs(c.getIssuedAtUs()).setStartedAtMs(now).setFinishedAtMs(now)
+        .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setIssuedAtUs(c.getIssuedAtUs())
+        .setStartedAtMs(now).setFinishedAtMs(now)
         .setBusyMs(0).setBlocksUsed(engine.blocksUsed()).setBlockCapacity(engine.blockCapacity())
         .setProgress(List.of()).setError(error).build();
   }
