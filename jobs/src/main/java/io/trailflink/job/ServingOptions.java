@@ -1,11 +1,14 @@
 package io.trailflink.job;
 
+import io.trailflink.engine.EnginePriority;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.predictor.TrailPredictor;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** Flags of the serving job, shared by {@code trail serve}, {@code trail demo} and the cluster entry point. */
 public final class ServingOptions implements Serializable {
@@ -74,8 +77,8 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--engine-threads", description = "PyTorch threads of each CPU engine (0 = auto, default: PyTorch's own count but one core left to Flink and Kafka).")
   public int engineThreads = 0;
 
-  @Option(names = "--engine-nice", description = "Nice value of each CPU engine's decode thread, 1-19, so that the scheduler and Kafka threads preempt it (0 = unchanged; default: ${DEFAULT-VALUE}; ignored on a GPU).")
-  public int engineNice = 10;
+  @Option(names = "--engine-nice", converter = EnginePriorityConverter.class, description = "CPU priority of each CPU engine's decode thread, so that the scheduler and Kafka threads preempt it: idle (Linux SCHED_IDLE: preempted at once), a nice value 1-19, or 0 = unchanged (default: ${DEFAULT-VALUE}; ignored on a GPU).")
+  public EnginePriority engineNice = EnginePriority.IDLE;
 
   @Option(names = "--fail-at-command", description = "Fault drill: fail the engine task once at its N-th command to rehearse recovery (0 = off, default).")
   public int failAtCommand = 0;
@@ -133,5 +136,17 @@ public final class ServingOptions implements Serializable {
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth);
+  }
+
+  /** Parses {@code --engine-nice}: a nice value or {@code idle}. */
+  static final class EnginePriorityConverter implements ITypeConverter<EnginePriority> {
+    @Override
+    public EnginePriority convert(String value) {
+      try {
+        return EnginePriority.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
   }
 }

@@ -84,7 +84,7 @@ public final class TrailServingJob {
         StepCommand::getEngineIndex);
     EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
     DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
-        .cpuThreads(o.engineThreads).cpuNice(o.engineNice);
+        .cpuThreads(o.engineThreads).cpuPriority(o.engineNice);
     SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2)
         .uid("decode").name("decode (async engine)").setParallelism(o.engines);
 

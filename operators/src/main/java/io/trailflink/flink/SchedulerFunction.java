@@ -99,9 +99,9 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       if (fb.getError() != null) {
         LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
       }
+      emit(loop, now, out); // the next command first: the engine's idle time is the loop's critical path
       loop.drainChunks().forEach(c -> ctx.output(RESPONSES, new ResponseEvent(c.getRequestId(), c)));
       finals.forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
-      emit(loop, now, out);
       state.update(loop);
       metrics(engineIndex).observe(loop, finals);
     });

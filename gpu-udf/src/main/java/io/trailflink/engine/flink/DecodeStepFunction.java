@@ -5,7 +5,7 @@ import io.trailflink.engine.EngineConfig;
 import io.trailflink.engine.EngineDevice;
 import io.trailflink.engine.LlamaEngine;
 import io.trailflink.engine.StepExecutor;
-import io.trailflink.engine.ThreadNiceness;
+import io.trailflink.engine.EnginePriority;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.text.TextCodec;
 import io.trailflink.schema.StepCommand;
@@ -13,6 +13,7 @@ import io.trailflink.schema.StepResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,7 +48,7 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   private static final AtomicBoolean DRILL_DONE = new AtomicBoolean();
   /** PyTorch intra-op threads of a CPU engine; 0 = auto (one core left to Flink and Kafka). */
   private int cpuThreads;
-  private int cpuNice; // nice value of a CPU engine's decode thread; 0 = unchanged
+  private EnginePriority cpuPriority = EnginePriority.UNCHANGED; // of a CPU engine's decode thread
 
   // -- runtime
   private transient ExecutorService decodeThread;
@@ -85,15 +86,12 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
   }
 
   /**
-   * Runs a CPU engine's decode thread (and the PyTorch threads it starts) at nice value {@code nice} (1–19), so
-   * that the scheduler and Kafka threads on the same cores preempt it; 0 leaves the priority as it is. Ignored on
-   * a GPU, where the decode thread mostly waits for the device.
+   * Runs a CPU engine's decode thread (and the PyTorch threads it starts) at a lower CPU priority — a nice value or
+   * SCHED_IDLE — so that the scheduler and Kafka threads on the same cores preempt it. Ignored on a GPU, where the
+   * decode thread mostly waits for the device.
    */
-  public DecodeStepFunction cpuNice(int nice) {
-    if (nice < 0 || nice > 19) {
-      throw new IllegalArgumentException("engine nice value (--engine-nice) must be in 0..19, got " + nice);
-    }
-    this.cpuNice = nice;
+  public DecodeStepFunction cpuPriority(EnginePriority priority) {
+    this.cpuPriority = Objects.requireNonNull(priority);
     return this;
   }
 
@@ -117,8 +115,8 @@ public class DecodeStepFunction extends RichAsyncFunction<StepCommand, StepResul
     engine = decodeThread.submit(() -> {
       Device device = EngineDevice.choose(engineConfig.device(), gpu);
       if ("cpu".equals(device.getDeviceType())) {
-        if (cpuNice > 0 && ThreadNiceness.lowerCurrentThread(cpuNice)) {
-          LOG.info("decode engine thread at nice {}", cpuNice);
+        if (cpuPriority.applyToCurrentThread()) {
+          LOG.info("decode engine thread at CPU priority {}", cpuPriority);
         }
         EngineDevice.limitCpuThreads(cpuThreads); // from the decode thread itself: OpenMP's setting is per thread
       }
