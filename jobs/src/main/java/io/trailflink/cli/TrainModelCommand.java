@@ -35,22 +35,22 @@ final class TrainModelCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Where the finished model goes (default: models/trail-tiny).")
   Path out;
 
-  @Option(names = "--steps", defaultValue = "6000") int steps;
-  @Option(names = "--vocab", defaultValue = "4096") int vocab;
-  @Option(names = "--hidden", defaultValue = "192") int hidden;
-  @Option(names = "--layers", defaultValue = "6") int layers;
-  @Option(names = "--heads", defaultValue = "6") int heads;
-  @Option(names = "--kv-heads", defaultValue = "2") int kvHeads;
-  @Option(names = "--intermediate", defaultValue = "512") int intermediate;
+  @Option(names = "--steps", defaultValue = "6000", description = "Optimizer steps in all (default: ${DEFAULT-VALUE}).") int steps;
+  @Option(names = "--vocab", defaultValue = "4096", description = "BPE vocabulary size of a new tokenizer (default: ${DEFAULT-VALUE}).") int vocab;
+  @Option(names = "--hidden", defaultValue = "192", description = "Hidden size (default: ${DEFAULT-VALUE}).") int hidden;
+  @Option(names = "--layers", defaultValue = "6", description = "Decoder layers (default: ${DEFAULT-VALUE}).") int layers;
+  @Option(names = "--heads", defaultValue = "6", description = "Query heads (default: ${DEFAULT-VALUE}).") int heads;
+  @Option(names = "--kv-heads", defaultValue = "2", description = "Key-value heads, grouped-query attention (default: ${DEFAULT-VALUE}).") int kvHeads;
+  @Option(names = "--intermediate", defaultValue = "512", description = "SwiGLU MLP width (default: ${DEFAULT-VALUE}).") int intermediate;
   @Option(names = "--context", defaultValue = "1024", description = "max_position_embeddings of the model.") int context;
   @Option(names = "--max-seq", defaultValue = "512", description = "Longest training example in tokens.") int maxSeq;
-  @Option(names = "--batch-tokens", defaultValue = "4096") int batchTokens;
-  @Option(names = "--lr", defaultValue = "3e-3") double lr;
-  @Option(names = "--warmup", defaultValue = "200") int warmup;
+  @Option(names = "--batch-tokens", defaultValue = "4096", description = "Padded tokens per batch (default: ${DEFAULT-VALUE}).") int batchTokens;
+  @Option(names = "--lr", defaultValue = "3e-3", description = "Peak AdamW learning rate, cosine decay after warm-up (default: ${DEFAULT-VALUE}).") double lr;
+  @Option(names = "--warmup", defaultValue = "200", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
   @Option(names = "--synthetic", defaultValue = "40000", description = "Generated training examples.") int synthetic;
-  @Option(names = "--synthetic-heldout", defaultValue = "2400") int syntheticHeldOut;
-  @Option(names = "--seed", defaultValue = "17") long seed;
-  @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+  @Option(names = "--synthetic-heldout", defaultValue = "2400", description = "Generated held-out examples (default: ${DEFAULT-VALUE}).") int syntheticHeldOut;
+  @Option(names = "--seed", defaultValue = "17", description = "Seed of the generated tasks, held-out split, batch order and initial weights (default: ${DEFAULT-VALUE}).") long seed;
+  @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between resumable checkpoints (default: ${DEFAULT-VALUE}).") int checkpointEvery;
   @Option(names = "--real-weight", defaultValue = "1", description = "Repeat each real instruction pair this often "
       + "in a new corpus (default: ${DEFAULT-VALUE}).") int realWeight;
   @Option(names = "--real-max-answer-tokens", defaultValue = "0", description = "Train only on real pairs whose "
