@@ -16,7 +16,7 @@ public record EnginePriority(int nice, boolean idle) implements Serializable {
 
   public EnginePriority {
     if (nice < 0 || nice > 19 || (idle && nice != 0)) {
-      throw new IllegalArgumentException("engine priority: nice value must be in 0..19, got " + nice);
+      throw new IllegalArgumentException("engine priority: nice value must be in 0..19 (0 with idle), got " + nice);
     }
   }
 
@@ -29,7 +29,7 @@ public record EnginePriority(int nice, boolean idle) implements Serializable {
     try {
       int n = Integer.parseInt(s);
       if (n >= 0 && n <= 19) {
-        return n == 0 ? UNCHANGED : new EnginePriority(n, false);
+        return new EnginePriority(n, false);
       }
     } catch (NumberFormatException e) {
       // fall through to the message below
