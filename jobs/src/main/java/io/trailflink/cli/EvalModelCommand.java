@@ -43,6 +43,10 @@ final class EvalModelCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32") int batch;
   @Option(names = "--device", defaultValue = "auto") String device;
   @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
+  @Option(names = "--kinds", split = ",", description = "Only these kinds: real, generated_exact, "
+      + "generated_distribution (default: all three).") List<String> onlyKinds = List.of();
+  @Option(names = "--dump", description = "Also write every greedy answer here, one JSON object per line (kind, "
+      + "prompt, answer, output_tokens, finish_reason).") Path dump;
   @Option(names = "--exclude", description = "Skip held-out prompts that occur in this JSONL of examples (e.g. the "
       + "train.jsonl of an earlier training stage); repeatable.") List<Path> exclude = List.of();
 
@@ -61,6 +65,9 @@ final class EvalModelCommand implements Callable<Integer> {
         continue;
       }
       String kind = e.family().equals("real") ? "real" : e.exact() ? "generated_exact" : "generated_distribution";
+      if (!onlyKinds.isEmpty() && !onlyKinds.contains(kind)) {
+        continue;
+      }
       List<String> answers = answersByPrompt.computeIfAbsent(kind + "\u0000" + e.prompt(), k -> new ArrayList<>());
       answers.add(e.answer());
       List<Example> list = kinds.computeIfAbsent(kind, k -> new ArrayList<>());
@@ -68,11 +75,18 @@ final class EvalModelCommand implements Callable<Integer> {
         list.add(e);
       }
     }
+    for (String k : onlyKinds) {
+      if (!List.of("real", "generated_exact", "generated_distribution").contains(k)) {
+        throw new IllegalArgumentException("--kinds: unknown kind '" + k
+            + "' (real, generated_exact, generated_distribution)");
+      }
+    }
     JsonObject report = new JsonObject();
     Device dev = EngineDevice.choose(device, -1);
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
     int blocks = batch * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
     try (TextCodec codec = new TextCodec(ckpt.tokenizerFile());
+        AnswerDump answerDump = new AnswerDump(dump);
         LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev)) {
       BatchRunner runner = new BatchRunner(engine, batch, 16);
       for (Map.Entry<String, List<Example>> kind : kinds.entrySet()) {
@@ -101,6 +115,7 @@ final class EvalModelCommand implements Callable<Integer> {
           lengths[i] = c.tokens().length;
           ended[i] = c.finish() == FinishReason.EOS;
           eos += ended[i] ? 1 : 0;
+          answerDump.write(kind.getKey(), ex.get(i).prompt(), codec.decode(c.tokens()), c.tokens().length, c.finish());
         }
         JsonObject k = new JsonObject();
         k.addProperty("prompts", ex.size());

@@ -56,6 +56,9 @@ final class TrainModelCommand implements Callable<Integer> {
   @Option(names = "--real-max-answer-tokens", defaultValue = "0", description = "Train only on real pairs whose "
       + "answer has at most this many tokens (0: no cap; --max-seq drops longer sequences either way).")
   int realMaxAnswerTokens;
+  @Option(names = "--unlikelihood", defaultValue = "0", description = "Weight of the token-level unlikelihood loss "
+      + "against repeating earlier answer tokens (Welleck et al. 2020), added to the cross-entropy; 0: none "
+      + "(default: ${DEFAULT-VALUE}).") double unlikelihood;
   @Option(names = "--init-from", description = "Fine-tune: start from this Hugging Face model directory (its "
       + "architecture and tokenizer) instead of random weights; fresh optimizer and schedule.")
   Path initFrom;
@@ -110,7 +113,8 @@ final class TrainModelCommand implements Callable<Integer> {
       System.err.printf("real answers over %d tokens left out: %d examples%n", realMaxAnswerTokens,
           before - train.size());
     }
-    TrainingConfig tc = new TrainingConfig(steps, batchTokens, maxSeq, lr, warmup, 0.1, seed, checkpointEvery, 10);
+    TrainingConfig tc = new TrainingConfig(steps, batchTokens, maxSeq, lr, warmup, 0.1, seed, checkpointEvery, 10,
+        unlikelihood);
     Map<String, Tensor> weights = new ModelTrainer(config, tc, run, System.err::println).train(train, tokenizer,
         startFrom);
     ModelTrainer.export(outDir, config, weights, tokenizer);

@@ -123,6 +123,39 @@ class TrailCliTest {
   }
 
   @Test
+  void evalModelDumpsEveryAnswerOfTheAskedKindsAndRefusesAnUnknownKind() throws Exception {
+    Path held = tmp.resolve("held.jsonl");
+    java.nio.file.Files.writeString(held, String.join("\n",
+        "{\"prompt\":\"Name three fruits.\",\"answer\":\"apple, banana, cherry\",\"family\":\"real\","
+            + "\"exact\":false,\"intendedUnits\":-1}",
+        "{\"prompt\":\"Name three fruits.\",\"answer\":\"pear, plum, fig\",\"family\":\"real\","
+            + "\"exact\":false,\"intendedUnits\":-1}",
+        "{\"prompt\":\"Count to five.\",\"answer\":\"1, 2, 3, 4, 5\",\"family\":\"real\",\"exact\":false,"
+            + "\"intendedUnits\":-1}",
+        "{\"prompt\":\"Count down from 3.\",\"answer\":\"3, 2, 1.\",\"family\":\"count\",\"exact\":true,"
+            + "\"intendedUnits\":3}") + "\n");
+    Path dump = tmp.resolve("answers.jsonl");
+    Run r = run("eval-model", "--model", model.toString(), "--heldout", held.toString(), "--kinds", "real",
+        "--max-new-tokens", "6", "--batch", "2", "--device", "cpu", "--dump", dump.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonObject report = last(r.out());
+    assertEquals(java.util.Set.of("real"), report.keySet(), "only the asked kind");
+    assertEquals(2, report.getAsJsonObject("real").get("prompts").getAsInt(), "one entry per distinct prompt");
+    List<String> lines = java.nio.file.Files.readAllLines(dump);
+    assertEquals(2, lines.size());
+    for (String line : lines) {
+      JsonObject a = JsonParser.parseString(line).getAsJsonObject();
+      assertEquals("real", a.get("kind").getAsString());
+      int n = a.get("output_tokens").getAsInt();
+      String finish = a.get("finish_reason").getAsString();
+      assertTrue(n == 6 && finish.equals("max_tokens") || n < 6 && finish.equals("eos"), line);
+    }
+    Run bad = run("eval-model", "--model", model.toString(), "--heldout", held.toString(), "--kinds", "reel");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().strip().lines().count() == 1 && bad.err().contains("reel"), bad.err());
+  }
+
+  @Test
   void spearmanHandlesTiesAndOrder() {
     assertEquals(1.0, Stats.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 20, 30, 400}), 1e-12);
     assertEquals(-1.0, Stats.spearman(new double[] {1, 2, 3}, new double[] {3, 2, 1}), 1e-12);

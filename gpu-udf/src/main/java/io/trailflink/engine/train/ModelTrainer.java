@@ -26,8 +26,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Trains a Llama model with DJL autograd: teacher-forced cross-entropy on answer tokens, AdamW, warm-up + cosine
- * learning rate, global-norm gradient clipping at 1.0.
+ * Trains a Llama model with DJL autograd: teacher-forced cross-entropy on answer tokens (plus, when asked, the
+ * token-level unlikelihood loss against repeating earlier answer tokens), AdamW, warm-up + cosine learning rate,
+ * global-norm gradient clipping at 1.0.
  *
  * <p>Resumable: every {@code checkpointEvery} steps the run directory gets {@code checkpoint/} (weights, AdamW
  * moments, step, data position) written to a temporary folder and then renamed, so a killed run resumes from its
@@ -109,6 +110,7 @@ public final class ModelTrainer {
       }
       List<Integer> order = data.order(cfg.seed(), epoch);
       double lossSum = 0;
+      double ulSum = 0; // unlikelihood loss, logged beside the cross-entropy (loss.csv keeps the cross-entropy)
       int skipped = 0;
       long tokSum = 0;
       int logged = 0;
@@ -119,9 +121,14 @@ public final class ModelTrainer {
           position = 0;
           order = data.order(cfg.seed(), epoch);
         }
-        TrainingBatches.Batch batch = TrainingBatches.pad(data.batches.get(order.get(position++)));
+        List<TrainingBatches.Sequence> rows = data.batches.get(order.get(position++));
+        TrainingBatches.Batch batch = TrainingBatches.pad(rows);
+        long[] candidates = cfg.unlikelihoodWeight() > 0
+            ? TrainingBatches.earlierAnswerTokens(rows, model.vocabSize()) : null;
         double lr = cfg.learningRateAt(step);
-        double loss = step(net, batch, m, v, step + 1, lr);
+        double[] losses = step(net, batch, candidates, m, v, step + 1, lr);
+        double loss = losses[0];
+        ulSum += Double.isNaN(loss) ? 0 : losses[1];
         step++;
         if (Double.isNaN(loss)) {
           skipped++;
@@ -137,14 +144,16 @@ public final class ModelTrainer {
           elapsed += secs;
           double tps = tokSum / secs;
           double eta = (cfg.steps() - step) * (secs / Math.max(1, logged));
-          progress.accept(String.format("step %d/%d  epoch %d  loss %.4f  lr %.2e  %.0f tok/s  elapsed %.0fs  eta %.0fs",
-              step, cfg.steps(), epoch, lossSum / Math.max(1, logged), lr, tps, elapsed, eta));
+          String ul = cfg.unlikelihoodWeight() > 0 ? String.format("  unlikelihood %.4f", ulSum / Math.max(1, logged)) : "";
+          progress.accept(String.format("step %d/%d  epoch %d  loss %.4f%s  lr %.2e  %.0f tok/s  elapsed %.0fs  eta %.0fs",
+              step, cfg.steps(), epoch, lossSum / Math.max(1, logged), ul, lr, tps, elapsed, eta));
           Files.writeString(runDir.resolve("loss.csv"),
               (Files.exists(runDir.resolve("loss.csv")) ? "" : "step,epoch,loss,lr,tokens_per_s,elapsed_s\n")
                   + String.format("%d,%d,%.5f,%.6g,%.0f,%.0f%n", step, epoch, lossSum / Math.max(1, logged), lr, tps,
                       elapsed),
               StandardOpenOption.CREATE, StandardOpenOption.APPEND);
           lossSum = 0;
+          ulSum = 0;
           tokSum = 0;
           logged = 0;
           windowStart = System.nanoTime();
@@ -157,20 +166,39 @@ public final class ModelTrainer {
     }
   }
 
-  private double step(TrainingLlama net, TrainingBatches.Batch batch, Map<String, NDArray> m,
+  /**
+   * One AdamW update; returns {cross-entropy, unlikelihood loss} per answer token, or NaN first when the update was
+   * skipped. {@code candidates}: the unlikelihood candidates of {@link TrainingBatches#earlierAnswerTokens}, or null.
+   */
+  private double[] step(TrainingLlama net, TrainingBatches.Batch batch, long[] candidates, Map<String, NDArray> m,
       Map<String, NDArray> v, int t, double lr) {
     try (NDManager step = net.manager.newSubManager()) {
       double lossValue;
+      double ulValue = 0;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         zeroGradients(net, step);
         NDArray inputs = step.create(batch.inputs(), new Shape(batch.rows(), batch.cols()));
         NDArray targets = step.create(batch.targets(), new Shape((long) batch.rows() * batch.cols(), 1));
         NDArray weights = step.create(batch.weights(), new Shape((long) batch.rows() * batch.cols(), 1));
         NDArray logits = net.forward(step, inputs).reshape(-1, model.vocabSize());
-        NDArray picked = logits.logSoftmax(-1).get(new NDIndex().addAllDim().addPickDim(targets));
-        NDArray loss = picked.mul(weights).sum().neg().div((float) Math.max(1, batch.answerTokens()));
-        gc.backward(loss);
+        NDArray logProbs = logits.logSoftmax(-1);
+        NDArray picked = logProbs.get(new NDIndex().addAllDim().addPickDim(targets));
+        float perToken = 1f / Math.max(1, batch.answerTokens());
+        NDArray loss = picked.mul(weights).sum().neg().mul(perToken);
+        NDArray total = loss;
+        NDArray ul = null;
+        if (candidates != null && candidates.length > 0) {
+          // -log(1 - p(c)) over the candidates c; 1 - p floored so a certain repeat gives a large, finite penalty
+          NDArray picks = logProbs.take(step, step.create(candidates));
+          ul = picks.exp().neg().add(1f).maximum(1e-5f).log().sum().neg().mul(perToken);
+          total = loss.add(ul.mul((float) cfg.unlikelihoodWeight()));
+        }
+        gc.backward(total);
         lossValue = loss.getFloat();
+        if (ul != null) {
+          ulValue = ul.getFloat();
+          lossValue = Double.isFinite(ulValue) ? lossValue : Double.NaN;
+        }
       }
       NDArray[] grads = new NDArray[net.params.size()];
       double sq = 0;
@@ -182,7 +210,7 @@ public final class ModelTrainer {
         sq += g.square().sum().getFloat();
       }
       if (!Double.isFinite(lossValue) || !Double.isFinite(sq)) {
-        return Double.NaN; // a non-finite batch must not poison the weights: skip its update
+        return new double[] {Double.NaN, ulValue}; // a non-finite batch must not poison the weights: skip its update
       }
       double clip = Math.min(1.0, CLIP / (Math.sqrt(sq) + 1e-6));
       double bc1 = 1 - Math.pow(BETA1, t);
@@ -203,7 +231,7 @@ public final class ModelTrainer {
         }
         p.subi(update.mul((float) lr));
       }
-      return lossValue;
+      return new double[] {lossValue, ulValue};
     }
   }
 

@@ -68,6 +68,46 @@ final class TrainingBatches {
     return idx;
   }
 
+  /**
+   * Candidates of the token-level unlikelihood loss (Welleck et al., "Neural Text Generation with Unlikelihood
+   * Training", ICLR 2020) as flat indices {@code position * vocab + token} into the (rows × cols, vocab) logits of
+   * {@link #pad}'s layout: at every answer position, the token ids that occurred earlier in the same answer, except
+   * the position's own target. Penalising them teaches the model not to fall back on what it already said — the
+   * greedy loops of a small model — while repeating that the data asks for (the target itself) is never penalised.
+   * Prompt tokens are no candidates: answers copy names and numbers from the prompt.
+   */
+  static long[] earlierAnswerTokens(List<Sequence> rows, int vocab) {
+    int cols = 0;
+    for (Sequence s : rows) {
+      cols = Math.max(cols, s.tokens().length - 1);
+    }
+    java.util.ArrayList<Long> out = new java.util.ArrayList<>();
+    int[] distinct = new int[cols + 1];
+    boolean[] seen = new boolean[vocab];
+    for (int r = 0; r < rows.size(); r++) {
+      int[] t = rows.get(r).tokens();
+      int start = Math.max(rows.get(r).promptLength(), 1); // first answer token's position is start - 1
+      int n = 0;
+      for (int i = start - 1; i + 1 < t.length; i++) {
+        long base = (long) (r * cols + i) * vocab;
+        int target = t[i + 1];
+        for (int j = 0; j < n; j++) {
+          if (distinct[j] != target) {
+            out.add(base + distinct[j]);
+          }
+        }
+        if (!seen[target]) {
+          seen[target] = true;
+          distinct[n++] = target;
+        }
+      }
+      for (int j = 0; j < n; j++) {
+        seen[distinct[j]] = false;
+      }
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
+  }
+
   static Batch pad(List<Sequence> rows) {
     int cols = 0;
     for (Sequence s : rows) {

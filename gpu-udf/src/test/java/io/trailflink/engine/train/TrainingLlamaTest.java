@@ -74,6 +74,32 @@ class TrainingLlamaTest {
     assertEquals(LlamaWeights.expectedShapes(c).size(), w.size());
   }
 
+  @Test
+  void theUnlikelihoodTermTrainsAndIsLoggedBesideTheCrossEntropy() throws Exception {
+    List<Example> examples = new SyntheticTasks(2).generate(200);
+    List<String> texts = new ArrayList<>();
+    examples.forEach(e -> {
+      texts.add(e.prompt());
+      texts.add(e.answer());
+    });
+    Path tok = tmp.resolve("tokenizer.json");
+    new ByteLevelBpeTrainer(400, PromptTemplate.SPECIAL_TOKENS).train(texts, tok);
+    LlamaConfig c = tiny(400);
+    // the same run twice, but for the weight of the unlikelihood term (near 0: logged, no effect on training)
+    List<String> plain = new ArrayList<>();
+    new ModelTrainer(c, new TrainingConfig(30, 2048, 128, 1e-2, 3, 0.0, 5, 30, 10, 1e-9), tmp.resolve("plain"),
+        plain::add).train(examples, tok);
+    List<String> weighted = new ArrayList<>();
+    new ModelTrainer(c, new TrainingConfig(30, 2048, 128, 1e-2, 3, 0.0, 5, 30, 10, 1.0), tmp.resolve("ul"),
+        weighted::add).train(examples, tok);
+    double without = value(plain.get(3), "unlikelihood");
+    double with = value(weighted.get(3), "unlikelihood");
+    assertTrue(Double.isFinite(with) && with > 0, weighted.toString());
+    assertTrue(with < 0.95 * without, "the weighted run should make earlier answer tokens less likely: " + with
+        + " vs " + without);
+    assertTrue(value(weighted.get(3), "loss") < 0.75 * Math.log(c.vocabSize()), weighted.toString());
+  }
+
   /** Regression: one infinite gradient made every later gradient NaN (DJL zeroes by grad − grad). */
   @Test
   void anInfiniteGradientDoesNotPoisonLaterSteps() {
@@ -97,12 +123,16 @@ class TrainingLlamaTest {
   }
 
   private static double loss(String line) {
+    return value(line, "loss");
+  }
+
+  private static double value(String line, String name) {
     String[] parts = line.split("\\s+");
     for (int i = 0; i < parts.length; i++) {
-      if (parts[i].equals("loss")) {
+      if (parts[i].equals(name)) {
         return Double.parseDouble(parts[i + 1]);
       }
     }
-    throw new AssertionError("no loss in " + line);
+    throw new AssertionError("no " + name + " in " + line);
   }
 }
