@@ -50,13 +50,7 @@ class TrainingLlamaTest {
   @Test
   void lossFallsAndARunResumesFromItsCheckpoint() throws Exception {
     List<Example> examples = new SyntheticTasks(1).generate(200);
-    List<String> texts = new ArrayList<>();
-    examples.forEach(e -> {
-      texts.add(e.prompt());
-      texts.add(e.answer());
-    });
-    Path tok = tmp.resolve("tokenizer.json");
-    new ByteLevelBpeTrainer(400, PromptTemplate.SPECIAL_TOKENS).train(texts, tok);
+    Path tok = tokenizer(examples);
     LlamaConfig c = tiny(400);
     List<String> log = new ArrayList<>();
     TrainingConfig cfg = new TrainingConfig(30, 2048, 128, 1e-2, 3, 0.0, 5, 15, 15);
@@ -80,13 +74,7 @@ class TrainingLlamaTest {
     // figure is then measured on the same batch in both runs
     List<Example> examples = new SyntheticTasks(2).generate(400).stream()
         .filter(e -> e.answer().length() > 40 && e.answer().length() < 120).limit(12).toList();
-    List<String> texts = new ArrayList<>();
-    examples.forEach(e -> {
-      texts.add(e.prompt());
-      texts.add(e.answer());
-    });
-    Path tok = tmp.resolve("tokenizer.json");
-    new ByteLevelBpeTrainer(400, PromptTemplate.SPECIAL_TOKENS).train(texts, tok);
+    Path tok = tokenizer(examples);
     LlamaConfig c = tiny(400);
     // the same run twice, but for the weight of the unlikelihood term (near 0: logged, no effect on training)
     double without = lastUnlikelihood(c, examples, tok, 1e-9, "plain");
@@ -94,6 +82,18 @@ class TrainingLlamaTest {
     assertTrue(Double.isFinite(with) && with > 0 && without > 0, with + " vs " + without);
     assertTrue(with < 0.8 * without, "the weighted run should make earlier answer tokens less likely: " + with
         + " vs " + without);
+  }
+
+  /** A 400-token BPE tokenizer trained on the examples' prompts and answers. */
+  private Path tokenizer(List<Example> examples) throws Exception {
+    List<String> texts = new ArrayList<>();
+    examples.forEach(e -> {
+      texts.add(e.prompt());
+      texts.add(e.answer());
+    });
+    Path tok = tmp.resolve("tokenizer.json");
+    new ByteLevelBpeTrainer(400, PromptTemplate.SPECIAL_TOKENS).train(texts, tok);
+    return tok;
   }
 
   private double lastUnlikelihood(LlamaConfig c, List<Example> examples, Path tok, double weight, String run)
