@@ -95,6 +95,7 @@ final class EvalModelCommand implements Callable<Integer> {
         double[] reference = new double[ex.size()];
         double[] intended = new double[ex.size()];
         double[] referenceWithinCap = new double[ex.size()]; // share of the prompt's reference answers ending in time
+        double[] referenceRepetition = new double[ex.size()]; // seq-rep-4 of the prompt's first reference answer
         for (int i = 0; i < ex.size(); i++) {
           reqs.add(GenerationRequest.greedy(kind.getKey() + i, codec.encode(PromptTemplate.prompt(ex.get(i).prompt())),
               maxNewTokens));
@@ -103,18 +104,21 @@ final class EvalModelCommand implements Callable<Integer> {
           double[] lens = answers.stream().mapToDouble(a -> codec.encode(a).length + 1).toArray();
           reference[i] = Stats.percentile(lens, 50);
           referenceWithinCap[i] = Arrays.stream(lens).filter(n -> n <= maxNewTokens).count() / (double) lens.length;
+          referenceRepetition[i] = Stats.seqRep4(codec.encode(answers.get(0)));
           intended[i] = ex.get(i).intendedUnits();
         }
         long t0 = System.nanoTime();
         Map<String, BatchRunner.Completion> done = runner.run(reqs, n -> progress(kind.getKey(), n, reqs.size()));
         double[] lengths = new double[ex.size()];
         boolean[] ended = new boolean[ex.size()];
+        double[] repetition = new double[ex.size()];
         int eos = 0;
         for (int i = 0; i < ex.size(); i++) {
           BatchRunner.Completion c = done.get(kind.getKey() + i);
           lengths[i] = c.tokens().length;
           ended[i] = c.finish() == FinishReason.EOS;
           eos += ended[i] ? 1 : 0;
+          repetition[i] = Stats.seqRep4(c.tokens());
           answerDump.write(kind.getKey(), ex.get(i).prompt(), codec.decode(c.tokens()), c.tokens().length, c.finish());
         }
         JsonObject k = new JsonObject();
@@ -124,6 +128,10 @@ final class EvalModelCommand implements Callable<Integer> {
         Stats.put(k, "length_median", Stats.percentile(lengths, 50));
         Stats.put(k, "length_p10", Stats.percentile(lengths, 10));
         Stats.put(k, "length_p90", Stats.percentile(lengths, 90));
+        // loops: a greedy answer can end and still be mostly a loop, which the EOS fraction does not see
+        Stats.put(k, "seq_rep_4_mean", Stats.mean(repetition));
+        Stats.put(k, "loop_fraction", Arrays.stream(repetition).filter(r -> r > 0.5).count() / (double) ex.size());
+        Stats.put(k, "reference_seq_rep_4_mean", Stats.mean(referenceRepetition));
         Stats.put(k, "reference_length_mean", Stats.mean(reference));
         // the reference answers' own "EOS before the cap": what a model imitating them would reach
         Stats.put(k, "reference_within_cap_fraction", Stats.mean(referenceWithinCap));

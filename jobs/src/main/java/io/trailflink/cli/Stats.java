@@ -21,6 +21,22 @@ final class Stats {
     }
   }
 
+  /**
+   * seq-rep-4 of Welleck et al. (2020): the share of an answer's token 4-grams that repeat an earlier 4-gram of the
+   * same answer, 1 − distinct / all; 0 for answers shorter than 5 tokens. A greedy loop scores near 1.
+   */
+  static double seqRep4(int[] tokens) {
+    int n = tokens.length - 3;
+    if (n <= 1) {
+      return 0;
+    }
+    java.util.Set<java.util.List<Integer>> distinct = new java.util.HashSet<>();
+    for (int i = 0; i < n; i++) {
+      distinct.add(java.util.List.of(tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3]));
+    }
+    return 1 - (double) distinct.size() / n;
+  }
+
   static double mean(double[] x) {
     return Arrays.stream(x).average().orElse(Double.NaN);
   }

@@ -164,6 +164,15 @@ class TrailCliTest {
   }
 
   @Test
+  void seqRep4CountsRepeatedFourGrams() {
+    assertEquals(0.0, Stats.seqRep4(new int[] {1, 2, 3, 4, 5, 6, 7}), 1e-12, "no 4-gram repeats");
+    // 1 2 3 1 2 3 1 2 3: six 4-grams, three distinct (123 1, 231 2, 312 3)
+    assertEquals(0.5, Stats.seqRep4(new int[] {1, 2, 3, 1, 2, 3, 1, 2, 3}), 1e-12);
+    assertEquals(0.0, Stats.seqRep4(new int[] {5, 5, 5}), 1e-12, "too short to have two 4-grams");
+    assertEquals(1.0 - 1.0 / 7, Stats.seqRep4(new int[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9}), 1e-12, "one token looped");
+  }
+
+  @Test
   void predictorPipelineCollectsTrainsEvaluatesAndBenchmarksOnATinyModel() throws Exception {
     Path data = tmp.resolve("data");
     java.nio.file.Files.createDirectories(data.resolve("alpaca"));
