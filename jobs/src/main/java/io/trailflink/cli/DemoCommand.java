@@ -85,11 +85,16 @@ final class DemoCommand implements Callable<Integer> {
       }
       System.err.println();
       Thread.sleep(500);
-      return report(collector, total, System.currentTimeMillis() - start);
+      return report(collector, w, System.currentTimeMillis() - start);
     }
   }
 
-  private int report(ResponseCollector c, int total, long wallMs) {
+  private int report(ResponseCollector c, DemoWorkload w, long wallMs) {
+    int total = w.items().size();
+    Map<String, Integer> caps = new HashMap<>(); // max_new_tokens by request id, as sent
+    for (int i = 0; i < total; i++) {
+      caps.put("demo-" + i, w.items().get(i).maxNewTokens());
+    }
     List<FinalResponse> finals = new ArrayList<>();
     int duplicates = 0;
     for (List<FinalResponse> l : c.finals().values()) {
@@ -106,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
     if (results != null) {
       writeResults(finals);
     }
-    PredictionFigures pred = PredictionFigures.of(c.feedback(), finals);
+    PredictionFigures pred = PredictionFigures.of(c.feedback(), finals, caps);
 
     JsonObject o = new JsonObject();
     o.addProperty("policy", serving.policy);
@@ -142,6 +147,7 @@ final class DemoCommand implements Callable<Integer> {
     Stats.putP50P99(o, "decision_cpu_second_half", "us", Arrays.copyOfRange(decisionCpu, half, decisionCpu.length));
     o.addProperty("predictions", pred.count);
     Stats.put(o, "prediction_mae_tokens", pred.mae);
+    Stats.put(o, "prediction_capped_mae_tokens", pred.cappedMae);
     Stats.put(o, "initial_prediction_mae_tokens", pred.initialMae);
     o.addProperty("wall_s", wallMs / 1000.0);
 
@@ -161,8 +167,9 @@ final class DemoCommand implements Callable<Integer> {
         Stats.percentile(decision, 50), Stats.percentile(decision, 99), Stats.percentile(decisionCpu, 50),
         Stats.percentile(decisionCpu, 99));
     System.out.printf("%-26s %s%n", "predictions", pred.count == 0 ? "none (max_new_tokens fallback)"
-        : String.format("%d published; MAE of remaining %.1f tokens, of initial (total) %.1f tokens", pred.count,
-            pred.mae, pred.initialMae));
+        : String.format("%d published; MAE of remaining %.1f tokens (%.1f capped at max_new_tokens, as the "
+            + "scheduler ranks), of initial (total) %.1f tokens", pred.count, pred.mae, pred.cappedMae,
+            pred.initialMae));
     if (json) {
       System.out.println(o);
     }
@@ -200,13 +207,15 @@ final class DemoCommand implements Callable<Integer> {
 
   /**
    * Live predictor accuracy: every published prediction against the request's true remaining output (final
-   * output tokens − generated at prediction time), and the initial (prompt) predictions alone.
+   * output tokens − generated at prediction time); the same with each prediction capped at the request's
+   * max_new_tokens − generated, the remainder the scheduler ranks by; and the initial (prompt) predictions alone.
    */
-  record PredictionFigures(long count, double mae, double initialMae) {
-    static PredictionFigures of(List<EngineFeedback> feedback, List<FinalResponse> finals) {
+  record PredictionFigures(long count, double mae, double cappedMae, double initialMae) {
+    static PredictionFigures of(List<EngineFeedback> feedback, List<FinalResponse> finals, Map<String, Integer> caps) {
       Map<String, Integer> outputs = new HashMap<>();
       finals.forEach(f -> outputs.put(f.getRequestId(), f.getOutputTokens()));
       double abs = 0;
+      double absCapped = 0;
       double absInitial = 0;
       long n = 0;
       long nInitial = 0;
@@ -216,8 +225,11 @@ final class DemoCommand implements Callable<Integer> {
           if (out == null) {
             continue;
           }
-          double err = Math.abs(u.getPredictedRemaining() - (out - u.getGenerated()));
+          double truth = out - u.getGenerated();
+          double err = Math.abs(u.getPredictedRemaining() - truth);
           abs += err;
+          int cap = caps.getOrDefault(u.getRequestId(), Integer.MAX_VALUE);
+          absCapped += Math.abs(Math.min(u.getPredictedRemaining(), (double) cap - u.getGenerated()) - truth);
           n++;
           if (u.getGenerated() == 0) {
             absInitial += err;
@@ -225,7 +237,8 @@ final class DemoCommand implements Callable<Integer> {
           }
         }
       }
-      return new PredictionFigures(n, n == 0 ? Double.NaN : abs / n, nInitial == 0 ? Double.NaN : absInitial / nInitial);
+      return new PredictionFigures(n, n == 0 ? Double.NaN : abs / n, n == 0 ? Double.NaN : absCapped / n,
+          nInitial == 0 ? Double.NaN : absInitial / nInitial);
     }
   }
 
