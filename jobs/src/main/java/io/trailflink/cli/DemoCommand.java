@@ -70,7 +70,7 @@ final class DemoCommand implements Callable<Integer> {
         long now = System.currentTimeMillis();
         while (sent < total && w.items().get(sent).atMs() <= now - start) {
           DemoWorkload.Item it = w.items().get(sent);
-          producer.send(InferenceRequest.newBuilder().setId("demo-" + sent).setPrompt(it.prompt())
+          producer.send(InferenceRequest.newBuilder().setId(requestId(sent)).setPrompt(it.prompt())
               .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
               .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo").build());
           sent++;
@@ -89,11 +89,16 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** The id of the workload's {@code i}-th request. */
+  private static String requestId(int i) {
+    return "demo-" + i;
+  }
+
   private int report(ResponseCollector c, DemoWorkload w, long wallMs) {
     int total = w.items().size();
     Map<String, Integer> caps = new HashMap<>(); // max_new_tokens by request id, as sent
     for (int i = 0; i < total; i++) {
-      caps.put("demo-" + i, w.items().get(i).maxNewTokens());
+      caps.put(requestId(i), w.items().get(i).maxNewTokens());
     }
     List<FinalResponse> finals = new ArrayList<>();
     int duplicates = 0;

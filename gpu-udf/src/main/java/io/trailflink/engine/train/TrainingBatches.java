@@ -77,11 +77,9 @@ final class TrainingBatches {
    * Prompt tokens are no candidates: answers copy names and numbers from the prompt.
    */
   static long[] earlierAnswerTokens(List<Sequence> rows, int vocab) {
-    int cols = 0;
-    for (Sequence s : rows) {
-      cols = Math.max(cols, s.tokens().length - 1);
-    }
-    java.util.ArrayList<Long> out = new java.util.ArrayList<>();
+    int cols = width(rows);
+    long[] out = new long[1024];
+    int size = 0;
     int[] distinct = new int[cols + 1];
     boolean[] seen = new boolean[vocab];
     for (int r = 0; r < rows.size(); r++) {
@@ -93,7 +91,10 @@ final class TrainingBatches {
         int target = t[i + 1];
         for (int j = 0; j < n; j++) {
           if (distinct[j] != target) {
-            out.add(base + distinct[j]);
+            if (size == out.length) {
+              out = java.util.Arrays.copyOf(out, 2 * size);
+            }
+            out[size++] = base + distinct[j];
           }
         }
         if (!seen[target]) {
@@ -105,14 +106,20 @@ final class TrainingBatches {
         seen[distinct[j]] = false;
       }
     }
-    return out.stream().mapToLong(Long::longValue).toArray();
+    return java.util.Arrays.copyOf(out, size);
   }
 
-  static Batch pad(List<Sequence> rows) {
+  /** Padded width of a batch: its longest sequence less one (inputs and targets are shifted by one). */
+  private static int width(List<Sequence> rows) {
     int cols = 0;
     for (Sequence s : rows) {
       cols = Math.max(cols, s.tokens().length - 1);
     }
+    return cols;
+  }
+
+  static Batch pad(List<Sequence> rows) {
+    int cols = width(rows);
     long[] in = new long[rows.size() * cols];
     long[] tg = new long[in.length];
     float[] w = new float[in.length];
