@@ -97,6 +97,9 @@ final class ConsumeCommand implements Callable<Integer> {
     JsonObject o = new JsonObject();
     o.addProperty("dead_letter", d.getRequestId());
     o.addProperty("reason", d.getReason());
+    o.addProperty("source", d.getSourceTopic() + "-" + d.getSourcePartition() + "@" + d.getSourceOffset());
+    o.addProperty("raw_size", d.getRawSize());
+    o.addProperty("raw_truncated", d.getRawTruncated());
     return o.toString();
   }
 }

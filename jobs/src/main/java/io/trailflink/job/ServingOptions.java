@@ -2,6 +2,7 @@ package io.trailflink.job;
 
 import io.trailflink.engine.EnginePriority;
 import io.trailflink.serving.ServingConfig;
+import io.trailflink.serving.records.RecordLimits;
 import io.trailflink.predictor.TrailPredictor;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -43,6 +44,15 @@ public final class ServingOptions implements Serializable {
 
   @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
   public int maxNewTokensLimit = 512;
+
+  @Option(names = "--max-prompt-bytes", description = "Longest prompt accepted, in UTF-8 bytes; longer ones are dead-lettered before they are decoded (default: ${DEFAULT-VALUE}).")
+  public int maxPromptBytes = RecordLimits.DEFAULT.maxPromptBytes();
+
+  @Option(names = "--max-id-bytes", description = "Longest request id accepted, in UTF-8 bytes (default: ${DEFAULT-VALUE}).")
+  public int maxIdBytes = RecordLimits.DEFAULT.maxIdBytes();
+
+  @Option(names = "--max-record-bytes", description = "Largest Kafka record the job writes (key + value); a dead letter over it keeps only its first bytes, with size and hash. Keep it under the topics' max.message.bytes (default: ${DEFAULT-VALUE}).")
+  public int maxRecordBytes = RecordLimits.DEFAULT.maxRecordBytes();
 
   @Option(names = "--tap-layer", description = "Layer whose hidden states the engine exports; -1 = the predictor's layer (default).")
   public int tapLayer = -1;
@@ -136,6 +146,11 @@ public final class ServingOptions implements Serializable {
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth);
+  }
+
+  /** Sizes the job enforces on the records it reads and writes. */
+  public RecordLimits recordLimits() {
+    return new RecordLimits(maxRecordBytes, maxIdBytes, maxPromptBytes);
   }
 
   /** Parses {@code --engine-nice}: a nice value or {@code idle}. */

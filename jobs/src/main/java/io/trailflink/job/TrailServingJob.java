@@ -5,18 +5,21 @@ import io.trailflink.engine.flink.DecodeStepFunction;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.flink.DeadLetters;
+import io.trailflink.flink.EncodeDeadLetters;
+import io.trailflink.flink.EncodeForKafka;
+import io.trailflink.flink.EncodeResponses;
 import io.trailflink.flink.FeedbackFunction;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.predictor.TrailPredictor;
-import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
-import io.trailflink.schema.ResponseEvent;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.ValidatedRequest;
+import io.trailflink.serving.records.KafkaBytes;
+import io.trailflink.serving.records.RecordLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -28,14 +31,12 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.formats.avro.AvroDeserializationSchema;
 import org.apache.flink.formats.avro.AvroSerializationSchema;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-import org.apache.avro.specific.SpecificRecord;
 
 /**
  * TRAIL as a Flink streaming job. The data flow, top to bottom in {@link #build}:
@@ -62,6 +63,7 @@ public final class TrailServingJob {
       TrailPredictor.load(predictor, model.hiddenSize()); // refuse a bad predictor at submission, not per request
     }
     ServingConfig config = o.servingConfig(model.maxPositions(), predictor == null ? 0 : o.maxRunning);
+    RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
     configure(env, o);
 
@@ -69,7 +71,7 @@ public final class TrailServingJob {
         "requests").uid("requests-source").setParallelism(1);
 
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new ValidateRequestFunction(config, modelDir.resolve(Checkpoint.TOKENIZER_FILE).toString(),
+        .process(new ValidateRequestFunction(config, limits, modelDir.resolve(Checkpoint.TOKENIZER_FILE).toString(),
             o.rawPrompts)).uid("validate").name("validate").setParallelism(1);
 
     DataStream<EngineFeedback> feedback = env.fromSource(feedbackSource(o, topics, startedAtMs),
@@ -95,16 +97,22 @@ public final class TrailServingJob {
         .uid("predictor").name("predictor").setParallelism(o.engines);
 
     // the loop's return path stays at-least-once (it cannot wait for checkpoints); the scheduler drops repeats
-    predictions.sinkTo(sink(o, topics.predictions(), EngineFeedback.class, EngineFeedback::getEngine, false))
+    predictions.sinkTo(feedbackSink(o, topics.predictions()))
         .uid("predictions-sink").name("predictions topic").setParallelism(1);
 
-    DataStream<ResponseEvent> responses = commands.getSideOutput(SchedulerFunction.RESPONSES);
-    responses.sinkTo(sink(o, topics.responses(), ResponseEvent.class, ResponseEvent::getRequestId, true))
+    // outputs are encoded and sized before their sinks: a record Kafka would refuse becomes a dead letter, not a
+    // sink failure that restarts the job onto the same record
+    SingleOutputStreamOperator<KafkaBytes> responses = commands.getSideOutput(SchedulerFunction.RESPONSES)
+        .process(new EncodeResponses(topics.responses(), limits.maxRecordBytes()))
+        .uid("responses-encode").name("encode responses").setParallelism(1);
+    responses.sinkTo(encodedSink(o, topics.responses(), true))
         .uid("responses-sink").name("responses topic").setParallelism(1);
 
-    valid.getSideOutput(DeadLetters.TAG).union(commands.getSideOutput(DeadLetters.TAG))
-        .sinkTo(sink(o, topics.deadLetters(), DeadLetter.class, d -> d.getRequestId() == null ? "" : d.getRequestId(),
-            true))
+    valid.getSideOutput(DeadLetters.TAG)
+        .union(commands.getSideOutput(DeadLetters.TAG), responses.getSideOutput(DeadLetters.TAG))
+        .process(new EncodeDeadLetters(topics.deadLetters(), limits))
+        .uid("dead-letters-encode").name("encode dead letters").setParallelism(1)
+        .sinkTo(encodedSink(o, topics.deadLetters(), true))
         .uid("dead-letters-sink").name("dead-letters topic").setParallelism(1);
   }
 
@@ -139,36 +147,54 @@ public final class TrailServingJob {
         .setTopics(topics.predictions())
         .setGroupId(o.groupId + "-feedback")
         .setStartingOffsets(OffsetsInitializer.timestamp(startedAtMs))
-        .setValueOnlyDeserializer(AvroDeserializationSchema.forSpecific(EngineFeedback.class))
+        .setDeserializer(new FeedbackDeserializer())
         .setProperty("fetch.max.wait.ms", "50")
         .build();
   }
 
   /**
-   * A Kafka sink keyed by {@code key}. {@code transactional}: with {@code --exactly-once}, records become visible to
-   * read-committed consumers when the checkpoint that covers them completes (no duplicates after a restore, at
-   * the price of up to one checkpoint interval of delay); otherwise at-least-once with no delay.
+   * The predictions topic's sink, keyed by engine. Never transactional: the loop cannot wait for checkpoints.
    */
-  private static <T extends SpecificRecord> KafkaSink<T> sink(ServingOptions o, String topic, Class<T> type,
-      KeyOf<T> key, boolean transactional) {
+  private static KafkaSink<EngineFeedback> feedbackSink(ServingOptions o, String topic) {
+    return KafkaSink.<EngineFeedback>builder()
+        .setBootstrapServers(o.bootstrapServers)
+        .setKafkaProducerConfig(producerConfig(o, false))
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .setRecordSerializer(KafkaRecordSerializationSchema.<EngineFeedback>builder()
+            .setTopic(topic)
+            .setKeySerializationSchema((KeyOf<EngineFeedback>) EngineFeedback::getEngine)
+            .setValueSerializationSchema(AvroSerializationSchema.forSpecific(EngineFeedback.class))
+            .build())
+        .build();
+  }
+
+  /**
+   * A sink of records {@link EncodeForKafka} already encoded. {@code transactional}: with {@code --exactly-once},
+   * records become visible to read-committed consumers when the checkpoint that covers them completes (no
+   * duplicates after a restore, at the price of up to one checkpoint interval of delay); otherwise at-least-once
+   * with no delay.
+   */
+  private static KafkaSink<KafkaBytes> encodedSink(ServingOptions o, String topic, boolean transactional) {
+    boolean exactlyOnce = transactional && o.exactlyOnce;
+    return KafkaSink.<KafkaBytes>builder()
+        .setBootstrapServers(o.bootstrapServers)
+        .setKafkaProducerConfig(producerConfig(o, exactlyOnce))
+        .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+        .setTransactionalIdPrefix(o.groupId + "-" + topic)
+        .setRecordSerializer(new EncodedRecordSerializer(topic))
+        .build();
+  }
+
+  private static Properties producerConfig(ServingOptions o, boolean exactlyOnce) {
     Properties p = new Properties();
     p.setProperty("linger.ms", "0");
     p.setProperty("acks", "all");
-    boolean exactlyOnce = transactional && o.exactlyOnce;
+    // the producer must accept every record the encoders let through (Kafka's default is 1 MiB)
+    p.setProperty("max.request.size", Integer.toString(Math.max(1 << 20, o.maxRecordBytes + (64 << 10))));
     if (exactlyOnce) {
       p.setProperty("transaction.timeout.ms", "600000");
     }
-    return KafkaSink.<T>builder()
-        .setBootstrapServers(o.bootstrapServers)
-        .setKafkaProducerConfig(p)
-        .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
-        .setTransactionalIdPrefix(o.groupId + "-" + topic)
-        .setRecordSerializer(KafkaRecordSerializationSchema.<T>builder()
-            .setTopic(topic)
-            .setKeySerializationSchema(key)
-            .setValueSerializationSchema(AvroSerializationSchema.forSpecific(type))
-            .build())
-        .build();
+    return p;
   }
 
   /** Kafka key of a record: a UTF-8 id. */

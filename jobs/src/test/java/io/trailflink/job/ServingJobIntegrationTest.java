@@ -99,6 +99,68 @@ class ServingJobIntegrationTest {
     }
   }
 
+  /** A free TCP port for the web UI, so that the test can read the job's exception history over REST. */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  @Timeout(300)
+  void noRecordCanCrashLoopTheJob() throws Exception {
+    ServingOptions o = new ServingOptions();
+    o.maxRunning = 4;
+    o.kvBlocks = 128;
+    o.maxNewTokensLimit = 16;
+    o.checkpointIntervalMs = 1_000;
+    o.device = "cpu";
+    int webUi = freePort();
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, webUi);
+        ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
+      // (a) a request just under Kafka's 1 MiB limit: its dead letter used to exceed max.request.size, fail the sink
+      // and restart the job onto the same record
+      byte[] nearLimit = AvroBytes.encode(request("near-1mib", "a".repeat(1_040_000), 8));
+      producer.sendRaw("near-1mib", nearLimit);
+      // (b) 35 bytes whose prompt length prefix claims 1.9 GB: Avro used to allocate it
+      byte[] bomb = new byte[35];
+      byte[] head = {8, 'b', 'o', 'm', 'b', (byte) 0x80, (byte) 0xcc, (byte) 0xfd, (byte) 0x93, 0x0e}; // 1.9e9, zig-zag
+      System.arraycopy(head, 0, bomb, 0, head.length);
+      producer.sendRaw("bomb", bomb);
+      // (c) ids that differ only in bytes that are not UTF-8 used to collapse into one
+      for (byte bad : new byte[] {(byte) 0xff, (byte) 0xfe}) {
+        byte[] b = AvroBytes.encode(request("u?", "List 2 fruits.", 8));
+        b[2] = bad;
+        producer.sendRaw("utf8", b);
+      }
+      int n = 3;
+      for (int i = 0; i < n; i++) {
+        producer.send(request("after-" + i, "Name " + (i + 2) + " colors.", 8));
+      }
+      producer.flush();
+      long deadline = System.currentTimeMillis() + 180_000;
+      while ((collector.completed() < n || collector.deadLetters().size() < 4) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      Thread.sleep(2_000);
+      assertEquals(n, collector.completed(), "the valid requests behind the bad records are answered");
+      Map<String, DeadLetter> dead = collector.deadLetters().stream()
+          .collect(Collectors.toMap(d -> d.getRequestId() == null ? "offset-" + d.getSourceOffset() : d.getRequestId(),
+              d -> d, (a, b) -> a));
+      assertEquals(4, collector.deadLetters().size(), "dead letters: " + dead.keySet());
+      DeadLetter big = dead.get("near-1mib");
+      assertTrue(big.getReason().contains("field prompt: string of 1040000 bytes exceeds the limit"), big.getReason());
+      assertEquals(nearLimit.length, big.getRawSize());
+      assertTrue(big.getRawTruncated() && big.getRaw().remaining() < nearLimit.length, "payload cut to fit");
+      assertTrue(dead.get("bomb").getReason().contains("field prompt: string of 1900000000 bytes exceeds the limit"),
+          dead.get("bomb").getReason());
+      assertEquals(2, collector.deadLetters().stream().filter(d -> d.getReason().equals("field id: not valid UTF-8"))
+          .count(), dead.toString());
+      assertEquals(0, JobFailures.count("http://127.0.0.1:" + webUi, serving.job().getJobID()), "job restarts");
+    }
+  }
+
   @Test
   @Timeout(300)
   void exactlyOnceResponsesArriveAtCheckpointsOncePerRequest() throws Exception {
@@ -143,7 +205,8 @@ class ServingJobIntegrationTest {
     o.exactlyOnce = true;
     o.failAtCommand = 14; // the engine task fails mid-run; the job restores from its last checkpoint
     o.device = "cpu";
-    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, 0);
+    int webUi = freePort();
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, webUi);
         ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
         RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
       int n = 8;
@@ -157,6 +220,8 @@ class ServingJobIntegrationTest {
       }
       Thread.sleep(2_000); // later checkpoints would expose a duplicate
       assertEquals(n, collector.completed(), "every request finished after the restore");
+      assertEquals(1, JobFailures.count("http://127.0.0.1:" + webUi, serving.job().getJobID()),
+          "the drill's one failure shows in the job's exception history");
       for (var e : collector.finals().entrySet()) {
         assertEquals(1, e.getValue().size(), "one final response for " + e.getKey());
         FinalResponse f = e.getValue().get(0);

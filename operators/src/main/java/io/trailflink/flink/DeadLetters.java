@@ -2,7 +2,7 @@ package io.trailflink.flink;
 
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.serving.RawRecord;
-import java.nio.ByteBuffer;
+import io.trailflink.serving.records.DeadLetterRecords;
 import org.apache.flink.util.OutputTag;
 
 /** The side output every refused request goes to, and how a refusal is written down. */
@@ -12,8 +12,6 @@ public final class DeadLetters {
   private DeadLetters() {}
 
   public static DeadLetter of(RawRecord raw, String requestId, String reason) {
-    return DeadLetter.newBuilder().setRaw(ByteBuffer.wrap(raw.value())).setRequestId(requestId)
-        .setSourceTopic(raw.topic()).setSourcePartition(raw.partition()).setSourceOffset(raw.offset())
-        .setReason(reason).setRefusedAtMs(System.currentTimeMillis()).build();
+    return DeadLetterRecords.refused(raw, requestId, reason, System.currentTimeMillis());
   }
 }

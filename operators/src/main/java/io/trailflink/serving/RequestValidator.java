@@ -2,22 +2,23 @@ package io.trailflink.serving;
 
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.Sampling;
-import java.io.IOException;
+import io.trailflink.serving.records.BoundedAvroReader;
+import io.trailflink.serving.records.MalformedRecordException;
+import io.trailflink.serving.records.RecordLimits;
+import java.util.Map;
 import java.util.function.Function;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
 
 /**
  * Turns the raw bytes of a requests-topic record into a {@link ValidatedRequest}, or says in words why not:
- * not Avro, missing fields, empty prompt, max_new_tokens out of range, prompt over the context, bad sampling.
- * Duplicate ids are the scheduler's to catch (only it knows what is in flight).
+ * not Avro, a length beyond the record or the configured limits, text that is not UTF-8, missing fields, empty
+ * prompt, max_new_tokens out of range, prompt over the context, bad sampling. Nothing it is given makes it throw or
+ * allocate more than the record's own size. Duplicate ids are the scheduler's to catch (only it knows what is in
+ * flight).
  */
 public final class RequestValidator {
   private final ServingConfig config;
   private final Function<String, int[]> templateAndTokenize;
-  private final SpecificDatumReader<InferenceRequest> reader = new SpecificDatumReader<>(InferenceRequest.class);
-  private BinaryDecoder decoder;
+  private final BoundedAvroReader<InferenceRequest> reader;
 
   /** Either a request or the reason it was refused (and the id when it could be read). */
   public record Outcome(ValidatedRequest request, String requestId, String reason) {
@@ -26,27 +27,25 @@ public final class RequestValidator {
     }
   }
 
-  public RequestValidator(ServingConfig config, Function<String, int[]> templateAndTokenize) {
+  public RequestValidator(ServingConfig config, RecordLimits limits, Function<String, int[]> templateAndTokenize) {
     this.config = config;
     this.templateAndTokenize = templateAndTokenize;
+    this.reader = new BoundedAvroReader<>(InferenceRequest.class,
+        Map.of("id", limits.maxIdBytes(), "prompt", limits.maxPromptBytes()), RecordLimits.MAX_OTHER_STRING_BYTES);
   }
 
   public Outcome validate(RawRecord raw) {
-    InferenceRequest r;
+    InferenceRequest r = new InferenceRequest();
     try {
-      decoder = DecoderFactory.get().binaryDecoder(raw.value(), decoder);
-      r = reader.read(null, decoder);
-      if (!decoder.isEnd()) {
-        return refuse(r.getId(), "trailing bytes after the Avro InferenceRequest");
-      }
-    } catch (IOException | RuntimeException e) {
-      return refuse(null, "not an Avro InferenceRequest: " + e.getMessage());
+      reader.read(raw.value(), r);
+    } catch (MalformedRecordException e) {
+      return refuse(r.getId(), e.getMessage()); // the id when it was read (and found valid) before the fault
     }
     return validate(r, raw);
   }
 
-  /** Validates a parsed request; {@code source} is attached to the result (may be null). */
-  public Outcome validate(InferenceRequest r, RawRecord source) {
+  /** Validates a parsed request; {@code source} is attached to the result. */
+  private Outcome validate(InferenceRequest r, RawRecord source) {
     String id = r.getId();
     if (id == null || id.isBlank()) {
       return refuse(null, "missing field: id is empty");
@@ -69,7 +68,12 @@ public final class RequestValidator {
     if (!(s.getTopP() > 0 && s.getTopP() <= 1)) {
       return refuse(id, "sampling.top_p must be in (0, 1], got " + s.getTopP());
     }
-    int[] tokens = templateAndTokenize.apply(r.getPrompt());
+    int[] tokens;
+    try {
+      tokens = templateAndTokenize.apply(r.getPrompt());
+    } catch (RuntimeException e) {
+      return refuse(id, "prompt could not be tokenized: " + e);
+    }
     int budget = forced > 0 ? forced : max;
     if (tokens.length + budget > config.contextTokens()) {
       return refuse(id, "prompt of " + tokens.length + " tokens plus " + budget + " output tokens exceeds the context of "

@@ -14,6 +14,7 @@ import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.ValidatedRequest;
+import io.trailflink.serving.records.RecordLimits;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ class FlinkFunctionsTest {
 
   @Test
   void validatorSendsGoodRequestsOnAndBadOnesToTheDeadLetters() throws Exception {
-    var fn = new ValidateRequestFunction(CONFIG, "../models/trail-tiny/tokenizer.json", false);
+    var fn = new ValidateRequestFunction(CONFIG, RecordLimits.DEFAULT, "../models/trail-tiny/tokenizer.json", false);
     try (var h = ProcessFunctionTestHarnesses.forProcessFunction(fn)) {
       byte[] good = avro(InferenceRequest.newBuilder().setId("a").setPrompt("List 3 fruits.").setMaxNewTokens(8)
           .setSubmittedAtMs(1).build());

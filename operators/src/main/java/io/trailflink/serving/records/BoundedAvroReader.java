@@ -1,0 +1,90 @@
+package io.trailflink.serving.records;
+
+import java.io.IOException;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.io.ResolvingDecoder;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Reads one Avro binary record of type {@code T} from bytes nobody vouches for: lengths and counts are bounded
+ * before anything is allocated, strings must be valid UTF-8, and every failure is a {@link MalformedRecordException}
+ * naming the field (see {@link BoundedBinaryDecoder}). Nothing it reads can throw anything else or exhaust the heap.
+ * Not thread-safe: one per operator instance.
+ *
+ * @param <T> the generated record class
+ */
+public final class BoundedAvroReader<T extends SpecificRecord> {
+  private final BoundedBinaryDecoder decoder;
+  private final FieldTrackingReader<T> reader;
+  private final String typeName;
+
+  /**
+   * @param type the record class
+   * @param fieldLimits most bytes of a string or bytes value, by dotted field path (e.g. {@code prompt})
+   * @param defaultLimitBytes the limit of every other string or bytes field
+   */
+  public BoundedAvroReader(Class<T> type, Map<String, Integer> fieldLimits, int defaultLimitBytes) {
+    this.decoder = new BoundedBinaryDecoder(fieldLimits, defaultLimitBytes, type.getSimpleName());
+    SpecificData data = new SpecificData(type.getClassLoader());
+    data.setCustomCoders(false); // generated custom decoders would bypass the field tracking
+    Schema schema = data.getSchema(type);
+    this.reader = new FieldTrackingReader<>(schema, data, decoder);
+    this.typeName = type.getSimpleName();
+  }
+
+  /** The record in {@code bytes}, which must hold exactly one. */
+  public T read(byte[] bytes) throws MalformedRecordException {
+    return read(bytes, null);
+  }
+
+  /**
+   * The record in {@code bytes}, read into {@code into} (a fresh instance, or null): when the bytes are refused,
+   * {@code into} keeps the fields read before the fault — e.g. the id, so that a dead letter can name its request.
+   */
+  public T read(byte[] bytes, T into) throws MalformedRecordException {
+    if (bytes == null || bytes.length == 0) {
+      throw new MalformedRecordException("not an Avro " + typeName + ": empty record (no value; a tombstone?)");
+    }
+    decoder.reset(bytes);
+    T record;
+    try {
+      record = reader.read(into, decoder);
+    } catch (MalformedRecordException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new MalformedRecordException(describe(e));
+    }
+    if (!decoder.isEnd()) {
+      throw new MalformedRecordException("not an Avro " + typeName + ": " + decoder.remaining()
+          + " trailing byte(s) after the record");
+    }
+    return record;
+  }
+
+  private String describe(Exception e) {
+    String what = e instanceof IndexOutOfBoundsException ? "union branch or enum symbol out of range"
+        : e.getClass().getSimpleName();
+    return "not an Avro " + typeName + ": " + decoder.where() + what + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
+  }
+
+  /** Tells the decoder which field it is reading, so that errors can name it. */
+  private static final class FieldTrackingReader<T> extends SpecificDatumReader<T> {
+    private final BoundedBinaryDecoder decoder;
+
+    FieldTrackingReader(Schema schema, SpecificData data, BoundedBinaryDecoder decoder) {
+      super(schema, schema, data);
+      this.decoder = decoder;
+    }
+
+    @Override
+    protected void readField(Object record, Schema.Field field, Object oldDatum, ResolvingDecoder in, Object state)
+        throws IOException {
+      String outer = decoder.enterField(field.name());
+      super.readField(record, field, oldDatum, in, state);
+      decoder.leaveField(outer); // not restored on failure: the error names the innermost field
+    }
+  }
+}
