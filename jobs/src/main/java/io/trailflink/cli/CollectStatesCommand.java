@@ -10,9 +10,8 @@ import io.trailflink.engine.HiddenStateProbe;
 import io.trailflink.engine.LlamaEngine;
 import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.model.Checkpoint;
-import io.trailflink.engine.text.TextCodec;
+import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.engine.train.Example;
-import io.trailflink.engine.train.PromptTemplate;
 import io.trailflink.engine.train.RealPairs;
 import io.trailflink.engine.train.SyntheticTasks;
 import io.trailflink.predictor.data.TapDatasetWriter;
@@ -68,10 +67,10 @@ final class CollectStatesCommand implements Callable<Integer> {
     meta.addProperty("data", data.toAbsolutePath().normalize().toString());
     meta.addProperty("max_new_tokens", maxNewTokens);
     meta.addProperty("temperature", temperature);
-    meta.addProperty("prompt_template", "PromptTemplate.prompt");
+    meta.addProperty("prompt_template", "the checkpoint's chat template (tokenizer_config.json)");
     meta.addProperty("seed", seed);
     long t0 = System.nanoTime();
-    try (TextCodec codec = new TextCodec(ckpt.tokenizerFile());
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(ckpt.dir());
         LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev);
         HiddenStateProbe probe = new HiddenStateProbe(ckpt, dev);
         TapDatasetWriter writer = new TapDatasetWriter(out, meta, probe.numLayers(), probe.hiddenSize())) {
@@ -83,7 +82,7 @@ final class CollectStatesCommand implements Callable<Integer> {
         Map<String, int[]> encoded = new LinkedHashMap<>();
         List<GenerationRequest> reqs = new ArrayList<>();
         for (Prompt p : part) {
-          int[] tokens = codec.encode(PromptTemplate.prompt(p.text()));
+          int[] tokens = encoder.prompt(p.text(), false);
           if (tokens.length + maxNewTokens > ckpt.config().maxPositions()) {
             skipped++;
             continue;

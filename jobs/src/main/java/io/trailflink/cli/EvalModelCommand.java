@@ -10,10 +10,10 @@ import io.trailflink.engine.GenerationRequest;
 import io.trailflink.engine.LlamaEngine;
 import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.engine.text.TextCodec;
 import io.trailflink.engine.train.Corpus;
 import io.trailflink.engine.train.Example;
-import io.trailflink.engine.train.PromptTemplate;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,9 +85,10 @@ final class EvalModelCommand implements Callable<Integer> {
     Device dev = EngineDevice.choose(device, -1);
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
     int blocks = batch * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
-    try (TextCodec codec = new TextCodec(ckpt.tokenizerFile());
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(ckpt.dir());
         AnswerDump answerDump = new AnswerDump(dump);
         LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev)) {
+      TextCodec codec = encoder.codec();
       BatchRunner runner = new BatchRunner(engine, batch, 16);
       for (Map.Entry<String, List<Example>> kind : kinds.entrySet()) {
         List<Example> ex = kind.getValue();
@@ -97,7 +98,7 @@ final class EvalModelCommand implements Callable<Integer> {
         double[] referenceWithinCap = new double[ex.size()]; // share of the prompt's reference answers ending in time
         double[] referenceRepetition = new double[ex.size()]; // seq-rep-4 of the prompt's first reference answer
         for (int i = 0; i < ex.size(); i++) {
-          reqs.add(GenerationRequest.greedy(kind.getKey() + i, codec.encode(PromptTemplate.prompt(ex.get(i).prompt())),
+          reqs.add(GenerationRequest.greedy(kind.getKey() + i, encoder.prompt(ex.get(i).prompt(), false),
               maxNewTokens));
           // reference length: the median over the prompt's reference answers (+ EOS)
           List<String> answers = answersByPrompt.get(kind.getKey() + "\u0000" + ex.get(i).prompt());
@@ -142,7 +143,7 @@ final class EvalModelCommand implements Callable<Integer> {
         }
         k.addProperty("wall_s", (System.nanoTime() - t0) / 1e9);
         if (kind.getKey().equals("generated_distribution")) {
-          seedSpread(runner, codec, ex, k);
+          seedSpread(runner, encoder, ex, k);
         }
         report.add(kind.getKey(), k);
         if (!json) {
@@ -184,11 +185,11 @@ final class EvalModelCommand implements Callable<Integer> {
   }
 
   /** Lengths of the same prompt under different sampling seeds (temperature 1, top-p 0.95). */
-  private void seedSpread(BatchRunner runner, TextCodec codec, List<Example> ex, JsonObject k) {
+  private void seedSpread(BatchRunner runner, PromptEncoder encoder, List<Example> ex, JsonObject k) {
     int n = Math.min(seedPrompts, ex.size());
     List<GenerationRequest> reqs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      int[] prompt = codec.encode(PromptTemplate.prompt(ex.get(i).prompt()));
+      int[] prompt = encoder.prompt(ex.get(i).prompt(), false);
       for (int s = 0; s < seeds; s++) {
         reqs.add(new GenerationRequest("s" + i + "_" + s, prompt, maxNewTokens, 0, new SamplingParams(1.0, 0.95, s)));
       }

@@ -11,8 +11,8 @@ import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.SequenceUpdate;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.EngineConfig;
+import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.engine.text.TextCodec;
-import io.trailflink.engine.train.PromptTemplate;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--raw", description = "Feed the prompt as is, without the bundled model's chat template.")
+  @Option(names = "--raw", description = "Feed the prompt as the tokenizer encodes it (its own BOS/EOS), without the model's chat template.")
   boolean raw;
 
   @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
@@ -60,8 +60,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (maxNewTokens < 1) {
       throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
     }
-    try (TextCodec codec = new TextCodec(ckpt.tokenizerFile())) {
-      int[] promptTokens = codec.encode(raw ? prompt : PromptTemplate.prompt(prompt));
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(ckpt.dir())) {
+      TextCodec codec = encoder.codec();
+      int[] promptTokens = encoder.prompt(prompt, raw);
       int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
       int blocks = (Math.min(promptTokens.length + maxNewTokens, ckpt.config().maxPositions()) + blockSize) / blockSize + 1;
       Device dev = EngineDevice.choose(device, -1);

@@ -2,6 +2,7 @@ package io.trailflink.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.trailflink.job.RequestJson;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.Topics;
 import io.trailflink.schema.InferenceRequest;
@@ -15,8 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trail produce}: sends requests to the requests topic, from a JSONL file ({@code {"prompt": …,
- * "max_new_tokens"?, "id"?, "tenant"?, "temperature"?, "top_p"?, "seed"?}} per line) or one {@code --prompt}.
+ * {@code trail produce}: sends requests to the requests topic, from a JSONL file ({@code {"prompt": … | "messages":
+ * [{"role", "content"}, …], "max_new_tokens"?, "id"?, "tenant"?, "temperature"?, "top_p"?, "seed"?}} per line,
+ * see {@link RequestJson}) or one {@code --prompt}.
  */
 @Command(name = "produce", description = "Send inference requests to the requests topic.")
 final class ProduceCommand implements Callable<Integer> {
@@ -49,14 +51,9 @@ final class ProduceCommand implements Callable<Integer> {
         }
         try {
           JsonObject o = JsonParser.parseString(s).getAsJsonObject();
-          requests.add(request(o.has("id") ? o.get("id").getAsString() : idPrefix + runId + "-" + line,
-              o.get("prompt").getAsString(), o.has("max_new_tokens") ? o.get("max_new_tokens").getAsInt() : maxNewTokens,
-              o.has("tenant") ? o.get("tenant").getAsString() : "cli",
-              o.has("temperature") ? o.get("temperature").getAsDouble() : 0,
-              o.has("top_p") ? o.get("top_p").getAsDouble() : 1, o.has("seed") ? o.get("seed").getAsLong() : 0));
+          requests.add(RequestJson.parse(o, idPrefix + runId + "-" + line, maxNewTokens, "cli"));
         } catch (RuntimeException e) {
-          throw new TrailCli.UsageException("--file " + file + " line " + line + ": needs a JSON object with a "
-              + "string \"prompt\" (" + e.getMessage() + ")");
+          throw new TrailCli.UsageException("--file " + file + " line " + line + ": " + e.getMessage());
         }
       }
     }

@@ -2,7 +2,6 @@ package io.trailflink.job;
 
 import io.trailflink.engine.EngineConfig;
 import io.trailflink.engine.flink.DecodeStepFunction;
-import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.EncodeDeadLetters;
@@ -71,8 +70,7 @@ public final class TrailServingJob {
         "requests").uid("requests-source").setParallelism(1);
 
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new ValidateRequestFunction(config, limits, modelDir.resolve(Checkpoint.TOKENIZER_FILE).toString(),
-            o.rawPrompts)).uid("validate").name("validate").setParallelism(1);
+        .process(new ValidateRequestFunction(config, limits, modelDir.toString(), o.rawPrompts)).uid("validate").name("validate").setParallelism(1);
 
     DataStream<EngineFeedback> feedback = env.fromSource(feedbackSource(o, topics, startedAtMs),
         WatermarkStrategy.noWatermarks(), "predictions (feedback)").uid("feedback-source").setParallelism(1);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trailflink.schema.ChatTurn;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
@@ -57,15 +58,22 @@ class ServingJobIntegrationTest {
       producer.send(request("zero", "List 2 fruits.", 0));
       producer.send(request("huge", "List 2 fruits.", 100_000));
       producer.send(request("long", "word ".repeat(1500), 8));
+      // a conversation goes through the model's chat template; an unknown role is refused
+      producer.send(InferenceRequest.newBuilder(request("chat", "", 16)).setMessages(List.of(
+          new ChatTurn("system", "Answer briefly."), new ChatTurn("user", "Name 3 animals."))).build());
+      producer.send(InferenceRequest.newBuilder(request("wizard", "", 16)).setMessages(List.of(
+          new ChatTurn("wizard", "Abracadabra."))).build());
       producer.flush();
+      n++; // the conversation
 
       long deadline = System.currentTimeMillis() + 240_000;
-      while ((collector.completed() < n || collector.deadLetters().size() < 7) && System.currentTimeMillis() < deadline) {
+      while ((collector.completed() < n || collector.deadLetters().size() < 8) && System.currentTimeMillis() < deadline) {
         Thread.sleep(200);
       }
       Thread.sleep(3_000); // a duplicate final response would arrive by now
       Map<String, List<FinalResponse>> finals = collector.finals();
       assertEquals(n, finals.size(), "final responses for " + finals.keySet());
+      assertTrue(finals.containsKey("chat"), finals.keySet().toString());
       Map<String, Integer> chunks = collector.chunkTokens();
       for (var e : finals.entrySet()) {
         assertEquals(1, e.getValue().size(), "exactly one final response for " + e.getKey());
@@ -79,7 +87,8 @@ class ServingJobIntegrationTest {
       Map<String, String> reasons = collector.deadLetters().stream()
           .collect(Collectors.toMap(d -> d.getRequestId() == null ? "offset-" + d.getSourceOffset() : d.getRequestId(),
               DeadLetter::getReason, (a, b) -> a + " | " + b));
-      assertEquals(7, collector.deadLetters().size(), "dead letters: " + reasons);
+      assertEquals(8, collector.deadLetters().size(), "dead letters: " + reasons);
+      assertTrue(reasons.get("wizard").startsWith("messages[0]: unknown message role 'wizard'"), reasons.toString());
       assertTrue(reasons.get("ok-0").contains("duplicate"), reasons.toString());
       assertTrue(reasons.get("empty").contains("empty prompt"), reasons.toString());
       assertTrue(reasons.get("zero").contains("max_new_tokens"), reasons.toString());

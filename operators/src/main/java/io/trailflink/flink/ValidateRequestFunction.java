@@ -1,7 +1,6 @@
 package io.trailflink.flink;
 
-import io.trailflink.engine.text.TextCodec;
-import io.trailflink.engine.train.PromptTemplate;
+import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.RequestValidator;
 import io.trailflink.serving.ServingConfig;
@@ -22,26 +21,27 @@ public class ValidateRequestFunction extends ProcessFunction<RawRecord, Validate
 
   private final ServingConfig config;
   private final RecordLimits limits;
-  private final String tokenizerFile;
+  private final String modelDir;
   private final boolean rawPrompts;
-  private transient TextCodec codec;
+  private transient PromptEncoder encoder;
   private transient RequestValidator validator;
 
   /**
-   * @param tokenizerFile the model's tokenizer.json
-   * @param rawPrompts true to tokenize prompts as given; false to wrap them in the bundled model's chat template
+   * @param modelDir the checkpoint: its tokenizer.json and tokenizer_config.json (chat template, BOS)
+   * @param rawPrompts true to tokenize plain prompts as given; false to put them through the chat template
    */
-  public ValidateRequestFunction(ServingConfig config, RecordLimits limits, String tokenizerFile, boolean rawPrompts) {
+  public ValidateRequestFunction(ServingConfig config, RecordLimits limits, String modelDir, boolean rawPrompts) {
     this.config = config;
     this.limits = limits;
-    this.tokenizerFile = tokenizerFile;
+    this.modelDir = modelDir;
     this.rawPrompts = rawPrompts;
   }
 
   @Override
   public void open(OpenContext ctx) {
-    codec = new TextCodec(Path.of(tokenizerFile));
-    validator = new RequestValidator(config, limits, p -> codec.encode(rawPrompts ? p : PromptTemplate.prompt(p)));
+    encoder = PromptEncoder.forCheckpoint(Path.of(modelDir));
+    validator = new RequestValidator(config, limits,
+        (prompt, messages) -> messages == null ? encoder.prompt(prompt, rawPrompts) : encoder.chat(messages));
   }
 
   @Override
@@ -61,8 +61,8 @@ public class ValidateRequestFunction extends ProcessFunction<RawRecord, Validate
 
   @Override
   public void close() {
-    if (codec != null) {
-      codec.close();
+    if (encoder != null) {
+      encoder.close();
     }
   }
 }

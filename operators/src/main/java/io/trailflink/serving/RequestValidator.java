@@ -1,23 +1,27 @@
 package io.trailflink.serving;
 
+import io.trailflink.engine.text.ChatMessage;
+import io.trailflink.schema.ChatTurn;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.Sampling;
 import io.trailflink.serving.records.BoundedAvroReader;
 import io.trailflink.serving.records.MalformedRecordException;
 import io.trailflink.serving.records.RecordLimits;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Turns the raw bytes of a requests-topic record into a {@link ValidatedRequest}, or says in words why not:
  * not Avro, a length beyond the record or the configured limits, text that is not UTF-8, missing fields, empty
- * prompt, max_new_tokens out of range, prompt over the context, bad sampling. Nothing it is given makes it throw or
+ * prompt, both or neither of prompt and messages, an unknown message role, a conversation the chat template refuses,
+ * max_new_tokens out of range, prompt over the context, bad sampling. Nothing it is given makes it throw or
  * allocate more than the record's own size. Duplicate ids are the scheduler's to catch (only it knows what is in
  * flight).
  */
 public final class RequestValidator {
   private final ServingConfig config;
-  private final Function<String, int[]> templateAndTokenize;
+  private final PromptTokenizer tokenizer;
   private final BoundedAvroReader<InferenceRequest> reader;
 
   /** Either a request or the reason it was refused (and the id when it could be read). */
@@ -27,11 +31,12 @@ public final class RequestValidator {
     }
   }
 
-  public RequestValidator(ServingConfig config, RecordLimits limits, Function<String, int[]> templateAndTokenize) {
+  public RequestValidator(ServingConfig config, RecordLimits limits, PromptTokenizer tokenizer) {
     this.config = config;
-    this.templateAndTokenize = templateAndTokenize;
-    this.reader = new BoundedAvroReader<>(InferenceRequest.class,
-        Map.of("id", limits.maxIdBytes(), "prompt", limits.maxPromptBytes()), RecordLimits.MAX_OTHER_STRING_BYTES);
+    this.tokenizer = tokenizer;
+    this.reader = new BoundedAvroReader<>(InferenceRequest.class, Map.of("id", limits.maxIdBytes(),
+        "prompt", limits.maxPromptBytes(), "messages.content", limits.maxPromptBytes()),
+        RecordLimits.MAX_OTHER_STRING_BYTES);
   }
 
   public Outcome validate(RawRecord raw) {
@@ -50,8 +55,26 @@ public final class RequestValidator {
     if (id == null || id.isBlank()) {
       return refuse(null, "missing field: id is empty");
     }
-    if (r.getPrompt() == null || r.getPrompt().isBlank()) {
+    List<ChatTurn> turns = r.getMessages();
+    if (turns != null && turns.isEmpty()) {
+      return refuse(id, "messages is empty");
+    }
+    if (turns != null && !r.getPrompt().isEmpty()) {
+      return refuse(id, "give prompt or messages, not both");
+    }
+    if (turns == null && r.getPrompt().isBlank()) {
       return refuse(id, "empty prompt");
+    }
+    List<ChatMessage> messages = null;
+    if (turns != null) {
+      messages = new ArrayList<>(turns.size());
+      for (int i = 0; i < turns.size(); i++) {
+        try {
+          messages.add(new ChatMessage(turns.get(i).getRole(), turns.get(i).getContent()));
+        } catch (IllegalArgumentException e) {
+          return refuse(id, "messages[" + i + "]: " + e.getMessage());
+        }
+      }
     }
     int max = r.getMaxNewTokens();
     if (max <= 0 || max > config.maxNewTokensLimit()) {
@@ -70,7 +93,9 @@ public final class RequestValidator {
     }
     int[] tokens;
     try {
-      tokens = templateAndTokenize.apply(r.getPrompt());
+      tokens = tokenizer.tokens(r.getPrompt(), messages);
+    } catch (IllegalArgumentException e) {
+      return refuse(id, e.getMessage()); // e.g. the chat template refuses the conversation
     } catch (RuntimeException e) {
       return refuse(id, "prompt could not be tokenized: " + e);
     }

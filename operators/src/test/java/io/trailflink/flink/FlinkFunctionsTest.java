@@ -41,7 +41,7 @@ class FlinkFunctionsTest {
 
   @Test
   void validatorSendsGoodRequestsOnAndBadOnesToTheDeadLetters() throws Exception {
-    var fn = new ValidateRequestFunction(CONFIG, RecordLimits.DEFAULT, "../models/trail-tiny/tokenizer.json", false);
+    var fn = new ValidateRequestFunction(CONFIG, RecordLimits.DEFAULT, "../models/trail-tiny", false);
     try (var h = ProcessFunctionTestHarnesses.forProcessFunction(fn)) {
       byte[] good = avro(InferenceRequest.newBuilder().setId("a").setPrompt("List 3 fruits.").setMaxNewTokens(8)
           .setSubmittedAtMs(1).build());

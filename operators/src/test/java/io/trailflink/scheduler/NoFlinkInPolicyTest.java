@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The scheduling core and the serving side of an engine stay plain Java: no Flink import may creep into them. */
+/**
+ * The scheduling core and the serving side of an engine stay plain Java: no Flink import may creep into them; and
+ * nothing in this module depends on model training.
+ */
 class NoFlinkInPolicyTest {
   @Test
   void policyAndServingPackagesImportNoFlink() throws IOException {
@@ -19,6 +22,15 @@ class NoFlinkInPolicyTest {
             .filter(p -> read(p).contains("org.apache.flink")).map(Path::toString).toList();
         assertEquals(List.of(), offenders);
       }
+    }
+  }
+
+  @Test
+  void servingImportsNoTrainingClass() throws IOException {
+    try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+      List<String> offenders = files.filter(p -> p.toString().endsWith(".java"))
+          .filter(p -> read(p).contains("io.trailflink.engine.train")).map(Path::toString).toList();
+      assertEquals(List.of(), offenders, "the serving side feeds text through the checkpoint's own template");
     }
   }
 

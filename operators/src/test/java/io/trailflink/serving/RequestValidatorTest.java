@@ -33,7 +33,7 @@ class RequestValidatorTest {
   @Test
   void aRequestJustUnderKafkasLimitIsRefusedBeforeItsPromptIsDecodedOrTokenized() throws Exception {
     AtomicInteger tokenized = new AtomicInteger();
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, p -> {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
       tokenized.incrementAndGet();
       return new int[p.length()];
     });
@@ -46,7 +46,7 @@ class RequestValidatorTest {
 
   @Test
   void aTokenizerThatThrowsRefusesTheRequestInsteadOfFailingTheJob() throws Exception {
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, p -> {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
       throw new IllegalStateException("tokenizer broke");
     });
     RequestValidator.Outcome o = v.validate(raw(request("t", "hello")));
@@ -55,9 +55,43 @@ class RequestValidatorTest {
         o.reason());
   }
 
+  static InferenceRequest chat(String id, String... roleContent) {
+    java.util.List<io.trailflink.schema.ChatTurn> turns = new java.util.ArrayList<>();
+    for (int i = 0; i < roleContent.length; i += 2) {
+      turns.add(new io.trailflink.schema.ChatTurn(roleContent[i], roleContent[i + 1]));
+    }
+    return InferenceRequest.newBuilder().setId(id).setMessages(turns).setMaxNewTokens(8).setSubmittedAtMs(1).build();
+  }
+
+  @Test
+  void messagesGoThroughTheChatTemplateAndBadOnesAreRefusedWithTheReason() throws Exception {
+    try (var encoder = io.trailflink.engine.text.PromptEncoder.forCheckpoint(java.nio.file.Path.of("../models/trail-tiny"))) {
+      RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT,
+          (p, m) -> m == null ? encoder.prompt(p, false) : encoder.chat(m));
+      RequestValidator.Outcome ok = v.validate(raw(chat("c1", "system", "Be brief.", "user", "List 3 fruits.")));
+      assertTrue(ok.valid(), ok.reason());
+      assertEquals(encoder.codec().encode("<s><|user|>\nBe brief.\n<|user|>\nList 3 fruits.\n<|assistant|>\n").length,
+          ok.request().promptTokenIds().length);
+      assertEquals("messages[1]: unknown message role 'wizard' (known: system, user, assistant, tool)",
+          v.validate(raw(chat("c2", "user", "hi", "wizard", "abracadabra"))).reason());
+      assertEquals("messages is empty", v.validate(raw(chat("c3"))).reason());
+      InferenceRequest both = chat("c4", "user", "hi");
+      both.setPrompt("hello");
+      assertEquals("give prompt or messages, not both", v.validate(raw(both)).reason());
+    }
+  }
+
+  @Test
+  void aConversationTheTemplateRefusesIsDeadLetteredWithTheTemplatesWords() throws Exception {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
+      throw new io.trailflink.engine.text.ChatTemplate.RenderException("chat template failed: roles must alternate");
+    });
+    assertEquals("chat template failed: roles must alternate", v.validate(raw(chat("t", "user", "a", "user", "b"))).reason());
+  }
+
   @Test
   void aValidRequestPassesWithItsTokensAndEngine() throws Exception {
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, p -> new int[] {1, 2, 3});
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> new int[] {1, 2, 3});
     RequestValidator.Outcome o = v.validate(raw(request("ok", "hello")));
     assertTrue(o.valid(), o.reason());
     assertNull(o.reason());

@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Text ⇄ token ids through DJL's Hugging Face tokenizers, fully offline, with truncation off (DJL's default cuts
- * input at 512 tokens) and no special tokens added implicitly (prompt templates add what they need).
+ * Text ⇄ token ids through DJL's Hugging Face tokenizers (the Rust {@code tokenizers} library), fully offline, with
+ * truncation off (DJL's default cuts input at 512 tokens). {@link #encode(String)} adds no special tokens (chat
+ * templates write what they need); {@link #encode(String, boolean)} can apply the tokenizer's post-processor, which
+ * adds BOS/EOS as {@code tokenizer.json} says. {@link PromptEncoder} decides which a prompt gets.
  */
 public final class TextCodec implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
@@ -23,8 +25,14 @@ public final class TextCodec implements AutoCloseable {
     }
   }
 
+  /** Token ids of {@code text}, no special tokens added. */
   public int[] encode(String text) {
-    Encoding enc = tokenizer.encode(text, false, false);
+    return encode(text, false);
+  }
+
+  /** Token ids of {@code text}; {@code addSpecialTokens}: through the post-processor (BOS/EOS per tokenizer.json). */
+  public int[] encode(String text, boolean addSpecialTokens) {
+    Encoding enc = tokenizer.encode(text, addSpecialTokens, false);
     long[] ids = enc.getIds();
     int[] out = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.trailflink.engine.model.DType;
@@ -15,6 +16,7 @@ import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.model.SafeTensors;
 import io.trailflink.engine.model.Tensor;
 import io.trailflink.engine.text.TextCodec;
+import io.trailflink.engine.text.TokenizerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -283,13 +285,15 @@ public final class ModelTrainer {
     Files.move(tmp, ckpt, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** Writes a Hugging Face model directory: config, weights, tokenizer and generation defaults. */
+  /** Writes a Hugging Face model directory: config, weights, tokenizer (with its chat template) and generation defaults. */
   public static void export(Path out, LlamaConfig config, Map<String, Tensor> weights, Path tokenizerJson)
       throws IOException {
     Files.createDirectories(out);
     Files.writeString(out.resolve("config.json"), config.toJson().toString());
     SafeTensors.writeCheckpoint(out, weights, DType.F32, 1);
     Files.copy(tokenizerJson, out.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(out.resolve(TokenizerConfig.FILE),
+        new GsonBuilder().setPrettyPrinting().create().toJson(PromptTemplate.tokenizerConfig()) + "\n");
     JsonObject gen = new JsonObject();
     gen.addProperty("bos_token_id", config.bosTokenId());
     gen.addProperty("eos_token_id", config.eosTokenIds().get(0));

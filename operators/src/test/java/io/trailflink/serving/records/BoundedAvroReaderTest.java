@@ -139,7 +139,7 @@ class BoundedAvroReaderTest {
     r.setSampling(null);
     r.setForcedOutputTokens(null);
     byte[] b = avro(r);
-    b[b.length - 2] = 14; // sampling's branch index: 7 of 2
+    b[b.length - 3] = 14; // the last three bytes are sampling, forced_output_tokens, messages (all null): 7 of 2
     String why = reason(b);
     assertTrue(why.startsWith("not an Avro InferenceRequest: field sampling: union branch"), why);
   }

@@ -1,0 +1,58 @@
+package io.trailflink.job;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.trailflink.schema.ChatTurn;
+import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.Sampling;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request as users write it in JSON — {@code {"id"?, "prompt" | "messages": [{"role", "content"}…],
+ * "max_new_tokens"?, "tenant"?, "temperature"?, "top_p"?, "seed"?}} — as the Avro request the job reads. Only the
+ * shape is checked here; the job validates the values (and dead-letters what it refuses).
+ */
+public final class RequestJson {
+  private RequestJson() {}
+
+  /**
+   * @param id the id to use when the object has none
+   * @param defaultMaxNewTokens max_new_tokens when the object has none
+   * @param defaultTenant the tenant when the object has none
+   * @throws IllegalArgumentException naming what is missing or of the wrong type
+   */
+  public static InferenceRequest parse(JsonObject o, String id, int defaultMaxNewTokens, String defaultTenant) {
+    boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
+    boolean hasMessages = o.has("messages") && !o.get("messages").isJsonNull();
+    if (hasPrompt == hasMessages) {
+      throw new IllegalArgumentException("needs a string \"prompt\" or a \"messages\" list, not both");
+    }
+    InferenceRequest.Builder r = InferenceRequest.newBuilder()
+        .setId(o.has("id") ? o.get("id").getAsString() : id)
+        .setMaxNewTokens(o.has("max_new_tokens") ? o.get("max_new_tokens").getAsInt() : defaultMaxNewTokens)
+        .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
+        .setSubmittedAtMs(0)
+        .setSampling(new Sampling(o.has("temperature") ? o.get("temperature").getAsFloat() : 0f,
+            o.has("top_p") ? o.get("top_p").getAsFloat() : 1f, o.has("seed") ? o.get("seed").getAsLong() : 0L));
+    if (hasPrompt) {
+      r.setPrompt(string(o.get("prompt"), "prompt"));
+    } else {
+      List<ChatTurn> turns = new ArrayList<>();
+      for (JsonElement m : o.get("messages").getAsJsonArray()) {
+        JsonObject turn = m.getAsJsonObject();
+        turns.add(new ChatTurn(string(turn.get("role"), "messages[].role"),
+            string(turn.get("content"), "messages[].content")));
+      }
+      r.setMessages(turns);
+    }
+    return r.build();
+  }
+
+  private static String string(JsonElement e, String field) {
+    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new IllegalArgumentException("\"" + field + "\" must be a string");
+    }
+    return e.getAsString();
+  }
+}
