@@ -5,6 +5,9 @@ import io.trailflink.engine.djl.DjlForward;
 import io.trailflink.engine.djl.SequenceChunk;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.text.TextCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,6 +38,8 @@ public final class LlamaEngine implements AutoCloseable {
   private final BlockAllocator blocks;
   private final DjlForward forward;
   private final Map<String, SequenceState> sequences = new LinkedHashMap<>();
+  private final Path tokenizerFile; // for stop strings; may not exist
+  private TextCodec stopText; // opened for the first request with stop strings
   private long forwardCalls;
 
   public LlamaEngine(Checkpoint checkpoint, EngineConfig config, Device device) {
@@ -43,6 +48,7 @@ public final class LlamaEngine implements AutoCloseable {
     this.tapLayer = config.resolveTapLayer(model.numLayers());
     this.blocks = new BlockAllocator(config.kvBlocks(), config.blockSize());
     this.forward = new DjlForward(checkpoint.weights(), device, config.kvBlocks(), config.blockSize(), tapLayer);
+    this.tokenizerFile = checkpoint.dir().resolve(Checkpoint.TOKENIZER_FILE);
   }
 
   /** Prefills the given requests as one batch and samples each one's first token. */
@@ -374,6 +380,9 @@ public final class LlamaEngine implements AutoCloseable {
   public void close() {
     sequences.clear();
     forward.close();
+    if (stopText != null) {
+      stopText.close();
+    }
   }
 
   // -- internals
@@ -388,6 +397,15 @@ public final class LlamaEngine implements AutoCloseable {
     }
     if (p == 0) {
       return "empty prompt";
+    }
+    if (!r.stop().isEmpty() && stopText == null) {
+      if (!Files.isRegularFile(tokenizerFile)) {
+        return "stop strings need the model's " + tokenizerFile;
+      }
+      stopText = new TextCodec(tokenizerFile);
+    }
+    if (r.stop().stream().anyMatch(String::isEmpty)) {
+      return "a stop string is empty";
     }
     if (p >= model.maxPositions()) {
       return "prompt of " + p + " tokens does not fit the context of " + model.maxPositions() + " tokens";
@@ -437,14 +455,14 @@ public final class LlamaEngine implements AutoCloseable {
   private record StepResult(int[] tokens, float[][] tapLast, float[][] tapMean) {}
 
   private StepResult run(List<SequenceChunk> chunks, List<SequenceState> states, boolean prefill) {
-    boolean allGreedy = states.stream().allMatch(s -> s.sampler.greedy());
+    boolean allGreedy = states.stream().allMatch(s -> s.sampler.plainArgmax());
     forwardCalls++;
     DjlForward.Result r = forward.step(chunks, allGreedy, prefill);
     int[] tokens = r.argmax();
     if (tokens == null) {
       tokens = new int[states.size()];
       for (int j = 0; j < states.size(); j++) {
-        tokens[j] = states.get(j).sampler.sample(r.logits(), j * forward.vocab(), forward.vocab());
+        tokens[j] = states.get(j).sampleNext(r.logits(), j * forward.vocab(), forward.vocab());
       }
     }
     return new StepResult(tokens, r.tapLast(), r.tapMean());
@@ -459,6 +477,8 @@ public final class LlamaEngine implements AutoCloseable {
       }
     } else if (eos.contains(s.lastToken())) {
       return FinishReason.EOS;
+    } else if (!r.stop().isEmpty() && StopStrings.reached(stopText, s.generatedTokens(), r.stop())) {
+      return FinishReason.STOP_STRING;
     } else if (g >= r.maxNewTokens()) {
       return FinishReason.MAX_TOKENS;
     }

@@ -36,6 +36,17 @@ final class SequenceState {
     return generatedCount;
   }
 
+  /** The next token from this request's logits row, with its prompt and answer so far as the penalty's history. */
+  int sampleNext(float[] logits, int offset, int vocab) {
+    if (sampler.plainArgmax()) {
+      return Sampler.argmax(logits, offset, vocab);
+    }
+    int p = promptLength();
+    int[] seen = Arrays.copyOf(request.promptTokens(), p + generatedCount);
+    System.arraycopy(generated, 0, seen, p, generatedCount);
+    return sampler.sample(logits, offset, vocab, seen, seen.length);
+  }
+
   int lastToken() {
     return generated[generatedCount - 1];
   }

@@ -28,7 +28,8 @@ public final class StepExecutor {
   private final LlamaEngine engine;
   private final TextCodec text;
   private final String incarnation = UUID.randomUUID().toString();
-  private final Map<String, IncrementalText> texts = new HashMap<>();
+  private final Map<String, TextStream> texts = new HashMap<>();
+  private final Map<String, List<String>> stops = new HashMap<>(); // requests with stop strings
 
   /** Outcome of a probe's progress entry: an embedding only, no change to the request. */
   public static final String PROBED = "PROBED";
@@ -56,6 +57,7 @@ public final class StepExecutor {
       cmd.getRelease().forEach(id -> {
         engine.release(id);
         texts.remove(id);
+        stops.remove(id);
       });
       cmd.getEvict().forEach(id -> acc(touched, engine.evict(id)));
       cmd.getPreempt().forEach(id -> acc(touched, engine.preempt(id)));
@@ -114,6 +116,9 @@ public final class StepExecutor {
     List<String> adopted = new ArrayList<>();
     for (AdmitSpec a : specs) {
       GenerationRequest r = toRequest(a);
+      if (!r.stop().isEmpty()) {
+        stops.put(r.id(), r.stop());
+      }
       if (a.getGeneratedTokenIds().isEmpty()) {
         fresh.add(r);
         continue;
@@ -122,7 +127,7 @@ public final class StepExecutor {
       SequenceUpdate u = engine.adopt(r, generated);
       if (u.outcome() == Outcome.OK) {
         adopted.add(r.id());
-        texts.put(r.id(), new IncrementalText(generated, text));
+        texts.put(r.id(), new TextStream(generated, text, r.stop()));
       } else {
         acc(touched, u);
       }
@@ -138,7 +143,8 @@ public final class StepExecutor {
   private static GenerationRequest toRequest(AdmitSpec a) {
     var s = a.getSampling();
     return new GenerationRequest(a.getRequestId(), toArray(a.getPromptTokenIds()), a.getMaxNewTokens(),
-        a.getForcedOutputTokens(), new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed()));
+        a.getForcedOutputTokens(), new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed(), s.getTopK(),
+            s.getRepetitionPenalty()), a.getStop());
   }
 
   private void acc(Map<String, Acc> touched, SequenceUpdate u) {
@@ -173,11 +179,14 @@ public final class StepExecutor {
     RequestProgress toProgress() {
       int[] newTokens = tokens.stream().mapToInt(Integer::intValue).toArray();
       String delta = "";
+      boolean done = last.finish() != null || last.outcome() == Outcome.FAILED;
       if (newTokens.length > 0) {
-        delta = texts.computeIfAbsent(id, k -> new IncrementalText(new int[0], text)).append(newTokens);
+        delta = texts.computeIfAbsent(id, k -> new TextStream(new int[0], text, stops.getOrDefault(id, List.of())))
+            .append(newTokens, done);
       }
-      if (last.finish() != null || last.outcome() == Outcome.FAILED) {
+      if (done) {
         texts.remove(id);
+        stops.remove(id);
       }
       int hidden = states.isEmpty() ? 0 : states.get(0).length;
       ByteBuffer buf = littleEndian(states);
@@ -188,7 +197,7 @@ public final class StepExecutor {
           .setNewTokenIds(tokens)
           .setTextDelta(delta)
           .setGenerated(last.generated())
-          .setFinishReason(last.finish() == null ? null : finishName(last.finish()))
+          .setFinishReason(last.finish() == null ? null : last.finish().wireName())
           .setBlocksHeld(last.blocksHeld())
           .setTapHidden(hidden)
           .setTapStates(buf)
@@ -209,61 +218,11 @@ public final class StepExecutor {
     return buf.flip();
   }
 
-  /** Wire name of a finish reason: eos, length, forced, context. */
-  public static String finishName(FinishReason f) {
-    return switch (f) {
-      case EOS -> "eos";
-      case MAX_TOKENS -> "length";
-      case FORCED_LENGTH -> "forced";
-      case CONTEXT_FULL -> "context";
-    };
-  }
-
   private static int[] toArray(List<Integer> l) {
     int[] a = new int[l.size()];
     for (int i = 0; i < a.length; i++) {
       a[i] = l.get(i);
     }
     return a;
-  }
-
-  /**
-   * Streams a request's text: the delta is the decoded text of all tokens so far minus what was already emitted,
-   * holding back a trailing replacement character (a UTF-8 sequence split across tokens) until it completes.
-   */
-  static final class IncrementalText {
-    private final TextCodec codec;
-    private int[] ids;
-    private int count;
-    private int emitted; // chars of the decoded text already emitted
-
-    IncrementalText(int[] history, TextCodec codec) {
-      this.codec = codec;
-      this.ids = Arrays.copyOf(history, Math.max(16, history.length * 2));
-      this.count = history.length;
-      this.emitted = codec == null ? 0 : codec.decode(history).length();
-    }
-
-    String append(int[] tokens) {
-      if (codec == null) {
-        return "";
-      }
-      if (count + tokens.length > ids.length) {
-        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, count + tokens.length));
-      }
-      System.arraycopy(tokens, 0, ids, count, tokens.length);
-      count += tokens.length;
-      String all = codec.decode(Arrays.copyOf(ids, count));
-      int end = all.length();
-      while (end > emitted && all.charAt(end - 1) == '\uFFFD') {
-        end--;
-      }
-      if (end <= emitted) {
-        return "";
-      }
-      String delta = all.substring(emitted, end);
-      emitted = end;
-      return delta;
-    }
   }
 }

@@ -26,7 +26,7 @@ final class AnswerDump implements AutoCloseable {
     o.addProperty("prompt", prompt);
     o.addProperty("answer", answer);
     o.addProperty("output_tokens", outputTokens);
-    o.addProperty("finish_reason", finish.name().toLowerCase(java.util.Locale.ROOT));
+    o.addProperty("finish_reason", finish.wireName());
     try {
       out.write(o.toString());
       out.newLine();

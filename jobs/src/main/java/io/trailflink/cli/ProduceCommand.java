@@ -6,7 +6,6 @@ import io.trailflink.job.RequestJson;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.Topics;
 import io.trailflink.schema.InferenceRequest;
-import io.trailflink.schema.Sampling;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +37,9 @@ final class ProduceCommand implements Callable<Integer> {
     List<InferenceRequest> requests = new ArrayList<>();
     String runId = Long.toString(System.currentTimeMillis(), 36);
     if (prompt != null) {
-      requests.add(request(idPrefix + runId + "-0", prompt, maxNewTokens, "cli", 0, 1, 0));
+      JsonObject one = new JsonObject();
+      one.addProperty("prompt", prompt);
+      requests.add(RequestJson.parse(one, idPrefix + runId + "-0", maxNewTokens, "cli"));
     } else {
       if (!Files.isRegularFile(file)) {
         throw new TrailCli.UsageException("--file " + file + " does not exist");
@@ -89,11 +90,5 @@ final class ProduceCommand implements Callable<Integer> {
     System.err.println();
     requests.forEach(r -> System.out.println(r.getId()));
     return 0;
-  }
-
-  private static InferenceRequest request(String id, String prompt, int maxNew, String tenant, double temperature,
-      double topP, long seed) {
-    return InferenceRequest.newBuilder().setId(id).setPrompt(prompt).setMaxNewTokens(maxNew).setTenant(tenant)
-        .setSubmittedAtMs(0).setSampling(new Sampling((float) temperature, (float) topP, seed)).build();
   }
 }

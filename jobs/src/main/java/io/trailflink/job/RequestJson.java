@@ -10,10 +10,14 @@ import java.util.List;
 
 /**
  * A request as users write it in JSON — {@code {"id"?, "prompt" | "messages": [{"role", "content"}…],
- * "max_new_tokens"?, "tenant"?, "temperature"?, "top_p"?, "seed"?}} — as the Avro request the job reads. Only the
- * shape is checked here; the job validates the values (and dead-letters what it refuses).
+ * "max_new_tokens"?, "tenant"?, "temperature"?, "top_p"?, "top_k"?, "repetition_penalty"?, "seed"?, "stop"?: [..]}}
+ * — as the Avro request the job reads. Without any sampling field the request takes the model's generation_config
+ * defaults. Only the shape is checked here; the job validates the values (and dead-letters what it refuses).
  */
 public final class RequestJson {
+  private static final List<String> SAMPLING_FIELDS =
+      List.of("temperature", "top_p", "top_k", "repetition_penalty", "seed");
+
   private RequestJson() {}
 
   /**
@@ -32,9 +36,23 @@ public final class RequestJson {
         .setId(o.has("id") ? o.get("id").getAsString() : id)
         .setMaxNewTokens(o.has("max_new_tokens") ? o.get("max_new_tokens").getAsInt() : defaultMaxNewTokens)
         .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
-        .setSubmittedAtMs(0)
-        .setSampling(new Sampling(o.has("temperature") ? o.get("temperature").getAsFloat() : 0f,
-            o.has("top_p") ? o.get("top_p").getAsFloat() : 1f, o.has("seed") ? o.get("seed").getAsLong() : 0L));
+        .setSubmittedAtMs(0);
+    if (SAMPLING_FIELDS.stream().anyMatch(o::has)) {
+      r.setSampling(Sampling.newBuilder()
+          .setTemperature(o.has("temperature") ? o.get("temperature").getAsFloat() : 0f)
+          .setTopP(o.has("top_p") ? o.get("top_p").getAsFloat() : 1f)
+          .setTopK(o.has("top_k") ? o.get("top_k").getAsInt() : 0)
+          .setRepetitionPenalty(o.has("repetition_penalty") ? o.get("repetition_penalty").getAsFloat() : 1f)
+          .setSeed(o.has("seed") ? o.get("seed").getAsLong() : 0L).build());
+    }
+    if (o.has("stop")) {
+      List<String> stop = new ArrayList<>();
+      JsonElement s = o.get("stop");
+      for (JsonElement e : s.isJsonArray() ? s.getAsJsonArray() : List.of(s)) {
+        stop.add(string(e, "stop"));
+      }
+      r.setStop(stop);
+    }
     if (hasPrompt) {
       r.setPrompt(string(o.get("prompt"), "prompt"));
     } else {

@@ -17,7 +17,7 @@ class PredictionFiguresTest {
     EngineFeedback fb = feedback(update("a", 0, 300), update("a", 30, 10), update("unknown", 0, 5));
     FinalResponse a = FinalResponse.newBuilder().setRequestId("a").setTenant("t").setText("").setPromptTokens(3)
         .setOutputTokens(40).setSubmittedAtMs(0).setFirstTokenAtMs(1).setFinishedAtMs(2).setTtftMs(1)
-        .setLatencyMs(2).setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason("eos").setError(null)
+        .setLatencyMs(2).setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason("stop").setError(null)
         .setEngine("engine-0").setPolicy("trail").setInitialPrediction(300).build();
     DemoCommand.PredictionFigures f = DemoCommand.PredictionFigures.of(List.of(fb), List.of(a), Map.of("a", 64));
     assertEquals(2, f.count(), "a prediction for a request without a final response is not scored");

@@ -62,7 +62,7 @@ class TrailCliTest {
     JsonObject o = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
     int n = o.get("output_tokens").getAsInt();
     String finish = o.get("finish_reason").getAsString();
-    assertTrue(n == 7 && finish.equals("max_tokens") || n < 7 && finish.equals("eos"), o.toString());
+    assertTrue(n == 7 && finish.equals("length") || n < 7 && finish.equals("stop"), o.toString());
     assertTrue(o.has("text") && o.has("ms_per_token"), o.toString());
   }
 
@@ -148,7 +148,7 @@ class TrailCliTest {
       assertEquals("real", a.get("kind").getAsString());
       int n = a.get("output_tokens").getAsInt();
       String finish = a.get("finish_reason").getAsString();
-      assertTrue(n == 6 && finish.equals("max_tokens") || n < 6 && finish.equals("eos"), line);
+      assertTrue(n == 6 && finish.equals("length") || n < 6 && finish.equals("stop"), line);
     }
     Run bad = run("eval-model", "--model", model.toString(), "--heldout", held.toString(), "--kinds", "reel");
     assertEquals(2, bad.code());

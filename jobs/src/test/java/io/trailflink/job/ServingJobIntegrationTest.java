@@ -63,8 +63,11 @@ class ServingJobIntegrationTest {
           new ChatTurn("system", "Answer briefly."), new ChatTurn("user", "Name 3 animals."))).build());
       producer.send(InferenceRequest.newBuilder(request("wizard", "", 16)).setMessages(List.of(
           new ChatTurn("wizard", "Abracadabra."))).build());
+      // a stop string ends the answer before it
+      producer.send(InferenceRequest.newBuilder(request("stopped", "Count from 1 to 9.", 48)).setStop(List.of("5"))
+          .build());
       producer.flush();
-      n++; // the conversation
+      n += 2; // the conversation and the stopped request
 
       long deadline = System.currentTimeMillis() + 240_000;
       while ((collector.completed() < n || collector.deadLetters().size() < 8) && System.currentTimeMillis() < deadline) {
@@ -74,6 +77,9 @@ class ServingJobIntegrationTest {
       Map<String, List<FinalResponse>> finals = collector.finals();
       assertEquals(n, finals.size(), "final responses for " + finals.keySet());
       assertTrue(finals.containsKey("chat"), finals.keySet().toString());
+      FinalResponse stopped = finals.get("stopped").get(0);
+      assertEquals("stop", stopped.getFinishReason());
+      assertTrue(!stopped.getText().contains("5") && !stopped.getText().isBlank(), stopped.getText());
       Map<String, Integer> chunks = collector.chunkTokens();
       for (var e : finals.entrySet()) {
         assertEquals(1, e.getValue().size(), "exactly one final response for " + e.getKey());
@@ -82,7 +88,7 @@ class ServingJobIntegrationTest {
         assertTrue(f.getOutputTokens() >= 1 && f.getOutputTokens() <= 64, e.getKey() + " tokens " + f.getOutputTokens());
         assertEquals(f.getOutputTokens(), chunks.getOrDefault(e.getKey(), 0), "chunk tokens of " + e.getKey());
         assertTrue(f.getLatencyMs() >= f.getTtftMs() && f.getTtftMs() >= 0, e.getKey() + " timings");
-        assertTrue(List.of("eos", "length").contains(f.getFinishReason()), f.getFinishReason());
+        assertTrue(List.of("stop", "length").contains(f.getFinishReason()), f.getFinishReason());
       }
       Map<String, String> reasons = collector.deadLetters().stream()
           .collect(Collectors.toMap(d -> d.getRequestId() == null ? "offset-" + d.getSourceOffset() : d.getRequestId(),

@@ -1,5 +1,8 @@
 package io.trailflink.flink;
 
+import io.trailflink.engine.SamplingParams;
+import io.trailflink.engine.model.GenerationDefaults;
+import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.RequestValidator;
@@ -40,7 +43,8 @@ public class ValidateRequestFunction extends ProcessFunction<RawRecord, Validate
   @Override
   public void open(OpenContext ctx) {
     encoder = PromptEncoder.forCheckpoint(Path.of(modelDir));
-    validator = new RequestValidator(config, limits,
+    SamplingParams defaults = GenerationDefaults.load(Path.of(modelDir), LlamaConfig.load(Path.of(modelDir))).sampling(0);
+    validator = new RequestValidator(config, limits, defaults,
         (prompt, messages) -> messages == null ? encoder.prompt(prompt, rawPrompts) : encoder.chat(messages));
   }
 

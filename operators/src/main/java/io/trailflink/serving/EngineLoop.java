@@ -3,6 +3,7 @@ package io.trailflink.serving;
 import io.trailflink.scheduler.Decision;
 import io.trailflink.scheduler.Request;
 import io.trailflink.scheduler.Scheduler;
+import io.trailflink.engine.FinishReason;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
@@ -12,7 +13,6 @@ import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.ProbeSpec;
 import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.RequestProgress;
-import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
@@ -187,7 +187,7 @@ public final class EngineLoop implements Serializable {
     return AdmitSpec.newBuilder().setRequestId(v.id()).setPromptTokenIds(prompt)
         .setGeneratedTokenIds(s.generatedTokens()).setMaxNewTokens(v.maxNewTokens())
         .setForcedOutputTokens(v.forcedOutputTokens())
-        .setSampling(new Sampling(v.temperature(), v.topP(), v.seed())).build();
+        .setSampling(v.sampling()).setStop(v.stop()).build();
   }
 
   /**
@@ -244,7 +244,7 @@ public final class EngineLoop implements Serializable {
         finals.add(finish(s, p.getFinishReason(), null, fb.getFinishedAtMs()));
       } else if (failed) {
         toRelease.add(s.request.id());
-        finals.add(finish(s, "failed", p.getOutcome() + ": " + p.getMessage(), fb.getFinishedAtMs()));
+        finals.add(finish(s, FinishReason.ERROR, p.getOutcome() + ": " + p.getMessage(), fb.getFinishedAtMs()));
       }
     }
     if (fb.getError() != null) {
@@ -253,7 +253,7 @@ public final class EngineLoop implements Serializable {
         ServedRequest s = requests.get(id);
         if (s != null && !answered.contains(id)) {
           toRelease.add(id);
-          finals.add(finish(s, "failed", fb.getError(), fb.getFinishedAtMs()));
+          finals.add(finish(s, FinishReason.ERROR, fb.getError(), fb.getFinishedAtMs()));
         }
       }
     }

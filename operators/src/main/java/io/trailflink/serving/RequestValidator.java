@@ -1,9 +1,11 @@
 package io.trailflink.serving;
 
+import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.text.ChatMessage;
 import io.trailflink.schema.ChatTurn;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.Sampling;
+import io.trailflink.schema.SchemaHistory;
 import io.trailflink.serving.records.BoundedAvroReader;
 import io.trailflink.serving.records.MalformedRecordException;
 import io.trailflink.serving.records.RecordLimits;
@@ -22,6 +24,7 @@ import java.util.Map;
 public final class RequestValidator {
   private final ServingConfig config;
   private final PromptTokenizer tokenizer;
+  private final SamplingParams defaults; // for requests without sampling: the model's generation_config.json
   private final BoundedAvroReader<InferenceRequest> reader;
 
   /** Either a request or the reason it was refused (and the id when it could be read). */
@@ -31,12 +34,21 @@ public final class RequestValidator {
     }
   }
 
-  public RequestValidator(ServingConfig config, RecordLimits limits, PromptTokenizer tokenizer) {
+  /** Most stop strings a request may carry. */
+  public static final int MAX_STOP_STRINGS = 16;
+
+  /**
+   * @param defaults the sampling of a request that sets none (the model's generation_config.json; its seed is
+   *     replaced by one derived from the request id)
+   */
+  public RequestValidator(ServingConfig config, RecordLimits limits, SamplingParams defaults,
+      PromptTokenizer tokenizer) {
     this.config = config;
+    this.defaults = defaults;
     this.tokenizer = tokenizer;
     this.reader = new BoundedAvroReader<>(InferenceRequest.class, Map.of("id", limits.maxIdBytes(),
         "prompt", limits.maxPromptBytes(), "messages.content", limits.maxPromptBytes()),
-        RecordLimits.MAX_OTHER_STRING_BYTES);
+        RecordLimits.MAX_OTHER_STRING_BYTES, SchemaHistory.olderVersions("InferenceRequest"));
   }
 
   public Outcome validate(RawRecord raw) {
@@ -84,12 +96,25 @@ public final class RequestValidator {
     if (forced < 0 || forced > max) {
       return refuse(id, "forced_output_tokens must be in [0, max_new_tokens=" + max + "], got " + forced);
     }
-    Sampling s = r.getSampling() == null ? new Sampling(0f, 1f, 0L) : r.getSampling();
+    Sampling s = r.getSampling() == null ? defaultSampling(id) : r.getSampling();
     if (!(s.getTemperature() >= 0) || Float.isInfinite(s.getTemperature())) {
       return refuse(id, "sampling.temperature must be >= 0, got " + s.getTemperature());
     }
     if (!(s.getTopP() > 0 && s.getTopP() <= 1)) {
       return refuse(id, "sampling.top_p must be in (0, 1], got " + s.getTopP());
+    }
+    if (s.getTopK() < 0) {
+      return refuse(id, "sampling.top_k must be >= 0, got " + s.getTopK());
+    }
+    if (!(s.getRepetitionPenalty() > 0) || Float.isInfinite(s.getRepetitionPenalty())) {
+      return refuse(id, "sampling.repetition_penalty must be > 0, got " + s.getRepetitionPenalty());
+    }
+    List<String> stop = r.getStop();
+    if (stop.size() > MAX_STOP_STRINGS) {
+      return refuse(id, "at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());
+    }
+    if (stop.stream().anyMatch(String::isEmpty)) {
+      return refuse(id, "a stop string is empty");
     }
     int[] tokens;
     try {
@@ -104,8 +129,15 @@ public final class RequestValidator {
       return refuse(id, "prompt of " + tokens.length + " tokens plus " + budget + " output tokens exceeds the context of "
           + config.contextTokens() + " tokens");
     }
-    return new Outcome(new ValidatedRequest(id, r.getTenant(), tokens, max, forced, s.getTemperature(), s.getTopP(),
-        s.getSeed(), r.getSubmittedAtMs(), config.engineFor(id), source), id, null);
+    return new Outcome(new ValidatedRequest(id, r.getTenant(), tokens, max, forced, s, List.copyOf(stop),
+        r.getSubmittedAtMs(), config.engineFor(id), source), id, null);
+  }
+
+  /** The model's generation_config.json sampling, seeded by the id so that a request's text is reproducible. */
+  private Sampling defaultSampling(String id) {
+    return Sampling.newBuilder().setTemperature((float) defaults.temperature()).setTopP((float) defaults.topP())
+        .setTopK(defaults.topK()).setRepetitionPenalty((float) defaults.repetitionPenalty()).setSeed(id.hashCode())
+        .build();
   }
 
   private static Outcome refuse(String id, String reason) {

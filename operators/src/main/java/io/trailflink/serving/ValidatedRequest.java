@@ -1,5 +1,8 @@
 package io.trailflink.serving;
 
+import io.trailflink.schema.Sampling;
+import java.util.List;
+
 /**
  * A request that passed validation, with its templated prompt tokenized and its engine chosen.
  *
@@ -8,15 +11,14 @@ package io.trailflink.serving;
  * @param promptTokenIds templated prompt as token ids
  * @param maxNewTokens cap on generated tokens (tokens)
  * @param forcedOutputTokens exact output length for trace replay (tokens), 0 = off
- * @param temperature sampling temperature, 0 = greedy
- * @param topP nucleus mass
- * @param seed sampler seed
+ * @param sampling how tokens are chosen (the request's, or the model's generation_config.json defaults)
+ * @param stop stop strings (empty for none)
  * @param submittedAtMs when the producer submitted it (epoch ms)
  * @param engineIndex the engine that serves it
  * @param source the Kafka record it came from (for a dead letter if the scheduler refuses it); may be null
  */
 public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens,
-    int forcedOutputTokens, float temperature, float topP, long seed, long submittedAtMs, int engineIndex,
+    int forcedOutputTokens, Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex,
     RawRecord source) implements java.io.Serializable {
 
   public String engine() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.RequestProgress;
+import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
 import io.trailflink.predictor.LengthMlp;
@@ -63,8 +64,8 @@ class FlinkFunctionsTest {
     SchedulerFunction fn = new SchedulerFunction(CONFIG);
     try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, ValidatedRequest::engineIndex,
         Types.INT, SchedulerFunction.LAST_STEP)) {
-      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, 0f, 1f, 0, 0, 0, null), 0);
-      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, 0f, 1f, 0, 0, 0,
+      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0, null), 0);
+      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0,
           new RawRecord("t", 0, 7, new byte[] {1})), 0);
       List<StepCommand> commands = h.extractOutputValues();
       assertEquals(1, commands.size(), "one command in flight");
@@ -73,7 +74,7 @@ class FlinkFunctionsTest {
           h.getSideOutput(DeadLetters.TAG).peek().getValue().getReason());
 
       RequestProgress done = RequestProgress.newBuilder().setRequestId("a").setOutcome("OK")
-          .setNewTokenIds(List.of(5, 6, 7)).setTextDelta("xyz").setGenerated(3).setFinishReason("eos")
+          .setNewTokenIds(List.of(5, 6, 7)).setTextDelta("xyz").setGenerated(3).setFinishReason("stop")
           .setBlocksHeld(0).build();
       EngineFeedback fb = EngineFeedback.newBuilder().setEngine("engine-0").setEngineIncarnation("i1")
           .setStepSeq(commands.get(0).getStepSeq()).setIssuedAtMs(0).setFinishedAtMs(10).setPublishedAtMs(11)
@@ -125,7 +126,7 @@ class FlinkFunctionsTest {
       assertEquals(2, updates.get(1).getGenerated());
       assertEquals(10, updates.get(1).getBinProbabilities().size());
       assertEquals("trail-mlp-l2", updates.get(1).getPredictorVersion());
-      h.processElement(step(2, progress("a", 3, "eos", List.of(2), s1)), 0);
+      h.processElement(step(2, progress("a", 3, "stop", List.of(2), s1)), 0);
       assertEquals(0, h.extractOutputValues().get(1).getPredictions().size(), "no prediction for a finished request");
       assertEquals(0, h.numKeyedStateEntries(), "predictor state cleared on finish");
     }

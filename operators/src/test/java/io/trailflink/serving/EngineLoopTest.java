@@ -9,6 +9,7 @@ import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.RequestProgress;
+import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,13 +74,14 @@ class EngineLoopTest {
     private RequestProgress progress(String id, List<Integer> fresh, List<Integer> all) {
       boolean done = all.size() >= lengths.get(id);
       return RequestProgress.newBuilder().setRequestId(id).setOutcome("OK").setNewTokenIds(fresh)
-          .setTextDelta("x".repeat(fresh.size())).setGenerated(all.size()).setFinishReason(done ? "eos" : null)
+          .setTextDelta("x".repeat(fresh.size())).setGenerated(all.size()).setFinishReason(done ? "stop" : null)
           .setBlocksHeld(done ? 0 : 1).build();
     }
   }
 
   static ValidatedRequest req(String id, int maxNew) {
-    return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, 0f, 1f, 0L, 0L, 0, null);
+    return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, Sampling.newBuilder().build(), List.of(), 0L, 0,
+        null);
   }
 
   @ParameterizedTest(name = "pipeline depth {0}")

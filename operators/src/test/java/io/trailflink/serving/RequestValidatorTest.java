@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trailflink.engine.SamplingParams;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.serving.records.RecordLimits;
 import java.io.ByteArrayOutputStream;
@@ -33,7 +34,7 @@ class RequestValidatorTest {
   @Test
   void aRequestJustUnderKafkasLimitIsRefusedBeforeItsPromptIsDecodedOrTokenized() throws Exception {
     AtomicInteger tokenized = new AtomicInteger();
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY, (p, m) -> {
       tokenized.incrementAndGet();
       return new int[p.length()];
     });
@@ -46,7 +47,7 @@ class RequestValidatorTest {
 
   @Test
   void aTokenizerThatThrowsRefusesTheRequestInsteadOfFailingTheJob() throws Exception {
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY, (p, m) -> {
       throw new IllegalStateException("tokenizer broke");
     });
     RequestValidator.Outcome o = v.validate(raw(request("t", "hello")));
@@ -66,7 +67,7 @@ class RequestValidatorTest {
   @Test
   void messagesGoThroughTheChatTemplateAndBadOnesAreRefusedWithTheReason() throws Exception {
     try (var encoder = io.trailflink.engine.text.PromptEncoder.forCheckpoint(java.nio.file.Path.of("../models/trail-tiny"))) {
-      RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT,
+      RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY,
           (p, m) -> m == null ? encoder.prompt(p, false) : encoder.chat(m));
       RequestValidator.Outcome ok = v.validate(raw(chat("c1", "system", "Be brief.", "user", "List 3 fruits.")));
       assertTrue(ok.valid(), ok.reason());
@@ -83,15 +84,69 @@ class RequestValidatorTest {
 
   @Test
   void aConversationTheTemplateRefusesIsDeadLetteredWithTheTemplatesWords() throws Exception {
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY, (p, m) -> {
       throw new io.trailflink.engine.text.ChatTemplate.RenderException("chat template failed: roles must alternate");
     });
     assertEquals("chat template failed: roles must alternate", v.validate(raw(chat("t", "user", "a", "user", "b"))).reason());
   }
 
   @Test
+  void aRequestWrittenWithTheFirstReleasedSchemaIsStillServed() throws Exception {
+    // producers built against v1 (no messages, stop, top_k, repetition_penalty) write shorter records
+    org.apache.avro.Schema v1 = io.trailflink.schema.SchemaHistory.olderVersions("InferenceRequest").get(0);
+    org.apache.avro.Schema current = InferenceRequest.getClassSchema();
+    assertEquals(org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
+        org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(current, v1).getType(),
+        "the current schema reads v1 records");
+    var sampling = new org.apache.avro.generic.GenericData.Record(v1.getField("sampling").schema().getTypes().get(1));
+    sampling.put("temperature", 0.5f);
+    sampling.put("top_p", 0.9f);
+    sampling.put("seed", 3L);
+    var old = new org.apache.avro.generic.GenericData.Record(v1);
+    old.put("id", "old-1");
+    old.put("prompt", "List 3 fruits.");
+    old.put("max_new_tokens", 8);
+    old.put("submitted_at_ms", 5L);
+    old.put("tenant", "legacy");
+    old.put("sampling", sampling);
+    old.put("forced_output_tokens", null);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+    new org.apache.avro.generic.GenericDatumWriter<>(v1).write(old, enc);
+    enc.flush();
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY, (p, m) -> {
+      assertNull(m, "a v1 request has no messages");
+      return new int[] {1, 2};
+    });
+    RequestValidator.Outcome o = v.validate(new RawRecord("trail.requests", 0, 7, out.toByteArray()));
+    assertTrue(o.valid(), o.reason());
+    assertEquals("legacy", o.request().tenant());
+    assertEquals(0.5f, o.request().sampling().getTemperature());
+    assertEquals(0, o.request().sampling().getTopK(), "new fields take their defaults");
+    assertEquals(1f, o.request().sampling().getRepetitionPenalty());
+    assertTrue(o.request().stop().isEmpty());
+  }
+
+  @Test
+  void aRequestWithoutSamplingTakesTheModelsDefaultsSeededByItsId() throws Exception {
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, new SamplingParams(0.6, 0.9, 0, 50, 1.1),
+        (p, m) -> new int[] {1});
+    var s = v.validate(raw(request("d1", "hi"))).request().sampling();
+    assertEquals(0.6f, s.getTemperature(), 1e-6);
+    assertEquals(50, s.getTopK());
+    assertEquals(1.1f, s.getRepetitionPenalty(), 1e-6);
+    assertEquals("d1".hashCode(), s.getSeed());
+    InferenceRequest bad = request("d2", "hi");
+    bad.setSampling(io.trailflink.schema.Sampling.newBuilder().setTopK(-1).build());
+    assertEquals("sampling.top_k must be >= 0, got -1", v.validate(raw(bad)).reason());
+    InferenceRequest stop = request("d3", "hi");
+    stop.setStop(java.util.List.of("ok", ""));
+    assertEquals("a stop string is empty", v.validate(raw(stop)).reason());
+  }
+
+  @Test
   void aValidRequestPassesWithItsTokensAndEngine() throws Exception {
-    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, (p, m) -> new int[] {1, 2, 3});
+    RequestValidator v = new RequestValidator(CONFIG, RecordLimits.DEFAULT, SamplingParams.GREEDY, (p, m) -> new int[] {1, 2, 3});
     RequestValidator.Outcome o = v.validate(raw(request("ok", "hello")));
     assertTrue(o.valid(), o.reason());
     assertNull(o.reason());

@@ -10,9 +10,9 @@ import java.util.List;
  * @param dir the directory
  * @param config architecture from config.json
  * @param weights validated tensors
- * @param eosTokenIds tokens that end an answer (generation_config.json wins over config.json)
+ * @param generation generation_config.json: EOS ids (they win over config.json's) and default sampling
  */
-public record Checkpoint(Path dir, LlamaConfig config, LlamaWeights weights, List<Integer> eosTokenIds) {
+public record Checkpoint(Path dir, LlamaConfig config, LlamaWeights weights, GenerationDefaults generation) {
   public static final String TOKENIZER_FILE = "tokenizer.json";
 
   /** Loads and validates everything but the tokenizer (which {@link #tokenizerFile()} locates). */
@@ -23,7 +23,12 @@ public record Checkpoint(Path dir, LlamaConfig config, LlamaWeights weights, Lis
     LlamaConfig config = LlamaConfig.load(dir);
     LlamaWeights weights = new LlamaWeights(config, SafeTensors.loadCheckpoint(dir), dir.toString());
     GenerationDefaults gen = GenerationDefaults.load(dir, config);
-    return new Checkpoint(dir, config, weights, gen.eosTokenIds());
+    return new Checkpoint(dir, config, weights, gen);
+  }
+
+  /** Tokens that end an answer. */
+  public List<Integer> eosTokenIds() {
+    return generation.eosTokenIds();
   }
 
   /** {@code tokenizer.json}; refused with the path when absent. */

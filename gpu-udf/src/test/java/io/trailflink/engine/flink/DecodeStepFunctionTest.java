@@ -36,7 +36,7 @@ class DecodeStepFunctionTest {
   static AdmitSpec admit(String id, int[] prompt, int maxNew, int forced, List<Integer> generated) {
     return AdmitSpec.newBuilder().setRequestId(id).setPromptTokenIds(Arrays.stream(prompt).boxed().toList())
         .setGeneratedTokenIds(generated).setMaxNewTokens(maxNew).setForcedOutputTokens(forced)
-        .setSampling(new Sampling(0f, 1f, 0L)).build();
+        .setSampling(Sampling.newBuilder().build()).build();
   }
 
   @Test
@@ -70,7 +70,7 @@ class DecodeStepFunctionTest {
       assertNull(out.get(4).getError());
       RequestProgress last = out.get(4).getProgress().get(0);
       assertEquals(10, last.getGenerated(), "forced length reached after the failed command");
-      assertEquals("forced", last.getFinishReason());
+      assertEquals("length", last.getFinishReason());
       assertEquals(0, out.get(4).getBlocksUsed());
     }
   }

@@ -56,7 +56,8 @@ class TrainingLlamaTest {
     TrainingConfig cfg = new TrainingConfig(30, 2048, 128, 1e-2, 3, 0.0, 5, 15, 15);
     new ModelTrainer(c, cfg, tmp.resolve("run"), log::add).train(examples, tok);
     double untrained = Math.log(c.vocabSize()); // cross-entropy of a uniform guess
-    double last = loss(log.get(2));
+    // the last progress line (a skipped non-finite step, which can happen this early at lr 1e-2, adds a line)
+    double last = loss(log.stream().filter(l -> l.startsWith("step 30/30")).findFirst().orElseThrow());
     assertTrue(last < 0.75 * untrained, "loss should fall well below ln(vocab) = " + untrained + ": " + log);
     // a longer schedule on the same run directory resumes at step 30 rather than starting again
     List<String> log2 = new ArrayList<>();
@@ -64,7 +65,7 @@ class TrainingLlamaTest {
         new ModelTrainer(c, new TrainingConfig(45, 2048, 128, 1e-2, 3, 0.0, 5, 15, 15), tmp.resolve("run"),
             log2::add).train(examples, tok);
     assertTrue(log2.get(1).startsWith("resuming from step 30"), log2.toString());
-    assertTrue(log2.get(2).startsWith("step 45/45"), log2.toString());
+    assertTrue(log2.stream().anyMatch(l -> l.startsWith("step 45/45")), log2.toString());
     assertEquals(LlamaWeights.expectedShapes(c).size(), w.size());
   }
 

@@ -1,6 +1,8 @@
 package io.trailflink.serving.records;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.io.ResolvingDecoder;
@@ -19,6 +21,7 @@ import org.apache.avro.specific.SpecificRecord;
 public final class BoundedAvroReader<T extends SpecificRecord> {
   private final BoundedBinaryDecoder decoder;
   private final FieldTrackingReader<T> reader;
+  private final List<FieldTrackingReader<T>> olderWriters; // newest first
   private final String typeName;
 
   /**
@@ -27,11 +30,25 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
    * @param defaultLimitBytes the limit of every other string or bytes field
    */
   public BoundedAvroReader(Class<T> type, Map<String, Integer> fieldLimits, int defaultLimitBytes) {
+    this(type, fieldLimits, defaultLimitBytes, List.of());
+  }
+
+  /**
+   * @param olderWriterSchemas earlier versions of the record's schema, newest first: bytes that are not a record of
+   *     the current schema are read as each of these in turn, resolved to the current one (new fields take their
+   *     defaults), so that producers built against an older schema keep working without a schema registry
+   */
+  public BoundedAvroReader(Class<T> type, Map<String, Integer> fieldLimits, int defaultLimitBytes,
+      List<Schema> olderWriterSchemas) {
     this.decoder = new BoundedBinaryDecoder(fieldLimits, defaultLimitBytes, type.getSimpleName());
     SpecificData data = new SpecificData(type.getClassLoader());
     data.setCustomCoders(false); // generated custom decoders would bypass the field tracking
     Schema schema = data.getSchema(type);
-    this.reader = new FieldTrackingReader<>(schema, data, decoder);
+    this.reader = new FieldTrackingReader<>(schema, schema, data, decoder);
+    this.olderWriters = new ArrayList<>();
+    for (Schema writer : olderWriterSchemas) {
+      olderWriters.add(new FieldTrackingReader<>(writer, schema, data, decoder));
+    }
     this.typeName = type.getSimpleName();
   }
 
@@ -48,10 +65,25 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
     if (bytes == null || bytes.length == 0) {
       throw new MalformedRecordException("not an Avro " + typeName + ": empty record (no value; a tombstone?)");
     }
+    try {
+      return read(reader, bytes, into);
+    } catch (MalformedRecordException current) {
+      for (FieldTrackingReader<T> older : olderWriters) {
+        try {
+          return read(older, bytes, into);
+        } catch (MalformedRecordException e) {
+          // not that version either
+        }
+      }
+      throw current; // the reason against the current schema says most
+    }
+  }
+
+  private T read(FieldTrackingReader<T> with, byte[] bytes, T into) throws MalformedRecordException {
     decoder.reset(bytes);
     T record;
     try {
-      record = reader.read(into, decoder);
+      record = with.read(into, decoder);
     } catch (MalformedRecordException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
@@ -74,8 +106,8 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
   private static final class FieldTrackingReader<T> extends SpecificDatumReader<T> {
     private final BoundedBinaryDecoder decoder;
 
-    FieldTrackingReader(Schema schema, SpecificData data, BoundedBinaryDecoder decoder) {
-      super(schema, schema, data);
+    FieldTrackingReader(Schema writer, Schema reader, SpecificData data, BoundedBinaryDecoder decoder) {
+      super(writer, reader, data);
       this.decoder = decoder;
     }
 

@@ -56,7 +56,7 @@ class BoundedAvroReaderTest {
 
   static InferenceRequest request(String id, String prompt) {
     return InferenceRequest.newBuilder().setId(id).setPrompt(prompt).setMaxNewTokens(16).setSubmittedAtMs(42)
-        .setTenant("team-a").setSampling(new Sampling(0.7f, 0.9f, 7L)).setForcedOutputTokens(5).build();
+        .setTenant("team-a").setSampling(Sampling.newBuilder().setTemperature(0.7f).setTopP(0.9f).setSeed(7L).setTopK(40).build()).setForcedOutputTokens(5).build();
   }
 
   static String reason(byte[] bytes) {
@@ -139,7 +139,9 @@ class BoundedAvroReaderTest {
     r.setSampling(null);
     r.setForcedOutputTokens(null);
     byte[] b = avro(r);
-    b[b.length - 3] = 14; // the last three bytes are sampling, forced_output_tokens, messages (all null): 7 of 2
+    // sampling and every field after it are null or empty: one byte each, at the end of the record
+    var schema = InferenceRequest.getClassSchema();
+    b[b.length - (schema.getFields().size() - schema.getField("sampling").pos())] = 14; // branch 7 of 2
     String why = reason(b);
     assertTrue(why.startsWith("not an Avro InferenceRequest: field sampling: union branch"), why);
   }
