@@ -8,8 +8,11 @@ package io.trailflink.engine;
  * @param tapLayer hidden state exported per token: the residual stream after this many decoder layers
  *     (Hugging Face's {@code hidden_states[tapLayer]}); -1 means the middle layer
  * @param device "auto" (GPU when present), "cpu", or "gpu" / "gpu:N"
+ * @param dtype width of weights, activations and KV: "auto" (the checkpoint's own: f16 for a 16-bit one), "f16",
+ *     "f32"
  */
-public record EngineConfig(int kvBlocks, int blockSize, int tapLayer, String device) implements java.io.Serializable {
+public record EngineConfig(int kvBlocks, int blockSize, int tapLayer, String device, String dtype)
+    implements java.io.Serializable {
   public static final int DEFAULT_BLOCK_SIZE = 16;
 
   public EngineConfig {
@@ -19,6 +22,12 @@ public record EngineConfig(int kvBlocks, int blockSize, int tapLayer, String dev
     if (blockSize <= 0) {
       throw new IllegalArgumentException("block-size must be > 0, got " + blockSize);
     }
+    io.trailflink.engine.model.ComputeType.check(dtype);
+  }
+
+  /** At the checkpoint's own width. */
+  public EngineConfig(int kvBlocks, int blockSize, int tapLayer, String device) {
+    this(kvBlocks, blockSize, tapLayer, device, "auto");
   }
 
   public static EngineConfig defaults(int kvBlocks) {

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import io.trailflink.engine.djl.DjlForward;
 import io.trailflink.engine.djl.SequenceChunk;
 import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.model.ComputeType;
+import io.trailflink.engine.model.MemoryBudget;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.text.TextCodec;
 import java.nio.file.Files;
@@ -32,6 +34,7 @@ import java.util.Set;
  * {@link Outcome#KV_FULL} and keeps what it holds. Not thread-safe: one thread drives an engine.
  */
 public final class LlamaEngine implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LlamaEngine.class);
   private final LlamaConfig model;
   private final Set<Integer> eos;
   private final int tapLayer;
@@ -42,12 +45,29 @@ public final class LlamaEngine implements AutoCloseable {
   private TextCodec stopText; // opened for the first request with stop strings
   private long forwardCalls;
 
+  /** The width weights, activations and KV are held in. */
+  public ComputeType computeType() {
+    return forward.computeType();
+  }
+
   public LlamaEngine(Checkpoint checkpoint, EngineConfig config, Device device) {
     this.model = checkpoint.config();
     this.eos = new HashSet<>(checkpoint.eosTokenIds());
     this.tapLayer = config.resolveTapLayer(model.numLayers());
     this.blocks = new BlockAllocator(config.kvBlocks(), config.blockSize());
-    this.forward = new DjlForward(checkpoint.weights(), device, config.kvBlocks(), config.blockSize(), tapLayer);
+    ComputeType type = ComputeType.parse(config.dtype(), checkpoint.weights());
+    if (Device.Type.CPU.equals(device.getDeviceType())) {
+      long kvBytes = 2L * model.numLayers() * config.kvBlocks() * config.blockSize() * model.kvDim()
+          * (type == ComputeType.F16 ? 2 : 4);
+      MemoryBudget.requireFits(checkpoint.dir().toString(), MemoryBudget.weightBytes(checkpoint.weights(), type),
+          kvBytes, type);
+    }
+    this.forward = new DjlForward(checkpoint.weights(), device, config.kvBlocks(), config.blockSize(), tapLayer,
+        type);
+    if (forward.clampedToF16() > 0) {
+      LOG.warn("{}: {} BF16 weights beyond F16's range were clamped to ±65504 (use --dtype f32 to keep them)",
+          checkpoint.dir(), forward.clampedToF16());
+    }
     this.tokenizerFile = checkpoint.dir().resolve(Checkpoint.TOKENIZER_FILE);
   }
 

@@ -70,6 +70,28 @@ class CheckpointLoadingTest {
   }
 
   @Test
+  void mistralAndQwen2AreReadAsTheirFamiliesAndAnythingElseIsRefusedWithTheSupportedList() throws Exception {
+    Path q = TinyCheckpoints.write(tmp.resolve("q"), TinyCheckpoints.QWEN2_BIAS_TIED_F32, 1);
+    assertEquals(io.trailflink.engine.model.Architecture.QWEN2, Checkpoint.load(q).config().architecture());
+    String cfg = Files.readString(q.resolve("config.json"));
+    // a Qwen2 checkpoint needs its q/k/v biases: read as a Llama it would silently drop them, so both must agree
+    Files.writeString(q.resolve("config.json"), cfg.replace("\"model_type\":\"qwen2\"", "\"model_type\":\"llama\""));
+    assertTrue(refusal(q).contains("architectures 'Qwen2ForCausalLM' is not supported"), refusal(q));
+    Files.writeString(q.resolve("config.json"), cfg.replace("\"model_type\":\"qwen2\"", "\"model_type\":\"gpt_neox\""));
+    assertEquals(q.resolve("config.json") + ": model_type 'gpt_neox' is not supported (supported: llama"
+        + " (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM))", refusal(q));
+    Path m = TinyCheckpoints.write(tmp.resolve("m"), TinyCheckpoints.MISTRAL_GQA_BF16, 1);
+    String mcfg = Files.readString(m.resolve("config.json"));
+    Files.writeString(m.resolve("config.json"), mcfg.replace("\"model_type\":\"mistral\"",
+        "\"model_type\":\"mistral\",\"sliding_window\":100"));
+    assertEquals(100, Checkpoint.load(m).config().maxPositions(), "context capped at the sliding window");
+    Path noBias = TinyCheckpoints.write(tmp.resolve("nb"), TinyCheckpoints.MHA_TIED_F32, 1);
+    Files.writeString(noBias.resolve("config.json"), Files.readString(noBias.resolve("config.json"))
+        .replace("LlamaForCausalLM", "Qwen2ForCausalLM").replace("\"model_type\":\"llama\"", "\"model_type\":\"qwen2\""));
+    assertTrue(refusal(noBias).contains("missing tensor 'model.layers.0.self_attn.q_proj.bias'"), refusal(noBias));
+  }
+
+  @Test
   void readsF16AndBf16Exactly() throws Exception {
     // values exactly representable in both half formats
     float[] values = {0f, 1f, -2.5f, 0.15625f, 65504f, -0.0009765625f};

@@ -1,5 +1,6 @@
 package io.trailflink.engine;
 
+import io.trailflink.engine.model.Architecture;
 import io.trailflink.engine.model.DType;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.model.LlamaWeights;
@@ -18,17 +19,26 @@ import java.util.Random;
 public final class TinyCheckpoints {
   private TinyCheckpoints() {}
 
-  /** A shape variant: GQA or not, llama3 rope scaling or not, tied head or not. */
-  public record Spec(int layers, int heads, int kvHeads, boolean llama3Rope, boolean tied, DType dtype, int shards) {
+  /** A shape variant: family, GQA or not, llama3 rope scaling or not, tied head or not. */
+  public record Spec(int layers, int heads, int kvHeads, boolean llama3Rope, boolean tied, DType dtype, int shards,
+      Architecture architecture) {
+    Spec(int layers, int heads, int kvHeads, boolean llama3Rope, boolean tied, DType dtype, int shards) {
+      this(layers, heads, kvHeads, llama3Rope, tied, dtype, shards, Architecture.LLAMA);
+    }
+
     LlamaConfig config() {
       RopeScaling scaling = llama3Rope ? new RopeScaling(8.0, 1.0, 4.0, 64) : null;
       return new LlamaConfig(97, 32, 48, layers, heads, kvHeads, 32 / heads, 1e-5, llama3Rope ? 500000.0 : 10000.0,
-          scaling, 256, tied, 1, List.of(2));
+          scaling, 256, tied, 1, List.of(2), architecture);
     }
   }
 
   public static final Spec GQA_LLAMA3_BF16_SHARDED = new Spec(3, 4, 2, true, false, DType.BF16, 3);
   public static final Spec MHA_TIED_F32 = new Spec(2, 4, 4, false, true, DType.F32, 1);
+  /** Qwen2-shaped: bias on q/k/v, tied head. */
+  public static final Spec QWEN2_BIAS_TIED_F32 = new Spec(2, 4, 2, false, true, DType.F32, 1, Architecture.QWEN2);
+  /** Mistral-shaped: GQA, untied. */
+  public static final Spec MISTRAL_GQA_BF16 = new Spec(2, 4, 1, false, false, DType.BF16, 2, Architecture.MISTRAL);
 
   public static Path write(Path dir, Spec spec, long seed) throws IOException {
     LlamaConfig config = spec.config();

@@ -37,6 +37,13 @@ final class BenchEngineCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "3", description = "Measurements per figure (median reported).") int repeats;
   @Option(names = "--memory-steps", defaultValue = "10000", description = "Decode steps of the memory run.") int memorySteps;
   @Option(names = "--device", defaultValue = "auto") String device;
+  @Option(names = "--dtype", defaultValue = "auto", description = "auto (the checkpoint's width; bf16 becomes f16), f16 or f32.") String dtype;
+  @Option(names = "--reference", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Measure the plain-Java reference too (skipped above 200M parameters: it keeps an f32 copy on the heap).")
+  boolean reference;
+  @Option(names = "--prefill", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Measure prefill (8 × 128 tokens) too.")
+  boolean prefillRun;
   @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
 
   @Override
@@ -50,10 +57,39 @@ final class BenchEngineCommand implements Callable<Integer> {
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
     int blocks = maxBatch * ((promptTokens + steps * (repeats + 1) + 1) / blockSize + 2);
     out.addProperty("device", dev.toString());
-    out.addProperty("parameters", ckpt.weights().parameterCount());
+    long parameters = ckpt.weights().parameterCount();
+    out.addProperty("parameters", parameters);
+    out.addProperty("checkpoint_mb", ckpt.weights().fileBytes() / 1e6);
 
+    // the engine first, so that its load is measured on a fresh process
+    System.gc();
+    long rssBefore = rssKb();
+    long loadStart = System.nanoTime();
+    LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device, dtype), dev);
+    double loadS = (System.nanoTime() - loadStart) / 1e9;
+    System.gc();
+    long rssAfter = rssKb();
+    double kvMb = engine.kvPoolBytes() / 1e6;
+    double ckptMb = ckpt.weights().fileBytes() / 1e6;
+    out.addProperty("dtype", engine.computeType().name().toLowerCase(java.util.Locale.ROOT));
+    out.addProperty("load_s", loadS);
+    out.addProperty("rss_before_load_mb", rssBefore / 1024.0);
+    out.addProperty("rss_after_load_mb", rssAfter / 1024.0);
+    out.addProperty("kv_pool_mb", kvMb);
+    out.addProperty("rss_over_checkpoint_plus_kv", rssAfter / 1024.0 * 1.048576 / (ckptMb + kvMb));
+    out.addProperty("rss_anon_after_load_mb", statusKb("RssAnon:") / 1024.0);
+    out.addProperty("rss_file_after_load_mb", statusKb("RssFile:") / 1024.0);
+    out.addProperty("java_heap_used_mb", (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
+    log("load: %.1f s; RSS %.0f MB before, %.0f MB after (checkpoint %.0f MB on disk at %s, KV pool %.0f MB): "
+        + "%.2f × (checkpoint + KV)", loadS, rssBefore / 1024.0, rssAfter / 1024.0, ckptMb,
+        engine.computeType(), kvMb, rssAfter / 1024.0 * 1.048576 / (ckptMb + kvMb));
+
+    boolean runReference = reference && parameters <= 200_000_000L;
+    if (!runReference) {
+      log("reference skipped (%s)", reference ? "over 200M parameters" : "--no-reference");
+    }
     // reference, batch 1
-    double refTps = median(repeats, () -> {
+    double refTps = !runReference ? Double.NaN : median(repeats, () -> {
       ReferenceLlama ref = new ReferenceLlama(ckpt.weights());
       ReferenceLlama.Sequence seq = ref.newSequence();
       for (int t : tokens(rnd, promptTokens, vocab)) {
@@ -66,10 +102,12 @@ final class BenchEngineCommand implements Callable<Integer> {
       }
       return n / ((System.nanoTime() - t0) / 1e9);
     });
-    out.addProperty("reference_decode_tokens_per_s_batch1", refTps);
-    log("reference (plain Java) decode, batch 1: %.1f tokens/s", refTps);
+    if (runReference) {
+      out.addProperty("reference_decode_tokens_per_s_batch1", refTps);
+      log("reference (plain Java) decode, batch 1: %.1f tokens/s", refTps);
+    }
 
-    try (LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev)) {
+    try (engine) {
       long kvBytesPer1000 = engine.kvPoolBytes() / ((long) blocks * blockSize) * 1000;
       out.addProperty("kv_bytes_per_1000_tokens", kvBytesPer1000);
       JsonObject decode = new JsonObject();
@@ -99,7 +137,7 @@ final class BenchEngineCommand implements Callable<Integer> {
       }
       out.add("decode_tokens_per_s", decode);
       out.add("ms_per_step", msPerStep);
-      double prefill = median(repeats, () -> {
+      double prefill = !prefillRun ? Double.NaN : median(repeats, () -> {
         List<GenerationRequest> reqs = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
           reqs.add(GenerationRequest.greedy("p" + counter[0]++, tokens(rnd, 128, vocab), 1));
@@ -111,9 +149,13 @@ final class BenchEngineCommand implements Callable<Integer> {
       out.addProperty("prefill_tokens_per_s", prefill);
       log("DJL prefill (8 × 128 tokens): %.0f tokens/s", prefill);
       double b32 = decode.has("32") ? decode.get("32").getAsDouble() : Double.NaN;
-      out.addProperty("ratio_djl_batch32_over_reference_batch1", b32 / refTps);
-      log("ratio DJL batch-32 / reference batch-1: %.1f×", b32 / refTps);
-      memoryRun(engine, out, rnd, vocab);
+      if (runReference) {
+        out.addProperty("ratio_djl_batch32_over_reference_batch1", b32 / refTps);
+        log("ratio DJL batch-32 / reference batch-1: %.1f×", b32 / refTps);
+      }
+      if (memorySteps > 0) {
+        memoryRun(engine, out, rnd, vocab);
+      }
     }
     if (json) {
       System.out.println(out);
@@ -164,8 +206,13 @@ final class BenchEngineCommand implements Callable<Integer> {
   }
 
   private static long rssKb() throws IOException {
+    return statusKb("VmRSS:");
+  }
+
+  /** A kB figure of /proc/self/status, e.g. {@code VmRSS:}, {@code RssAnon:}, {@code RssFile:}; -1 if absent. */
+  private static long statusKb(String field) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
+      if (line.startsWith(field)) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }

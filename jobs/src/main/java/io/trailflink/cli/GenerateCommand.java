@@ -57,6 +57,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
   String device;
 
+  @Option(names = "--dtype", defaultValue = "auto", description = "auto (the checkpoint's own width; bf16 becomes f16), f16 or f32 (default ${DEFAULT-VALUE}).")
+  String dtype;
+
   @Option(names = "--json", description = "Print one JSON object as the last line.")
   boolean json;
 
@@ -86,7 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
       int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
       int blocks = (Math.min(promptTokens.length + maxNewTokens, ckpt.config().maxPositions()) + blockSize) / blockSize + 1;
       Device dev = EngineDevice.choose(device, -1);
-      try (LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device), dev)) {
+      try (LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, device, dtype), dev)) {
         GenerationRequest req = new GenerationRequest("cli", promptTokens, maxNewTokens, 0, sampling(ckpt), stop);
         TextStream stream = new TextStream(new int[0], codec, stop);
         StringBuilder answer = new StringBuilder();

@@ -66,6 +66,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--device", description = "cpu, gpu, gpu:N or auto (default: ${DEFAULT-VALUE}).")
   public String device = "auto";
 
+  @Option(names = "--dtype", description = "Width of the engine's weights, activations and KV: auto (the checkpoint's own; bf16 becomes f16), f16 or f32 (default: ${DEFAULT-VALUE}).")
+  public String dtype = "auto";
+
   @Option(names = "--raw-prompts", description = "Tokenize prompts as given instead of applying the bundled chat template.")
   public boolean rawPrompts;
 

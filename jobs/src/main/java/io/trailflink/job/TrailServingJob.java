@@ -3,6 +3,9 @@ package io.trailflink.job;
 import io.trailflink.engine.EngineConfig;
 import io.trailflink.engine.flink.DecodeStepFunction;
 import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.text.ChatTemplate;
+import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.engine.text.TokenizerConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.EncodeDeadLetters;
 import io.trailflink.flink.EncodeForKafka;
@@ -61,6 +64,7 @@ public final class TrailServingJob {
     if (predictor != null) {
       TrailPredictor.load(predictor, model.hiddenSize()); // refuse a bad predictor at submission, not per request
     }
+    checkPromptEncoding(modelDir, o.rawPrompts); // a missing tokenizer or broken template: refused at submission
     ServingConfig config = o.servingConfig(model.maxPositions(), predictor == null ? 0 : o.maxRunning);
     RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
@@ -82,7 +86,8 @@ public final class TrailServingJob {
 
     DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
         StepCommand::getEngineIndex);
-    EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device);
+    EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device,
+        o.dtype);
     DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
         .cpuThreads(o.engineThreads).cpuPriority(o.engineNice);
     SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2)
@@ -112,6 +117,16 @@ public final class TrailServingJob {
         .uid("dead-letters-encode").name("encode dead letters").setParallelism(1)
         .sinkTo(encodedSink(o, topics.deadLetters(), true))
         .uid("dead-letters-sink").name("dead-letters topic").setParallelism(1);
+  }
+
+  /** The checkpoint's tokenizer loads and its chat template renders a one-turn conversation, or a one-line error. */
+  private static void checkPromptEncoding(Path modelDir, boolean raw) {
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(modelDir)) {
+      encoder.prompt("Hello.", raw);
+    } catch (ChatTemplate.RenderException e) {
+      throw new IllegalArgumentException(modelDir.resolve(TokenizerConfig.FILE) + ": the chat template cannot render "
+          + "a one-turn conversation (" + e.getMessage() + "); --raw-prompts feeds prompts without it");
+    }
   }
 
   private static void configure(StreamExecutionEnvironment env, ServingOptions o) {

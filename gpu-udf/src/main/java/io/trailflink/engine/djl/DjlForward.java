@@ -2,6 +2,8 @@ package io.trailflink.engine.djl;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.trailflink.engine.model.ComputeType;
 import io.trailflink.engine.model.LlamaWeights;
 import java.util.List;
 
@@ -18,13 +20,29 @@ public final class DjlForward implements AutoCloseable {
   private final int vocab;
   private final int hidden;
 
+  /** At the checkpoint's own width ({@link ComputeType#forWeights}). */
   public DjlForward(LlamaWeights weights, Device device, int kvBlocks, int blockSize, int tapLayer) {
+    this(weights, device, kvBlocks, blockSize, tapLayer, ComputeType.forWeights(weights));
+  }
+
+  public DjlForward(LlamaWeights weights, Device device, int kvBlocks, int blockSize, int tapLayer,
+      ComputeType type) {
     this.device = device;
-    this.model = new DjlLlama(weights, device);
+    this.model = new DjlLlama(weights, device, type == ComputeType.F16 ? DataType.FLOAT16 : DataType.FLOAT32);
     this.pool = model.newPool(kvBlocks, blockSize);
     this.tapLayer = tapLayer;
     this.vocab = weights.config().vocabSize();
     this.hidden = weights.config().hiddenSize();
+  }
+
+  /** The width weights, activations and KV are held in. */
+  public ComputeType computeType() {
+    return model.dtype() == DataType.FLOAT16 ? ComputeType.F16 : ComputeType.F32;
+  }
+
+  /** BF16 weights beyond F16's range, clamped to ±65504 when the checkpoint was loaded at F16. */
+  public long clampedToF16() {
+    return model.clampedToF16();
   }
 
   /**

@@ -12,7 +12,6 @@ import ai.djl.nn.Activation;
 import io.trailflink.engine.model.LlamaConfig;
 import io.trailflink.engine.model.LlamaWeights;
 import io.trailflink.engine.model.RopeTables;
-import io.trailflink.engine.model.Tensor;
 import java.util.List;
 
 /**
@@ -21,12 +20,18 @@ import java.util.List;
  *
  * <p>Memory discipline: every per-call array lives in the caller's step manager; weights and the pool live in the
  * model manager and are only read (pool slots are overwritten in place), so nothing grows from step to step.
+ *
+ * <p>Width: weights, activations and the KV pool are in the engine's {@code dtype} (FLOAT32, or FLOAT16 for a
+ * 16-bit checkpoint at its own size); as in Hugging Face's Llama, RMSNorm's statistics and the attention softmax are
+ * computed in float32 and cast back, and logits and tap states come out as float32.
  */
 final class DjlLlama implements AutoCloseable {
   private final LlamaConfig c;
   private final NDManager manager; // owns weights and rope tables for the model's lifetime
+  private final DataType dtype; // of weights, activations and KV
+  private final long clampedToF16; // BF16 weights beyond F16's range, clamped at load
   private final NDArray embed; // (vocab, hidden)
-  private final NDArray lmHeadT; // (hidden, vocab)
+  private final NDArray lmHeadT; // (hidden, vocab); null when tied: the embedding's transposed view is used
   private final NDArray finalNorm; // (hidden)
   private final Layer[] layers;
   private final NDArray ropeCos; // (positions, headDim/2)
@@ -35,42 +40,55 @@ final class DjlLlama implements AutoCloseable {
   /** One decoder layer's weights, linear layers pre-transposed to (in, out). */
   private record Layer(
       NDArray inputNorm, NDArray wq, NDArray wk, NDArray wv, NDArray wo,
-      NDArray postNorm, NDArray wGate, NDArray wUp, NDArray wDown) {}
+      NDArray postNorm, NDArray wGate, NDArray wUp, NDArray wDown,
+      NDArray bq, NDArray bk, NDArray bv) {} // q/k/v biases: null unless the architecture has them (Qwen2)
 
-  DjlLlama(LlamaWeights weights, Device device) {
+  DjlLlama(LlamaWeights weights, Device device, DataType dtype) {
     this.c = weights.config();
     this.manager = NDManager.newBaseManager(device);
-    embed = upload(weights.get(LlamaWeights.EMBED), false);
-    lmHeadT = upload(weights.lmHead(), true);
-    finalNorm = upload(weights.get(LlamaWeights.FINAL_NORM), false);
+    this.dtype = dtype;
+    WeightUploader up = new WeightUploader(manager, dtype);
+    embed = up.upload(weights.slice(LlamaWeights.EMBED), false);
+    // a tied head reads the embedding matrix through a transposed view: no second copy (525 MB for Llama 3.2 1B)
+    lmHeadT = c.tieWordEmbeddings() ? null : up.upload(weights.slice(LlamaWeights.LM_HEAD), true);
+    finalNorm = up.upload(weights.slice(LlamaWeights.FINAL_NORM), false);
     layers = new Layer[c.numLayers()];
     for (int l = 0; l < layers.length; l++) {
       layers[l] = new Layer(
-          upload(weights.get(LlamaWeights.layer(l, "input_layernorm.weight")), false),
-          upload(weights.get(LlamaWeights.layer(l, "self_attn.q_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "self_attn.k_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "self_attn.v_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "self_attn.o_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "post_attention_layernorm.weight")), false),
-          upload(weights.get(LlamaWeights.layer(l, "mlp.gate_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "mlp.up_proj.weight")), true),
-          upload(weights.get(LlamaWeights.layer(l, "mlp.down_proj.weight")), true));
+          up.upload(weights.slice(LlamaWeights.layer(l, "input_layernorm.weight")), false),
+          up.upload(weights.slice(LlamaWeights.layer(l, "self_attn.q_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "self_attn.k_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "self_attn.v_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "self_attn.o_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "post_attention_layernorm.weight")), false),
+          up.upload(weights.slice(LlamaWeights.layer(l, "mlp.gate_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "mlp.up_proj.weight")), true),
+          up.upload(weights.slice(LlamaWeights.layer(l, "mlp.down_proj.weight")), true),
+          bias(up, weights, l, "q_proj"), bias(up, weights, l, "k_proj"), bias(up, weights, l, "v_proj"));
     }
+    clampedToF16 = up.clampedToF16();
     RopeTables rope = new RopeTables(c);
-    float[] cos = rope.flatCos();
-    float[] sin = rope.flatSin();
-    ropeCos = manager.create(cos, new Shape(rope.positions(), rope.half()));
-    ropeSin = manager.create(sin, new Shape(rope.positions(), rope.half()));
+    ropeCos = manager.create(rope.flatCos(), new Shape(rope.positions(), rope.half())).toType(dtype, false);
+    ropeSin = manager.create(rope.flatSin(), new Shape(rope.positions(), rope.half())).toType(dtype, false);
   }
 
-  private NDArray upload(Tensor t, boolean transpose) {
-    NDArray a = manager.create(t.data(), new Shape(t.shape()));
-    if (!transpose) {
-      return a;
-    }
-    NDArray at = a.transpose().duplicate(); // contiguous (in, out)
-    a.close();
-    return at;
+  private NDArray bias(WeightUploader up, LlamaWeights weights, int layer, String proj) {
+    return c.architecture().qkvBias()
+        ? up.upload(weights.slice(LlamaWeights.layer(layer, "self_attn." + proj + ".bias")), false) : null;
+  }
+
+  private static NDArray project(NDArray x, NDArray w, NDArray bias) {
+    NDArray y = x.matMul(w);
+    return bias == null ? y : y.add(bias);
+  }
+
+  DataType dtype() {
+    return dtype;
+  }
+
+  /** BF16 weights that were beyond F16's range and clamped to ±65504 at load (0 unless converted to F16). */
+  long clampedToF16() {
+    return clampedToF16;
   }
 
   NDManager manager() {
@@ -78,7 +96,7 @@ final class DjlLlama implements AutoCloseable {
   }
 
   KvPool newPool(int blocks, int blockSize) {
-    return new KvPool(manager, c, blocks, blockSize, DataType.FLOAT32);
+    return new KvPool(manager, c, blocks, blockSize, dtype);
   }
 
   /**
@@ -110,7 +128,7 @@ final class DjlLlama implements AutoCloseable {
     NDArray validFlat = step.create(rb.validFlat);
     NDArray writeSlots = step.create(rb.writeSlots);
     NDArray keySlots = step.create(rb.keySlots, new Shape(b, s));
-    NDArray mask = step.create(rb.mask, new Shape(b, 1, 1, t, s));
+    NDArray mask = step.create(rb.mask, new Shape(b, 1, 1, t, s)); // float32: added to float32 scores
     NDArray cos = ropeCos.get(step, new NDIndex("{}", positions)).reshape(b, t, 1, half);
     NDArray sin = ropeSin.get(step, new NDIndex("{}", positions)).reshape(b, t, 1, half);
     float scale = (float) (1.0 / Math.sqrt(d));
@@ -124,9 +142,9 @@ final class DjlLlama implements AutoCloseable {
     for (int l = 0; l < layers.length; l++) {
       Layer w = layers[l];
       NDArray xn = rmsNorm(x, w.inputNorm);
-      NDArray q = rope(xn.matMul(w.wq).reshape(b, t, c.numHeads(), d), cos, sin, half);
-      NDArray k = rope(xn.matMul(w.wk).reshape(b, t, c.numKvHeads(), d), cos, sin, half);
-      NDArray v = xn.matMul(w.wv);
+      NDArray q = rope(project(xn, w.wq, w.bq).reshape(b, t, c.numHeads(), d), cos, sin, half);
+      NDArray k = rope(project(xn, w.wk, w.bk).reshape(b, t, c.numKvHeads(), d), cos, sin, half);
+      NDArray v = project(xn, w.wv, w.bv);
       NDArray kRows = k.reshape(b * t, c.kvDim()).get(new NDIndex("{}", validFlat));
       NDArray vRows = v.reshape(b * t, c.kvDim()).get(new NDIndex("{}", validFlat));
       pool.keys[l].set(new NDIndex("{}", writeSlots), kRows);
@@ -138,8 +156,8 @@ final class DjlLlama implements AutoCloseable {
           .reshape(b, s, c.numKvHeads(), d).transpose(0, 2, 1, 3).expandDims(2);
       // queries grouped by the key/value head they read: (B, kvHeads, group, T, D)
       NDArray qg = q.transpose(0, 2, 1, 3).reshape(b, c.numKvHeads(), c.groupSize(), t, d);
-      NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3)).mul(scale).add(mask);
-      NDArray attn = scores.softmax(-1).matMul(vals) // (B, kvHeads, group, T, D)
+      NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3)).toType(DataType.FLOAT32, false).mul(scale).add(mask);
+      NDArray attn = scores.softmax(-1).toType(dtype, false).matMul(vals) // (B, kvHeads, group, T, D)
           .reshape(b, c.numHeads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, c.numHeads() * d);
       x = x.add(attn.matMul(w.wo));
       NDArray xn2 = rmsNorm(x, w.postNorm);
@@ -155,17 +173,24 @@ final class DjlLlama implements AutoCloseable {
     }
     NDArray lastFlat = step.create(rb.lastFlat);
     NDArray last = rmsNorm(x, finalNorm).reshape(b * t, h).get(new NDIndex("{}", lastFlat)); // (B, H)
-    NDArray logits = last.matMul(lmHeadT);
-    NDArray tapRows = tap.reshape(b * t, h);
-    NDArray tapLast = tapRows.get(new NDIndex("{}", lastFlat));
+    NDArray logits = last.matMul(lmHeadT != null ? lmHeadT : embed.transpose()).toType(DataType.FLOAT32, false);
+    NDArray tap32 = tap.toType(DataType.FLOAT32, false);
+    NDArray tapLast = tap32.reshape(b * t, h).get(new NDIndex("{}", lastFlat));
     NDArray weights = step.create(rb.meanWeights, new Shape(b, t, 1));
-    NDArray tapMean = tap.mul(weights).sum(new int[] {1});
+    NDArray tapMean = tap32.mul(weights).sum(new int[] {1});
+    if (kept != null) {
+      for (int i = 0; i < kept.length; i++) {
+        kept[i] = kept[i].toType(DataType.FLOAT32, false);
+      }
+    }
     return new Output(logits, tapLast, tapMean, kept);
   }
 
+  /** Hugging Face's LlamaRMSNorm: statistics in float32, then back to the engine's width times the weight. */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray variance = x.square().mean(new int[] {-1}, true);
-    return x.mul(variance.add((float) c.rmsNormEps()).sqrt().pow(-1f)).mul(weight);
+    NDArray x32 = x.toType(DataType.FLOAT32, false);
+    NDArray variance = x32.square().mean(new int[] {-1}, true);
+    return x32.mul(variance.add((float) c.rmsNormEps()).sqrt().pow(-1f)).toType(dtype, false).mul(weight);
   }
 
   /** Rotate-half RoPE on (B, T, heads, D) with cos/sin of shape (B, T, 1, D/2). */

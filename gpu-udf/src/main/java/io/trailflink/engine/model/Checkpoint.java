@@ -21,7 +21,7 @@ public record Checkpoint(Path dir, LlamaConfig config, LlamaWeights weights, Gen
       throw new CheckpointException(dir + ": not a directory");
     }
     LlamaConfig config = LlamaConfig.load(dir);
-    LlamaWeights weights = new LlamaWeights(config, SafeTensors.loadCheckpoint(dir), dir.toString());
+    LlamaWeights weights = new LlamaWeights(config, SafeTensors.indexCheckpoint(dir), dir.toString());
     GenerationDefaults gen = GenerationDefaults.load(dir, config);
     return new Checkpoint(dir, config, weights, gen);
   }

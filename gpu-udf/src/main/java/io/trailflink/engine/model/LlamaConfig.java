@@ -12,10 +12,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The architecture of a Hugging Face Llama-format checkpoint ({@code config.json}), validated on load.
+ * The architecture of a Hugging Face Llama-shaped checkpoint ({@code config.json}), validated on load.
  *
- * <p>Supported: RMSNorm, RoPE with {@code rope_theta} and optional {@code llama3} scaling, grouped-query attention,
- * SwiGLU MLP with {@code silu}, tied or untied LM head. Anything else is refused with the offending field named.
+ * <p>Supported: the {@link Architecture} families Llama, Mistral and Qwen2 — RMSNorm, RoPE with {@code rope_theta}
+ * and optional {@code llama3} or {@code linear} scaling, grouped-query attention, SwiGLU MLP with {@code silu}, q/k/v
+ * bias for Qwen2, tied or untied LM head. A sliding window smaller than the context (Mistral, Qwen2 with
+ * {@code use_sliding_window}) caps the context at the window, where full attention equals windowed attention.
+ * Anything else is refused with the offending field named.
  *
  * @param vocabSize tokens in the vocabulary
  * @param hiddenSize model width
@@ -31,6 +34,7 @@ import java.util.Locale;
  * @param tieWordEmbeddings whether the LM head reuses the embedding matrix
  * @param bosTokenId beginning-of-sequence token, or -1
  * @param eosTokenIds end-of-sequence tokens (may be overridden by generation_config.json)
+ * @param architecture the family (q/k/v bias, config names)
  */
 public record LlamaConfig(
     int vocabSize,
@@ -46,7 +50,16 @@ public record LlamaConfig(
     int maxPositions,
     boolean tieWordEmbeddings,
     int bosTokenId,
-    List<Integer> eosTokenIds) {
+    List<Integer> eosTokenIds,
+    Architecture architecture) {
+
+  /** A Llama. */
+  public LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads,
+      int headDim, double rmsNormEps, double ropeTheta, RopeScaling ropeScaling, int maxPositions,
+      boolean tieWordEmbeddings, int bosTokenId, List<Integer> eosTokenIds) {
+    this(vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps, ropeTheta,
+        ropeScaling, maxPositions, tieWordEmbeddings, bosTokenId, eosTokenIds, Architecture.LLAMA);
+  }
 
   public LlamaConfig {
     require(vocabSize > 0, "vocab_size must be > 0");
@@ -61,6 +74,7 @@ public record LlamaConfig(
     require(ropeTheta > 0, "rope_theta must be > 0");
     require(maxPositions > 0, "max_position_embeddings must be > 0");
     eosTokenIds = List.copyOf(eosTokenIds);
+    require(architecture != null, "architecture is missing");
   }
 
   /** Width of the concatenated key (or value) heads. */
@@ -89,15 +103,17 @@ public record LlamaConfig(
   }
 
   static LlamaConfig fromJson(JsonObject json, String source) {
-    String modelType = optString(json, "model_type", "llama");
-    if (!modelType.equals("llama")) {
-      throw new CheckpointException(source + ": model_type '" + modelType + "' is not supported (only 'llama')");
+    Architecture arch = Architecture.ofModelType(optString(json, "model_type", "llama"), source);
+    if (json.has("architectures") && json.get("architectures").isJsonArray()) {
+      for (JsonElement name : json.getAsJsonArray("architectures")) {
+        arch.checkClassName(name.getAsString(), source);
+      }
     }
     String act = optString(json, "hidden_act", "silu");
     if (!act.equals("silu")) {
       throw new CheckpointException(source + ": hidden_act '" + act + "' is not supported (only 'silu')");
     }
-    for (String unsupported : new String[] {"attention_bias", "mlp_bias"}) {
+    for (String unsupported : arch.qkvBias() ? new String[] {"mlp_bias"} : new String[] {"attention_bias", "mlp_bias"}) {
       if (json.has(unsupported) && json.get(unsupported).getAsBoolean()) {
         throw new CheckpointException(source + ": " + unsupported + "=true is not supported");
       }
@@ -108,6 +124,12 @@ public record LlamaConfig(
         ? json.get("head_dim").getAsInt() : hidden / heads;
     RopeScaling scaling = parseRopeScaling(json, source);
     List<Integer> eos = parseTokenIds(json.get("eos_token_id"));
+    int maxPositions = json.has("max_position_embeddings") ? json.get("max_position_embeddings").getAsInt() : 2048;
+    boolean windowed = arch == Architecture.MISTRAL
+        || json.has("use_sliding_window") && json.get("use_sliding_window").getAsBoolean();
+    if (windowed && json.has("sliding_window") && !json.get("sliding_window").isJsonNull()) {
+      maxPositions = Math.min(maxPositions, json.get("sliding_window").getAsInt());
+    }
     try {
       return new LlamaConfig(
           reqInt(json, "vocab_size", source),
@@ -120,11 +142,12 @@ public record LlamaConfig(
           json.has("rms_norm_eps") ? json.get("rms_norm_eps").getAsDouble() : 1e-6,
           json.has("rope_theta") ? json.get("rope_theta").getAsDouble() : 10000.0,
           scaling,
-          json.has("max_position_embeddings") ? json.get("max_position_embeddings").getAsInt() : 2048,
+          maxPositions,
           json.has("tie_word_embeddings") && json.get("tie_word_embeddings").getAsBoolean(),
           json.has("bos_token_id") && !json.get("bos_token_id").isJsonNull()
               ? json.get("bos_token_id").getAsInt() : -1,
-          eos);
+          eos,
+          arch);
     } catch (CheckpointException e) {
       throw new CheckpointException(source + ": " + e.getMessage(), e);
     }
@@ -141,9 +164,12 @@ public record LlamaConfig(
     if (type.equals("default")) {
       return null;
     }
+    if (type.equals("linear")) {
+      return RopeScaling.linear(rs.get("factor").getAsDouble());
+    }
     if (!type.equals("llama3")) {
-      throw new CheckpointException(
-          source + ": rope_scaling.rope_type '" + type + "' is not supported (only 'llama3' or 'default')");
+      throw new CheckpointException(source + ": rope_scaling.rope_type '" + type
+          + "' is not supported (supported: default, linear, llama3)");
     }
     return new RopeScaling(
         rs.get("factor").getAsDouble(),
@@ -188,9 +214,9 @@ public record LlamaConfig(
   public JsonObject toJson() {
     JsonObject o = new JsonObject();
     com.google.gson.JsonArray arch = new com.google.gson.JsonArray();
-    arch.add("LlamaForCausalLM");
+    arch.add(architecture.className());
     o.add("architectures", arch);
-    o.addProperty("model_type", "llama");
+    o.addProperty("model_type", architecture.modelType());
     o.addProperty("hidden_act", "silu");
     o.addProperty("vocab_size", vocabSize);
     o.addProperty("hidden_size", hiddenSize);
@@ -201,7 +227,12 @@ public record LlamaConfig(
     o.addProperty("head_dim", headDim);
     o.addProperty("rms_norm_eps", rmsNormEps);
     o.addProperty("rope_theta", ropeTheta);
-    if (ropeScaling != null) {
+    if (ropeScaling != null && ropeScaling.linear()) {
+      JsonObject rs = new JsonObject();
+      rs.addProperty("rope_type", "linear");
+      rs.addProperty("factor", ropeScaling.factor());
+      o.add("rope_scaling", rs);
+    } else if (ropeScaling != null) {
       JsonObject rs = new JsonObject();
       rs.addProperty("rope_type", "llama3");
       rs.addProperty("factor", ropeScaling.factor());
@@ -212,8 +243,10 @@ public record LlamaConfig(
     }
     o.addProperty("max_position_embeddings", maxPositions);
     o.addProperty("tie_word_embeddings", tieWordEmbeddings);
-    o.addProperty("attention_bias", false);
-    o.addProperty("mlp_bias", false);
+    if (architecture == Architecture.LLAMA) {
+      o.addProperty("attention_bias", false);
+      o.addProperty("mlp_bias", false);
+    }
     if (bosTokenId >= 0) {
       o.addProperty("bos_token_id", bosTokenId);
     }

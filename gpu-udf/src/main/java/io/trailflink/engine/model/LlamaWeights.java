@@ -9,7 +9,8 @@ import java.util.Map;
  * The tensors of a Llama checkpoint under Hugging Face names, checked against the config's shapes.
  *
  * <p>Linear weights keep Hugging Face's {@code (out, in)} layout. Missing or mis-shaped tensors are refused with
- * their name and the expected shape.
+ * their name and the expected shape. The values stay in their files ({@link TensorSlice}) until the engine maps
+ * them; {@link #get} widens one to float32 on the heap (the reference forward pass, tests).
  */
 public final class LlamaWeights {
   public static final String EMBED = "model.embed_tokens.weight";
@@ -17,14 +18,14 @@ public final class LlamaWeights {
   public static final String LM_HEAD = "lm_head.weight";
 
   private final LlamaConfig config;
-  private final Map<String, Tensor> tensors;
+  private final Map<String, TensorSlice> tensors;
 
-  public LlamaWeights(LlamaConfig config, Map<String, Tensor> tensors, String source) {
+  public LlamaWeights(LlamaConfig config, Map<String, TensorSlice> tensors, String source) {
     this.config = config;
     this.tensors = new LinkedHashMap<>(tensors);
     List<String> problems = new ArrayList<>();
     expectedShapes(config).forEach((name, shape) -> {
-      Tensor t = tensors.get(name);
+      TensorSlice t = tensors.get(name);
       if (t == null) {
         problems.add("missing tensor '" + name + "'");
       } else if (!java.util.Arrays.equals(t.shape(), shape)) {
@@ -47,6 +48,11 @@ public final class LlamaWeights {
       m.put(layer(i, "self_attn.q_proj.weight"), new long[] {(long) c.numHeads() * c.headDim(), h});
       m.put(layer(i, "self_attn.k_proj.weight"), new long[] {c.kvDim(), h});
       m.put(layer(i, "self_attn.v_proj.weight"), new long[] {c.kvDim(), h});
+      if (c.architecture().qkvBias()) {
+        m.put(layer(i, "self_attn.q_proj.bias"), new long[] {(long) c.numHeads() * c.headDim()});
+        m.put(layer(i, "self_attn.k_proj.bias"), new long[] {c.kvDim()});
+        m.put(layer(i, "self_attn.v_proj.bias"), new long[] {c.kvDim()});
+      }
       m.put(layer(i, "self_attn.o_proj.weight"), new long[] {h, (long) c.numHeads() * c.headDim()});
       m.put(layer(i, "post_attention_layernorm.weight"), new long[] {h});
       m.put(layer(i, "mlp.gate_proj.weight"), new long[] {c.intermediateSize(), h});
@@ -69,31 +75,51 @@ public final class LlamaWeights {
     return config;
   }
 
-  public Tensor get(String name) {
-    Tensor t = tensors.get(name);
+  /** Where the tensor lies in its file. */
+  public TensorSlice slice(String name) {
+    TensorSlice t = tensors.get(name);
     if (t == null) {
       throw new IllegalArgumentException("no tensor " + name);
     }
     return t;
   }
 
-  /** The LM head: {@code lm_head.weight}, or the embedding matrix when tied. */
-  public Tensor lmHead() {
-    return config.tieWordEmbeddings() ? get(EMBED) : get(LM_HEAD);
+  /** The tensor widened to float32 on the heap. */
+  public Tensor get(String name) {
+    return slice(name).toTensor();
   }
 
-  /** The tensors the config requires, in canonical order (for saving). */
-  public Map<String, Tensor> asMap() {
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    expectedShapes(config).keySet().forEach(n -> m.put(n, tensors.get(n)));
-    return m;
+  /** Name of the LM head: {@code lm_head.weight}, or the embedding matrix when tied. */
+  public String lmHeadName() {
+    return config.tieWordEmbeddings() ? EMBED : LM_HEAD;
   }
 
   /** Parameter count (tied head counted once). */
   public long parameterCount() {
     long n = 0;
-    for (Tensor t : asMap().values()) {
-      n += t.data().length;
+    for (String name : expectedShapes(config).keySet()) {
+      n += tensors.get(name).count();
+    }
+    return n;
+  }
+
+  /** Whether the checkpoint stores its (largest share of) weights in 16 bits (BF16 or F16). */
+  public boolean sixteenBit() {
+    long narrow = 0;
+    long all = 0;
+    for (String name : expectedShapes(config).keySet()) {
+      TensorSlice t = tensors.get(name);
+      all += t.count();
+      narrow += t.dtype() == DType.F32 ? 0 : t.count();
+    }
+    return narrow * 2 > all;
+  }
+
+  /** Bytes of the required tensors in their files (tied head counted once). */
+  public long fileBytes() {
+    long n = 0;
+    for (String name : expectedShapes(config).keySet()) {
+      n += tensors.get(name).bytes();
     }
     return n;
   }

@@ -23,7 +23,9 @@ import java.util.TreeMap;
  * tensor name to {@code {dtype, shape, data_offsets}}, then the raw little-endian data.
  *
  * <p>A checkpoint is either one {@code model.safetensors} or shards listed by {@code model.safetensors.index.json}
- * ({@code weight_map}: tensor name → shard file). Every value is widened to float32.
+ * ({@code weight_map}: tensor name → shard file). {@link #indexCheckpoint} reads only the headers: each tensor is a
+ * {@link TensorSlice} of its file, mapped when the engine uploads it; {@link #loadCheckpoint} and
+ * {@link #readFile} widen every value to float32 on the heap (training, the predictor, tests).
  */
 public final class SafeTensors {
   public static final String SINGLE_FILE = "model.safetensors";
@@ -32,21 +34,32 @@ public final class SafeTensors {
 
   private SafeTensors() {}
 
-  /** Loads every tensor of the checkpoint in {@code dir}, single-file or sharded. */
+  /** Loads every tensor of the checkpoint in {@code dir}, single-file or sharded, as float32 on the heap. */
   public static Map<String, Tensor> loadCheckpoint(Path dir) {
+    return toTensors(indexCheckpoint(dir));
+  }
+
+  /** Where every tensor of the checkpoint in {@code dir} lies (headers only; no values are read). */
+  public static Map<String, TensorSlice> indexCheckpoint(Path dir) {
     Path index = dir.resolve(INDEX_FILE);
     Path single = dir.resolve(SINGLE_FILE);
     if (Files.isRegularFile(index)) {
-      return loadSharded(dir, index);
+      return indexSharded(dir, index);
     }
     if (Files.isRegularFile(single)) {
-      return readFile(single);
+      return indexFile(single);
     }
     throw new CheckpointException(
         dir + ": no weights (expected " + SINGLE_FILE + " or " + INDEX_FILE + " with its shards)");
   }
 
-  private static Map<String, Tensor> loadSharded(Path dir, Path index) {
+  private static Map<String, Tensor> toTensors(Map<String, TensorSlice> slices) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    slices.forEach((name, slice) -> out.put(name, slice.toTensor()));
+    return out;
+  }
+
+  private static Map<String, TensorSlice> indexSharded(Path dir, Path index) {
     JsonObject weightMap;
     try {
       weightMap = JsonParser.parseString(Files.readString(index)).getAsJsonObject().getAsJsonObject("weight_map");
@@ -56,7 +69,7 @@ public final class SafeTensors {
     if (weightMap == null) {
       throw new CheckpointException(index + ": missing 'weight_map'");
     }
-    Map<String, Tensor> all = new LinkedHashMap<>();
+    Map<String, TensorSlice> all = new LinkedHashMap<>();
     Map<String, Boolean> shards = new TreeMap<>();
     for (Map.Entry<String, JsonElement> e : weightMap.entrySet()) {
       shards.put(e.getValue().getAsString(), true);
@@ -66,7 +79,7 @@ public final class SafeTensors {
       if (!Files.isRegularFile(file)) {
         throw new CheckpointException(file + ": shard listed in " + INDEX_FILE + " is missing");
       }
-      all.putAll(readFile(file));
+      all.putAll(indexFile(file));
     }
     for (String name : weightMap.keySet()) {
       if (!all.containsKey(name)) {
@@ -77,8 +90,13 @@ public final class SafeTensors {
     return all;
   }
 
-  /** Reads one safetensors file. */
+  /** Reads one safetensors file, every value widened to float32 on the heap. */
   public static Map<String, Tensor> readFile(Path file) {
+    return toTensors(indexFile(file));
+  }
+
+  /** Where every tensor of one safetensors file lies (its header only). */
+  public static Map<String, TensorSlice> indexFile(Path file) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size < 8) {
@@ -99,12 +117,12 @@ public final class SafeTensors {
         throw new CheckpointException(file + ": corrupt JSON header (" + e.getMessage() + ")", e);
       }
       long dataStart = 8 + headerLen;
-      Map<String, Tensor> out = new LinkedHashMap<>();
+      Map<String, TensorSlice> out = new LinkedHashMap<>();
       for (Map.Entry<String, JsonElement> e : header.entrySet()) {
         if (e.getKey().equals("__metadata__")) {
           continue;
         }
-        out.put(e.getKey(), readTensor(ch, file, e.getKey(), e.getValue().getAsJsonObject(), dataStart, size));
+        out.put(e.getKey(), slice(file, e.getKey(), e.getValue().getAsJsonObject(), dataStart, size));
       }
       return out;
     } catch (IOException e) {
@@ -112,8 +130,7 @@ public final class SafeTensors {
     }
   }
 
-  private static Tensor readTensor(
-      FileChannel ch, Path file, String name, JsonObject meta, long dataStart, long fileSize) throws IOException {
+  private static TensorSlice slice(Path file, String name, JsonObject meta, long dataStart, long fileSize) {
     String dtypeName = meta.get("dtype").getAsString();
     DType dtype;
     try {
@@ -132,28 +149,14 @@ public final class SafeTensors {
     JsonArray offsets = meta.getAsJsonArray("data_offsets");
     long begin = offsets.get(0).getAsLong();
     long end = offsets.get(1).getAsLong();
-    if (end - begin != count * dtype.bytes() || dataStart + end > fileSize || count > Integer.MAX_VALUE) {
+    if (begin < 0 || end - begin != count * dtype.bytes() || dataStart + end > fileSize) {
       throw new CheckpointException(file + ": tensor '" + name + "' has inconsistent data_offsets or is truncated");
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(ch, buf, dataStart + begin);
-    buf.flip();
-    float[] data = new float[(int) count];
-    switch (dtype) {
-      case F32 -> buf.asFloatBuffer().get(data);
-      case BF16 -> {
-        for (int i = 0; i < data.length; i++) {
-          data[i] = DType.bf16ToFloat(buf.getShort());
-        }
-      }
-      case F16 -> {
-        for (int i = 0; i < data.length; i++) {
-          data[i] = DType.f16ToFloat(buf.getShort());
-        }
-      }
-      default -> throw new IllegalStateException(dtype.name());
+    if (end - begin > Integer.MAX_VALUE) {
+      throw new CheckpointException(file + ": tensor '" + name + "' has " + (end - begin) + " bytes; tensors over "
+          + "2 GiB are not supported");
     }
-    return new Tensor(data, shape);
+    return new TensorSlice(file, name, dtype, shape, dataStart + begin);
   }
 
   private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {

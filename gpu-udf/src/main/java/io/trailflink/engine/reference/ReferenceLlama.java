@@ -5,24 +5,44 @@ import io.trailflink.engine.model.LlamaWeights;
 import io.trailflink.engine.model.RopeTables;
 import io.trailflink.engine.model.Tensor;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A slow, obviously correct Llama forward pass in plain Java: one token at a time, scalar loops, double
  * accumulators, a plain per-sequence KV cache. It is the yardstick the DJL engine is tested and benchmarked against.
  *
- * <p>Matches Hugging Face {@code LlamaForCausalLM}: RMSNorm (x · rsqrt(mean(x²) + eps) · w), rotate-half RoPE,
+ * <p>Matches Hugging Face {@code LlamaForCausalLM} (and Mistral; Qwen2 with its q/k/v bias): RMSNorm (x · rsqrt(mean(x²) + eps) · w), rotate-half RoPE,
  * grouped-query attention (query head h reads key/value head h / group), SwiGLU MLP, tied or untied head.
+ * It keeps its own float32 copy of every weight on the heap (tests and benchmarks only; the engine does not).
  */
 public final class ReferenceLlama {
   private final LlamaConfig c;
   private final LlamaWeights w;
+  private final Map<String, Tensor> f32 = new HashMap<>(); // float32 copies, made on first use
   private final RopeTables rope;
 
   public ReferenceLlama(LlamaWeights weights) {
     this.w = weights;
     this.c = weights.config();
     this.rope = new RopeTables(c);
+  }
+
+  private Tensor t(String name) {
+    return f32.computeIfAbsent(name, w::get);
+  }
+
+  /** A q/k/v projection, plus its bias when the architecture has one (Qwen2). */
+  private float[] projection(int layer, String proj, float[] x) {
+    float[] y = matVec(t(LlamaWeights.layer(layer, "self_attn." + proj + ".weight")), x);
+    if (c.architecture().qkvBias()) {
+      float[] bias = t(LlamaWeights.layer(layer, "self_attn." + proj + ".bias")).data();
+      for (int i = 0; i < y.length; i++) {
+        y[i] += bias[i];
+      }
+    }
+    return y;
   }
 
   /** One sequence's cache: keys and values per layer per position. */
@@ -55,32 +75,32 @@ public final class ReferenceLlama {
     }
     int h = c.hiddenSize();
     float[][] hidden = new float[c.numLayers() + 1][];
-    float[] x = row(w.get(LlamaWeights.EMBED), token);
+    float[] x = row(t(LlamaWeights.EMBED), token);
     hidden[0] = x.clone();
     float[][] newK = new float[c.numLayers()][];
     float[][] newV = new float[c.numLayers()][];
     for (int l = 0; l < c.numLayers(); l++) {
-      float[] xn = rmsNorm(x, w.get(LlamaWeights.layer(l, "input_layernorm.weight")).data());
-      float[] q = matVec(w.get(LlamaWeights.layer(l, "self_attn.q_proj.weight")), xn);
-      float[] k = matVec(w.get(LlamaWeights.layer(l, "self_attn.k_proj.weight")), xn);
-      float[] v = matVec(w.get(LlamaWeights.layer(l, "self_attn.v_proj.weight")), xn);
+      float[] xn = rmsNorm(x, t(LlamaWeights.layer(l, "input_layernorm.weight")).data());
+      float[] q = projection(l, "q_proj", xn);
+      float[] k = projection(l, "k_proj", xn);
+      float[] v = projection(l, "v_proj", xn);
       applyRope(q, c.numHeads(), pos);
       applyRope(k, c.numKvHeads(), pos);
       newK[l] = k;
       newV[l] = v;
       float[] attn = attention(seq, l, q, k, v);
-      float[] o = matVec(w.get(LlamaWeights.layer(l, "self_attn.o_proj.weight")), attn);
+      float[] o = matVec(t(LlamaWeights.layer(l, "self_attn.o_proj.weight")), attn);
       for (int i = 0; i < h; i++) {
         x[i] += o[i];
       }
-      float[] xn2 = rmsNorm(x, w.get(LlamaWeights.layer(l, "post_attention_layernorm.weight")).data());
-      float[] gate = matVec(w.get(LlamaWeights.layer(l, "mlp.gate_proj.weight")), xn2);
-      float[] up = matVec(w.get(LlamaWeights.layer(l, "mlp.up_proj.weight")), xn2);
+      float[] xn2 = rmsNorm(x, t(LlamaWeights.layer(l, "post_attention_layernorm.weight")).data());
+      float[] gate = matVec(t(LlamaWeights.layer(l, "mlp.gate_proj.weight")), xn2);
+      float[] up = matVec(t(LlamaWeights.layer(l, "mlp.up_proj.weight")), xn2);
       for (int i = 0; i < gate.length; i++) {
         double g = gate[i];
         gate[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
       }
-      float[] down = matVec(w.get(LlamaWeights.layer(l, "mlp.down_proj.weight")), gate);
+      float[] down = matVec(t(LlamaWeights.layer(l, "mlp.down_proj.weight")), gate);
       for (int i = 0; i < h; i++) {
         x[i] += down[i];
       }
@@ -88,7 +108,7 @@ public final class ReferenceLlama {
     }
     seq.keys.add(newK);
     seq.values.add(newV);
-    float[] logits = matVec(w.lmHead(), rmsNorm(x, w.get(LlamaWeights.FINAL_NORM).data()));
+    float[] logits = matVec(t(w.lmHeadName()), rmsNorm(x, t(LlamaWeights.FINAL_NORM).data()));
     return new Output(logits, hidden);
   }
 

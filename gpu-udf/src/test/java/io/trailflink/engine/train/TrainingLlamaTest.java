@@ -27,10 +27,13 @@ class TrainingLlamaTest {
   }
 
   @Test
-  void trainingForwardMatchesTheReferenceAtEveryPosition() {
+  void trainingForwardMatchesTheReferenceAtEveryPosition() throws Exception {
     LlamaConfig c = tiny(50);
     var init = WeightInit.gpt2Style(c, 3);
-    ReferenceLlama ref = new ReferenceLlama(new LlamaWeights(c, init, "test"));
+    java.nio.file.Path dir = tmp.resolve("init");
+    io.trailflink.engine.model.SafeTensors.writeCheckpoint(dir, init, io.trailflink.engine.model.DType.F32, 1);
+    ReferenceLlama ref = new ReferenceLlama(
+        new LlamaWeights(c, io.trailflink.engine.model.SafeTensors.indexCheckpoint(dir), "test"));
     long[] tokens = {5, 9, 13, 7, 21, 3, 44};
     try (NDManager root = NDManager.newBaseManager(Device.cpu());
         TrainingLlama net = new TrainingLlama(root, c, init);
