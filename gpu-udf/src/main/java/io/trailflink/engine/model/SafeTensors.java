@@ -5,7 +5,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -170,52 +169,12 @@ public final class SafeTensors {
     }
   }
 
-  /** Writes tensors to one file in the given dtype (F32 or BF16 or F16). */
+  /** Writes tensors to one file in the given dtype (F32 or BF16). */
   public static void writeFile(Path file, Map<String, Tensor> tensors, DType dtype) throws IOException {
-    JsonObject header = new JsonObject();
-    JsonObject metadata = new JsonObject();
-    metadata.addProperty("format", "pt");
-    header.add("__metadata__", metadata);
-    long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      JsonObject meta = new JsonObject();
-      meta.addProperty("dtype", dtype.name());
-      JsonArray shape = new JsonArray();
-      for (long d : e.getValue().shape()) {
-        shape.add(d);
-      }
-      meta.add("shape", shape);
-      JsonArray offs = new JsonArray();
-      long len = (long) e.getValue().data().length * dtype.bytes();
-      offs.add(offset);
-      offs.add(offset + len);
-      meta.add("data_offsets", offs);
-      header.add(e.getKey(), meta);
-      offset += len;
-    }
-    byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
-    int pad = (8 - headerBytes.length % 8) % 8; // keep data 8-byte aligned, as the reference writer does
-    byte[] padded = new byte[headerBytes.length + pad];
-    System.arraycopy(headerBytes, 0, padded, 0, headerBytes.length);
-    for (int i = headerBytes.length; i < padded.length; i++) {
-      padded[i] = ' ';
-    }
-    try (OutputStream out = Files.newOutputStream(file)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length);
-      out.write(len.array());
-      out.write(padded);
-      for (Tensor t : tensors.values()) {
-        ByteBuffer buf = ByteBuffer.allocate(t.data().length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : t.data()) {
-          switch (dtype) {
-            case F32 -> buf.putFloat(v);
-            case BF16 -> buf.putShort(DType.floatToBf16(v));
-            default -> throw new IllegalArgumentException("writing " + dtype + " is not supported");
-          }
-        }
-        out.write(buf.array());
-      }
-    }
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    tensors.forEach((name, t) -> shapes.put(name, t.shape()));
+    StreamingCheckpointWriter.writeShard(file, shapes, dtype,
+        (name, shape, chunk, count, offset) -> System.arraycopy(tensors.get(name).data(), (int) offset, chunk, 0, count));
   }
 
   /**

@@ -75,8 +75,11 @@ public final class StreamingCheckpointWriter {
     return total;
   }
 
-  private static void writeShard(Path file, Map<String, long[]> shapes, DType dtype, Values values)
-      throws IOException {
+  /** One safetensors file of {@code shapes}, data 8-byte aligned as the reference writer keeps it. */
+  static void writeShard(Path file, Map<String, long[]> shapes, DType dtype, Values values) throws IOException {
+    if (dtype == DType.F16) {
+      throw new IllegalArgumentException("writing F16 is not supported (write BF16 or F32)");
+    }
     JsonObject header = new JsonObject();
     JsonObject metadata = new JsonObject();
     metadata.addProperty("format", "pt");
