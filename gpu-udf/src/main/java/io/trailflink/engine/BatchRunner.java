@@ -6,6 +6,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -15,8 +16,12 @@ import java.util.function.IntConsumer;
  * for {@code maxRunning} requests at full length: running out mid-decode is reported, not handled.
  */
 public final class BatchRunner {
-  /** A finished request: its tokens and why it stopped (null finish with a message when it was refused). */
-  public record Completion(String id, int[] tokens, FinishReason finish, String error) {}
+  /**
+   * A finished request: its tokens and why it stopped (null finish with a message when it was refused), and when its
+   * first token and its last came (epoch ms).
+   */
+  public record Completion(String id, int[] tokens, FinishReason finish, String error, long firstTokenAtMs,
+      long finishedAtMs) {}
 
   private final LlamaEngine engine;
   private final int maxRunning;
@@ -30,6 +35,14 @@ public final class BatchRunner {
 
   /** Generates every request; {@code onDone} receives the count of completed requests as they finish. */
   public Map<String, Completion> run(List<GenerationRequest> requests, IntConsumer onDone) {
+    int[] count = {0};
+    Consumer<Completion> counting = c -> onDone.accept(++count[0]);
+    return runEach(requests, counting);
+  }
+
+  /** Generates every request; {@code onComplete} receives each completion as it finishes. */
+  public Map<String, Completion> runEach(List<GenerationRequest> requests, Consumer<Completion> onComplete) {
+    Map<String, Long> firstToken = new java.util.HashMap<>();
     Deque<GenerationRequest> waiting = new ArrayDeque<>(requests);
     Map<String, List<Integer>> tokens = new LinkedHashMap<>();
     Map<String, Completion> done = new LinkedHashMap<>();
@@ -46,6 +59,7 @@ public final class BatchRunner {
       for (SequenceUpdate u : updates) {
         switch (u.outcome()) {
           case OK -> {
+            firstToken.putIfAbsent(u.requestId(), System.currentTimeMillis());
             List<Integer> t = tokens.computeIfAbsent(u.requestId(), k -> new ArrayList<>());
             for (int x : u.tokens()) {
               t.add(x);
@@ -55,8 +69,10 @@ public final class BatchRunner {
             }
             if (u.finished()) {
               running.remove(u.requestId());
-              done.put(u.requestId(), new Completion(u.requestId(), toArray(t), u.finish(), null));
-              onDone.accept(done.size());
+              Completion c = new Completion(u.requestId(), toArray(t), u.finish(), null, firstToken.get(u.requestId()),
+                  System.currentTimeMillis());
+              done.put(u.requestId(), c);
+              onComplete.accept(c);
             }
           }
           case KV_FULL -> {
@@ -69,8 +85,10 @@ public final class BatchRunner {
           }
           case REJECTED, FAILED -> {
             running.remove(u.requestId());
-            done.put(u.requestId(), new Completion(u.requestId(), new int[0], null, u.message()));
-            onDone.accept(done.size());
+            long now = System.currentTimeMillis();
+            Completion c = new Completion(u.requestId(), new int[0], null, u.message(), now, now);
+            done.put(u.requestId(), c);
+            onComplete.accept(c);
           }
         }
       }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         // the serving job
         DemoCommand.class, ServeCommand.class, KafkaCommand.class, ProduceCommand.class, ConsumeCommand.class,
         // the engine and its model
-        GenerateCommand.class, BenchEngineCommand.class, MakeCheckpointCommand.class, TrainModelCommand.class, EvalModelCommand.class,
+        GenerateCommand.class, BenchEngineCommand.class, MakeCheckpointCommand.class, BatchCommand.class, TrainModelCommand.class, EvalModelCommand.class,
         // the TRAIL predictor
         CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class,
         // scheduling

@@ -67,7 +67,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       format.destroyForcibly();
       throw new IOException("Kafka storage format failed; see " + log);
     }
-    Process broker = java(cp, "kafka.Kafka", List.of(props.toString()), log).start();
+    // the broker halts by itself when this JVM is gone, even after kill -9
+    Process broker = java(cp, ParentWatchingMain.class.getName(), List.of("kafka.Kafka", props.toString()), log).start();
     EmbeddedKafka kafka = new EmbeddedKafka(broker, "127.0.0.1:" + brokerPort, dir);
     Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "embedded-kafka-stop"));
     kafka.awaitReady(Duration.ofSeconds(90));

@@ -29,8 +29,11 @@ public final class RequestJson {
   public static InferenceRequest parse(JsonObject o, String id, int defaultMaxNewTokens, String defaultTenant) {
     boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
     boolean hasMessages = o.has("messages") && !o.get("messages").isJsonNull();
-    if (hasPrompt == hasMessages) {
-      throw new IllegalArgumentException("needs a string \"prompt\" or a \"messages\" list, not both");
+    if (hasPrompt && hasMessages) {
+      throw new IllegalArgumentException("has both \"prompt\" and \"messages\": give one");
+    }
+    if (!hasPrompt && !hasMessages) {
+      throw new IllegalArgumentException("needs a string \"prompt\" or a \"messages\" list");
     }
     InferenceRequest.Builder r = InferenceRequest.newBuilder()
         .setId(o.has("id") ? o.get("id").getAsString() : id)

@@ -31,9 +31,24 @@ public final class ResponseCollector implements AutoCloseable {
   private final List<EngineFeedback> feedback = Collections.synchronizedList(new ArrayList<>());
   private final List<long[]> feedbackTimes = Collections.synchronizedList(new ArrayList<>());
   private final Thread thread;
+  private final Listener listener;
   private volatile boolean running = true;
 
+  /** Told of each record as it is read, on the collector's thread. */
+  public interface Listener {
+    default void onFinal(FinalResponse f) {}
+
+    default void onDeadLetter(DeadLetter d) {}
+
+    default void onFeedback(EngineFeedback fb) {}
+  }
+
   public ResponseCollector(String bootstrapServers, Topics topics) {
+    this(bootstrapServers, topics, new Listener() {});
+  }
+
+  public ResponseCollector(String bootstrapServers, Topics topics, Listener listener) {
+    this.listener = listener;
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "trail-collector-" + System.nanoTime());
@@ -60,14 +75,18 @@ public final class ResponseCollector implements AutoCloseable {
       ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
       if (e.getPayload() instanceof FinalResponse f) {
         finals.computeIfAbsent(f.getRequestId(), k -> Collections.synchronizedList(new ArrayList<>())).add(f);
+        listener.onFinal(f);
       } else if (e.getPayload() instanceof ResponseChunk c) {
         chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
       }
     } else if (r.topic().equals(topics.deadLetters())) {
-      deadLetters.add(AvroBytes.decode(r.value(), DeadLetter.class));
+      DeadLetter d = AvroBytes.decode(r.value(), DeadLetter.class);
+      deadLetters.add(d);
+      listener.onDeadLetter(d);
     } else {
       EngineFeedback fb = AvroBytes.decode(r.value(), EngineFeedback.class);
       feedback.add(fb);
+      listener.onFeedback(fb);
       feedbackTimes.add(new long[] {EpochMicros.of(fb.getPublishedAtUs(), fb.getPublishedAtMs()), EpochMicros.now()});
     }
   }

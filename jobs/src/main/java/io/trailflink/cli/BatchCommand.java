@@ -1,0 +1,294 @@
+package io.trailflink.cli;
+
+import ai.djl.Device;
+import com.google.gson.JsonObject;
+import io.trailflink.engine.BatchRunner;
+import io.trailflink.engine.EngineConfig;
+import io.trailflink.engine.EngineDevice;
+import io.trailflink.engine.GenerationRequest;
+import io.trailflink.engine.LlamaEngine;
+import io.trailflink.engine.SamplingParams;
+import io.trailflink.engine.TextStream;
+import io.trailflink.engine.model.Checkpoint;
+import io.trailflink.engine.model.LlamaConfig;
+import io.trailflink.engine.text.ChatMessage;
+import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.job.BatchInput;
+import io.trailflink.job.BatchOutput;
+import io.trailflink.job.BatchProgress;
+import io.trailflink.job.EmbeddedServing;
+import io.trailflink.job.RequestProducer;
+import io.trailflink.job.ResponseCollector;
+import io.trailflink.job.ServingOptions;
+import io.trailflink.schema.ChatTurn;
+import io.trailflink.schema.DeadLetter;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.Sampling;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail batch}: offline batch inference. Every row of the input gets exactly one output row (the row's own
+ * fields plus the answer, or an error with the reason), written as rows finish ({@code --ordered}: in input order).
+ * The rows run through the serving job itself — embedded Kafka, the Flink MiniCluster, the TRAIL scheduler and the
+ * engine — and the command ends when the last row is written. A killed batch finishes with {@code --resume}: rows
+ * already written are skipped, the rest run, and no row is written twice. {@code --direct} runs the same rows
+ * straight through the engine (FCFS continuous batching, no Flink or Kafka), for measuring what the job costs.
+ */
+@Command(name = "batch", description = "Offline batch inference: a JSONL file (or folder) of prompts in, one result row per input row out.")
+final class BatchCommand implements Callable<Integer> {
+  @Mixin ServingOptions serving;
+
+  @Option(names = "--input", required = true, description = "JSONL file, or a folder of .jsonl files: {\"id\"?, \"prompt\" | \"messages\", \"max_new_tokens\"?, sampling fields?, \"stop\"?, …}.")
+  Path input;
+
+  @Option(names = "--output", required = true, description = "JSONL file of results, one row per input row.")
+  Path output;
+
+  @Option(names = "--ordered", description = "Write rows in input order (default: as they finish).")
+  boolean ordered;
+
+  @Option(names = "--resume", description = "Finish an output file a killed batch left: rows already in it are skipped.")
+  boolean resume;
+
+  @Option(names = "--max-new-tokens", defaultValue = "256", description = "max_new_tokens of rows that set none (default: ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--direct", description = "Run the rows straight through the engine (no Flink, no Kafka): the throughput yardstick.")
+  boolean direct;
+
+  @Option(names = "--web-ui-port", defaultValue = "0", description = "Flink web UI port (default: a free one).")
+  int webUiPort;
+
+  @Option(names = "--progress-interval-ms", defaultValue = "1000", description = "How often the progress line is redrawn (default: ${DEFAULT-VALUE}).")
+  long progressIntervalMs;
+
+  @Override
+  public Integer call() throws Exception {
+    if (maxNewTokens < 1) {
+      throw new TrailCli.UsageException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+    }
+    Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
+    LlamaConfig config = LlamaConfig.load(model);
+    BatchInput in = BatchInput.read(input, maxNewTokens);
+    int cap = in.rows().stream().filter(r -> r.request() != null).mapToInt(r -> r.request().getMaxNewTokens())
+        .max().orElse(maxNewTokens);
+    serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, cap);
+    serving.servingConfig(config.maxPositions(), 0); // bad flags: one line, before anything starts
+    serving.recordLimits();
+    long started = System.currentTimeMillis();
+    try (BatchOutput out = resume ? BatchOutput.openForResume(output, in.rows(), ordered)
+        : BatchOutput.create(output, in.rows(), ordered)) {
+      int resumed = out.doneCount();
+      List<BatchInput.Row> pending = new ArrayList<>();
+      for (int i = 0; i < in.rows().size(); i++) {
+        BatchInput.Row r = in.rows().get(i);
+        if (out.isWritten(i)) {
+          continue;
+        }
+        if (r.error() != null) {
+          out.failedRow(i, r.error());
+        } else {
+          pending.add(r);
+        }
+      }
+      System.err.printf("batch: %d rows (%d to run, %d already written, %d refused), %s%n", in.rows().size(),
+          pending.size(), resumed, out.errorCount(), direct ? "straight through the engine (--direct)"
+              : "through the serving job (policy " + serving.policy + ")");
+      BatchProgress progress = new BatchProgress();
+      pending.forEach(r -> progress.pending(r.id(), r.request().getMaxNewTokens()));
+      if (!pending.isEmpty()) {
+        if (direct) {
+          runDirect(model, pending, out, progress, in.rows().size());
+        } else {
+          runJob(model, pending, out, progress, in.rows().size());
+        }
+      }
+      summary(in.rows().size(), out, progress, System.currentTimeMillis() - started);
+      return 0;
+    }
+  }
+
+  private void runJob(Path model, List<BatchInput.Row> pending, BatchOutput out, BatchProgress progress, int total)
+      throws Exception {
+    Path work = Files.createTempDirectory("trail-batch-");
+    System.err.println("batch: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work + ")");
+    ResponseCollector.Listener writer = new ResponseCollector.Listener() {
+      @Override
+      public void onFinal(FinalResponse f) {
+        write(() -> out.answered(f));
+        progress.done(f.getRequestId(), f.getOutputTokens());
+      }
+
+      @Override
+      public void onDeadLetter(DeadLetter d) {
+        if (d.getRequestId() != null) {
+          write(() -> out.failed(d.getRequestId(), d.getReason()));
+          progress.done(d.getRequestId(), 0);
+        }
+      }
+
+      @Override
+      public void onFeedback(EngineFeedback fb) {
+        progress.feedback(fb, System.currentTimeMillis());
+      }
+    };
+    try (EmbeddedServing s = EmbeddedServing.start(serving, model, work, webUiPort);
+        ResponseCollector collector = new ResponseCollector(s.bootstrapServers(), serving.topics(), writer);
+        RequestProducer producer = new RequestProducer(s.bootstrapServers(), serving.topics())) {
+      for (BatchInput.Row r : pending) {
+        producer.send(InferenceRequest.newBuilder(r.request()).setSubmittedAtMs(System.currentTimeMillis()).build());
+      }
+      producer.flush();
+      waitForAll(out, progress, total);
+    }
+  }
+
+  private void runDirect(Path model, List<BatchInput.Row> pending, BatchOutput out, BatchProgress progress,
+      int total) throws Exception {
+    Checkpoint ckpt = Checkpoint.load(model);
+    int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
+    int blocks = serving.maxRunning * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
+    Device dev = EngineDevice.choose(serving.device, -1);
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model);
+        LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, serving.device,
+            serving.dtype), dev)) {
+      List<GenerationRequest> reqs = new ArrayList<>();
+      Map<String, GenerationRequest> byId = new HashMap<>();
+      for (BatchInput.Row r : pending) {
+        try {
+          GenerationRequest g = generationRequest(r.request(), encoder, ckpt);
+          reqs.add(g);
+          byId.put(g.id(), g);
+        } catch (RuntimeException e) {
+          out.failed(r.id(), e.getMessage());
+          progress.done(r.id(), 0);
+        }
+      }
+      long submitted = System.currentTimeMillis();
+      Thread ticker = progressTicker(out, progress, total);
+      try {
+        new BatchRunner(engine, serving.maxRunning, serving.decodeSteps).runEach(reqs, c -> {
+          if (c.error() != null) {
+            write(() -> out.failed(c.id(), c.error()));
+            progress.done(c.id(), 0);
+            return;
+          }
+          String text = new TextStream(new int[0], encoder.codec(), byId.get(c.id()).stop()).append(c.tokens(), true);
+          FinalResponse f = FinalResponse.newBuilder().setRequestId(c.id()).setText(text)
+              .setPromptTokens(byId.get(c.id()).promptTokens().length).setOutputTokens(c.tokens().length)
+              .setSubmittedAtMs(submitted).setFirstTokenAtMs(c.firstTokenAtMs()).setFinishedAtMs(c.finishedAtMs())
+              .setTtftMs(c.firstTokenAtMs() - submitted).setLatencyMs(c.finishedAtMs() - submitted)
+              .setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason(c.finish().wireName())
+              .setEngine("direct").setPolicy("fcfs (direct)").setInitialPrediction(Double.NaN).build();
+          write(() -> out.answered(f));
+          progress.done(c.id(), c.tokens().length);
+          progress.tokensGenerated(c.tokens().length, System.currentTimeMillis());
+        });
+      } finally {
+        ticker.interrupt();
+      }
+    }
+  }
+
+  /** The engine request of a row, fed and sampled as the job would (the model's template and defaults). */
+  private GenerationRequest generationRequest(InferenceRequest r, PromptEncoder encoder, Checkpoint ckpt) {
+    int[] prompt;
+    if (r.getMessages() != null) {
+      List<ChatMessage> messages = new ArrayList<>();
+      for (ChatTurn t : r.getMessages()) {
+        messages.add(new ChatMessage(t.getRole(), t.getContent()));
+      }
+      prompt = encoder.chat(messages);
+    } else {
+      prompt = encoder.prompt(r.getPrompt(), serving.rawPrompts);
+    }
+    Sampling s = r.getSampling();
+    SamplingParams sampling = s == null ? ckpt.generation().sampling(r.getId().hashCode())
+        : new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed(), s.getTopK(), s.getRepetitionPenalty());
+    return new GenerationRequest(r.getId(), prompt, r.getMaxNewTokens(), 0, sampling, r.getStop());
+  }
+
+  private void waitForAll(BatchOutput out, BatchProgress progress, int total) throws InterruptedException {
+    long last = 0;
+    while (out.doneCount() < total) {
+      long now = System.currentTimeMillis();
+      if (now - last >= progressIntervalMs) {
+        progressLine(out, progress, total, now);
+        last = now;
+      }
+      Thread.sleep(100);
+    }
+    progressLine(out, progress, total, System.currentTimeMillis());
+    System.err.println();
+  }
+
+  private Thread progressTicker(BatchOutput out, BatchProgress progress, int total) {
+    Thread t = new Thread(() -> {
+      try {
+        while (true) {
+          progressLine(out, progress, total, System.currentTimeMillis());
+          Thread.sleep(progressIntervalMs);
+        }
+      } catch (InterruptedException e) {
+        progressLine(out, progress, total, System.currentTimeMillis());
+        System.err.println();
+      }
+    }, "batch-progress");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void progressLine(BatchOutput out, BatchProgress progress, int total, long now) {
+    double eta = progress.etaSeconds(now);
+    System.err.printf("\rrows %d/%d  errors %d  %.0f tokens/s  ETA %s (TRAIL-predicted work left: %.0f tokens)   ",
+        out.doneCount(), total, out.errorCount(), progress.tokensPerSecond(now),
+        Double.isNaN(eta) ? "—" : String.format("%.0f s", eta), progress.predictedRemainingTokens());
+  }
+
+  private void summary(int total, BatchOutput out, BatchProgress progress, long wallMs) {
+    BatchOutput.Figures f = out.figures();
+    JsonObject o = new JsonObject();
+    o.addProperty("mode", direct ? "direct" : "job");
+    o.addProperty("policy", direct ? "fcfs (direct)" : serving.policy);
+    o.addProperty("rows", total);
+    o.addProperty("written", out.doneCount());
+    o.addProperty("errors", out.errorCount());
+    o.addProperty("answered_this_run", f.answered());
+    o.addProperty("output_tokens", f.outputTokens());
+    o.addProperty("tokens_per_s", f.tokensPerSecond());
+    o.addProperty("mean_latency_ms", f.meanLatencyMs());
+    o.addProperty("makespan_s", f.makespanMs() / 1000.0);
+    o.addProperty("wall_s", wallMs / 1000.0);
+    System.err.printf("batch: %d of %d rows written to %s (%d with an error) in %.1f s; this run: %d rows, %d tokens,"
+        + " %.0f tokens/s over a %.1f s makespan, mean latency %.1f s%n", out.doneCount(), total, output,
+        out.errorCount(), wallMs / 1000.0, f.answered(), f.outputTokens(), f.tokensPerSecond(),
+        f.makespanMs() / 1000.0, f.meanLatencyMs() / 1000.0);
+    System.out.println(o);
+  }
+
+  private interface Write {
+    void run() throws IOException;
+  }
+
+  private static void write(Write w) {
+    try {
+      w.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package io.trailflink.job;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.trailflink.schema.FinalResponse;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The output file of an offline batch: exactly one JSON line per input row — the row's own fields, then
+ * {@code text}, {@code output_tokens}, {@code finish_reason}, {@code ttft_ms}, {@code latency_ms} (or {@code error}
+ * and {@code line} for a row that could not be served). Each line is written and flushed once its row is done, so a
+ * killed batch leaves whole lines behind (and at most one partial last line, which {@link #openForResume} cuts);
+ * resuming skips the rows already written. With {@code ordered}, lines are held until every earlier row is written.
+ * Thread-safe: the response reader calls it.
+ */
+public final class BatchOutput implements AutoCloseable {
+  private final BufferedWriter out;
+  private final List<BatchInput.Row> rows; // input order, for ordered output
+  private final boolean ordered;
+  private final Map<String, Integer> indexOf = new HashMap<>(); // id -> its first row (the one that is served)
+  private final Map<Integer, String> held = new HashMap<>(); // ordered: lines waiting for earlier rows
+  private final boolean[] written; // per row
+  private int writtenCount;
+  private int nextToWrite; // ordered: the first row not yet written
+  private int errors;
+  private long outputTokens; // of the rows answered in this run
+  private long latencySumMs; // of the rows answered in this run
+  private int answered; // rows answered in this run
+  private long firstSubmittedMs = Long.MAX_VALUE; // epoch ms, over the rows answered in this run
+  private long lastFinishedMs = Long.MIN_VALUE; // epoch ms
+
+  private BatchOutput(Path file, List<BatchInput.Row> rows, boolean ordered, Map<String, Integer> linesById)
+      throws IOException {
+    this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+    this.rows = rows;
+    this.ordered = ordered;
+    this.written = new boolean[rows.size()];
+    Map<String, Integer> left = new HashMap<>(linesById); // lines already in the file, per id
+    for (int i = 0; i < rows.size(); i++) {
+      String id = rows.get(i).id();
+      indexOf.putIfAbsent(id, i);
+      if (left.getOrDefault(id, 0) > 0) { // the file has a line for this row (rows sharing an id: in order)
+        left.merge(id, -1, Integer::sum);
+        written[i] = true;
+        writtenCount++;
+      }
+    }
+    advance();
+  }
+
+  /** A new output file; refused when it exists (resume instead, or remove it). */
+  public static BatchOutput create(Path file, List<BatchInput.Row> rows, boolean ordered) throws IOException {
+    if (Files.exists(file)) {
+      throw new IllegalArgumentException("--output " + file + " exists: add --resume to finish it, or remove it");
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
+      throw new IllegalArgumentException("--output " + file + ": folder " + parent + " is not writable");
+    }
+    return new BatchOutput(file, rows, ordered, Map.of());
+  }
+
+  /**
+   * An output file to finish: a partial last line (the process was killed while writing it) is cut, and the rows
+   * whose lines are there count as done.
+   */
+  public static BatchOutput openForResume(Path file, List<BatchInput.Row> rows, boolean ordered) throws IOException {
+    if (!Files.exists(file)) {
+      return create(file, rows, ordered);
+    }
+    cutPartialLastLine(file);
+    Map<String, Integer> linesById = new HashMap<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      JsonElement id = JsonParser.parseString(line).getAsJsonObject().get("id");
+      if (id != null) {
+        linesById.merge(id.getAsString(), 1, Integer::sum);
+      }
+    }
+    return new BatchOutput(file, rows, ordered, linesById);
+  }
+
+  private static void cutPartialLastLine(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] != '\n') {
+      end--;
+    }
+    if (end < bytes.length) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.truncate(end);
+      }
+    }
+  }
+
+  /** Whether row {@code i}'s line is already in the file (a resumed batch skips it). */
+  public synchronized boolean isWritten(int i) {
+    return written[i];
+  }
+
+  /** Rows whose line is in the file (held ordered lines included: they are decided). */
+  public synchronized int doneCount() {
+    return writtenCount;
+  }
+
+  public synchronized int errorCount() {
+    return errors;
+  }
+
+  /**
+   * What this run generated: rows answered, output tokens, mean latency (ms, submission to last token) and the
+   * makespan (ms, first submission to last finish).
+   */
+  public synchronized Figures figures() {
+    long span = answered == 0 ? 0 : lastFinishedMs - firstSubmittedMs;
+    return new Figures(answered, outputTokens, answered == 0 ? 0 : (double) latencySumMs / answered, span);
+  }
+
+  /** Figures of one run; tokens per second over the makespan. */
+  public record Figures(int answered, long outputTokens, double meanLatencyMs, long makespanMs) {
+    public double tokensPerSecond() {
+      return makespanMs <= 0 ? 0 : outputTokens * 1000.0 / makespanMs;
+    }
+  }
+
+  /** A served row's answer; ignored for an unknown id or one already written (a repeated final response). */
+  public synchronized void answered(FinalResponse f) throws IOException {
+    Integer i = indexOf.get(f.getRequestId());
+    if (i == null || written[i]) {
+      return;
+    }
+    JsonObject o = base(rows.get(i));
+    o.addProperty("text", f.getText());
+    o.addProperty("output_tokens", f.getOutputTokens());
+    o.addProperty("finish_reason", f.getFinishReason());
+    o.addProperty("ttft_ms", f.getTtftMs());
+    o.addProperty("latency_ms", f.getLatencyMs());
+    answered++;
+    outputTokens += f.getOutputTokens();
+    latencySumMs += f.getLatencyMs();
+    firstSubmittedMs = Math.min(firstSubmittedMs, f.getSubmittedAtMs());
+    lastFinishedMs = Math.max(lastFinishedMs, f.getFinishedAtMs());
+    if (f.getError() != null) {
+      o.addProperty("error", f.getError());
+      errors++;
+    }
+    write(i, o);
+  }
+
+  /** The served row with this id could not be served (e.g. the job dead-lettered it), with the reason. */
+  public synchronized void failed(String id, String reason) throws IOException {
+    Integer i = indexOf.get(id);
+    if (i != null) {
+      failedRow(i, reason);
+    }
+  }
+
+  /** Row {@code i} could not be served, with the reason. */
+  public synchronized void failedRow(int i, String reason) throws IOException {
+    if (written[i]) {
+      return;
+    }
+    JsonObject o = base(rows.get(i));
+    o.addProperty("error", reason);
+    o.addProperty("line", rows.get(i).line());
+    errors++;
+    write(i, o);
+  }
+
+  private static JsonObject base(BatchInput.Row row) {
+    JsonObject o = row.fields() == null ? new JsonObject() : row.fields().deepCopy();
+    o.addProperty("id", row.id());
+    return o;
+  }
+
+  private void write(int i, JsonObject o) throws IOException {
+    written[i] = true;
+    writtenCount++;
+    if (!ordered) {
+      out.write(o.toString());
+      out.write('\n');
+      out.flush();
+      return;
+    }
+    held.put(i, o.toString());
+    advance();
+  }
+
+  /** Ordered output: writes every held line whose earlier rows are all written. */
+  private void advance() {
+    try {
+      while (nextToWrite < rows.size()) {
+        String line = held.remove(nextToWrite);
+        if (line != null) {
+          out.write(line);
+          out.write('\n');
+        } else if (!ordered || !written[nextToWrite]) {
+          break; // (unordered output never holds lines; a resumed row's line is already in the file)
+        }
+        nextToWrite++;
+      }
+      out.flush();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    out.close();
+  }
+}

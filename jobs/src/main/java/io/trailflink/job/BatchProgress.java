@@ -1,0 +1,106 @@
+package io.trailflink.job;
+
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.schema.RequestProgress;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Progress of an offline batch and its ETA from TRAIL's own predictions: the predicted remaining tokens of every row
+ * not yet done (the latest prediction the engine published for it, capped at what its max_new_tokens leaves; for a
+ * row with none yet, the mean length of the rows finished so far, else half its cap) divided by the token rate
+ * measured over the last {@link #WINDOW_MS}. Fed from the predictions topic; thread-safe.
+ */
+public final class BatchProgress {
+  static final long WINDOW_MS = 30_000;
+
+  private final Map<String, Integer> caps = new HashMap<>(); // max_new_tokens of rows not done
+  private final Map<String, Double> predicted = new HashMap<>(); // latest predicted remaining (tokens)
+  private final Map<String, Integer> generated = new HashMap<>(); // tokens generated so far
+  private final Deque<long[]> tokenTimes = new ArrayDeque<>(); // (epoch ms, tokens) per engine step
+  private long tokens; // generated in all
+  private long finishedTokens;
+  private int finished;
+
+  /** A row to track until {@link #done}. */
+  public synchronized void pending(String id, int maxNewTokens) {
+    caps.put(id, maxNewTokens);
+  }
+
+  /** The row's output is written. */
+  public synchronized void done(String id, int outputTokens) {
+    if (caps.remove(id) != null) {
+      finished++;
+      finishedTokens += outputTokens;
+    }
+    predicted.remove(id);
+    generated.remove(id);
+  }
+
+  /** One engine step's facts: new tokens and refreshed predictions. */
+  public synchronized void feedback(EngineFeedback fb, long nowMs) {
+    long stepTokens = 0;
+    for (RequestProgress p : fb.getProgress()) {
+      stepTokens += p.getNewTokenIds().size();
+      if (caps.containsKey(p.getRequestId())) {
+        generated.put(p.getRequestId(), p.getGenerated());
+      }
+    }
+    for (PredictionUpdate u : fb.getPredictions()) {
+      if (caps.containsKey(u.getRequestId())) {
+        predicted.put(u.getRequestId(), u.getPredictedRemaining());
+      }
+    }
+    tokens += stepTokens;
+    tokenTimes.addLast(new long[] {nowMs, stepTokens});
+    while (!tokenTimes.isEmpty() && tokenTimes.peekFirst()[0] < nowMs - WINDOW_MS) {
+      tokenTimes.removeFirst();
+    }
+  }
+
+  /** Tokens a run without engine feedback (direct) reports as its rows finish. */
+  public synchronized void tokensGenerated(long n, long nowMs) {
+    tokens += n;
+    tokenTimes.addLast(new long[] {nowMs, n});
+    while (!tokenTimes.isEmpty() && tokenTimes.peekFirst()[0] < nowMs - WINDOW_MS) {
+      tokenTimes.removeFirst();
+    }
+  }
+
+  /** Tokens per second over the last window (0 before two steps). */
+  public synchronized double tokensPerSecond(long nowMs) {
+    if (tokenTimes.size() < 2) {
+      return 0;
+    }
+    long span = Math.max(1, nowMs - tokenTimes.peekFirst()[0]);
+    long n = tokenTimes.stream().mapToLong(t -> t[1]).sum();
+    return n * 1000.0 / span;
+  }
+
+  /** Predicted tokens still to generate for every row not done. */
+  public synchronized double predictedRemainingTokens() {
+    double meanLength = finished > 0 ? (double) finishedTokens / finished : -1;
+    double sum = 0;
+    for (Map.Entry<String, Integer> e : caps.entrySet()) {
+      int gen = generated.getOrDefault(e.getKey(), 0);
+      int left = Math.max(0, e.getValue() - gen);
+      Double p = predicted.get(e.getKey());
+      double guess = p != null ? p : meanLength >= 0 ? Math.max(0, meanLength - gen) : left / 2.0;
+      sum += Math.min(left, guess);
+    }
+    return sum;
+  }
+
+  /** Seconds to go at the measured rate, or NaN before a rate is known. */
+  public synchronized double etaSeconds(long nowMs) {
+    double rate = tokensPerSecond(nowMs);
+    return rate > 0 ? predictedRemainingTokens() / rate : Double.NaN;
+  }
+
+  public synchronized long tokens() {
+    return tokens;
+  }
+}

@@ -1,0 +1,116 @@
+package io.trailflink.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.schema.RequestProgress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batch's input rows, its output file (one line per row, ordered, resumable) and its ETA, without Flink. */
+class BatchFilesTest {
+  @TempDir Path tmp;
+
+  static FinalResponse answer(String id, int tokens) {
+    return FinalResponse.newBuilder().setRequestId(id).setText("t-" + id).setPromptTokens(1).setOutputTokens(tokens)
+        .setSubmittedAtMs(0).setFirstTokenAtMs(1).setFinishedAtMs(2).setTtftMs(1).setLatencyMs(2).setQueueingMs(0)
+        .setPreemptions(0).setEvictions(0).setFinishReason("stop").setEngine("e").setPolicy("trail")
+        .setInitialPrediction(Double.NaN).build();
+  }
+
+  BatchInput input() throws Exception {
+    Path in = tmp.resolve("in.jsonl");
+    Files.writeString(in, String.join("\n", "{\"id\":\"a\",\"prompt\":\"x\",\"tag\":7}", "", "{\"prompt\":\"y\"}",
+        "{oops", "{\"id\":\"a\",\"prompt\":\"again\"}", "{\"id\":\"n\"}", "{\"prompt\":\"z\",\"max_new_tokens\":9}"));
+    return BatchInput.read(in, 32);
+  }
+
+  @Test
+  void rowsKeepTheirIdsOrTheirNumberAndBadRowsTheirReason() throws Exception {
+    List<BatchInput.Row> rows = input().rows();
+    assertEquals(List.of("a", "2", "3", "a", "n", "6"), rows.stream().map(BatchInput.Row::id).toList(),
+        "a blank line is no row; rows without an id are keyed by their number");
+    assertEquals("not a JSON object", rows.get(2).error());
+    assertEquals("in.jsonl:4", rows.get(2).line());
+    assertTrue(rows.get(3).error().startsWith("duplicate id 'a'"), rows.get(3).error());
+    assertEquals("needs a string \"prompt\" or a \"messages\" list", rows.get(4).error());
+    assertEquals(9, rows.get(5).request().getMaxNewTokens());
+    assertEquals(32, rows.get(1).request().getMaxNewTokens());
+  }
+
+  @Test
+  void orderedOutputHoldsLinesUntilEveryEarlierRowIsWritten() throws Exception {
+    BatchInput in = input();
+    Path out = tmp.resolve("out.jsonl");
+    try (BatchOutput o = BatchOutput.create(out, in.rows(), true)) {
+      o.answered(answer("3", 1)); // no such served row ("3" is the bad one): ignored
+      o.answered(answer("6", 4));
+      assertEquals("", Files.readString(out), "row 6 waits for rows a..n");
+      o.answered(answer("a", 2));
+      o.answered(answer("2", 3));
+      o.failedRow(2, "not a JSON object");
+      o.failedRow(3, "duplicate");
+      o.failedRow(4, "no prompt");
+      List<String> lines = Files.readAllLines(out);
+      assertEquals(6, lines.size());
+      JsonObject first = JsonParser.parseString(lines.get(0)).getAsJsonObject();
+      assertEquals("a", first.get("id").getAsString());
+      assertEquals(7, first.get("tag").getAsInt(), "input fields pass through");
+      assertEquals("t-a", first.get("text").getAsString());
+      assertEquals("6", JsonParser.parseString(lines.get(5)).getAsJsonObject().get("id").getAsString());
+    }
+    assertThrows(IllegalArgumentException.class, () -> BatchOutput.create(out, in.rows(), true),
+        "an existing output needs --resume");
+  }
+
+  @Test
+  void resumingCutsAPartialLastLineAndSkipsRowsAlreadyWritten() throws Exception {
+    BatchInput in = input();
+    Path out = tmp.resolve("out.jsonl");
+    try (BatchOutput o = BatchOutput.create(out, in.rows(), false)) {
+      o.answered(answer("a", 2));
+      o.failedRow(3, "duplicate"); // the second "a"
+    }
+    Files.writeString(out, "{\"id\":\"2\",\"te", java.nio.file.StandardOpenOption.APPEND); // killed mid-line
+    try (BatchOutput o = BatchOutput.openForResume(out, in.rows(), false)) {
+      assertTrue(o.isWritten(0) && o.isWritten(3), "both rows with id a are in the file");
+      assertFalse(o.isWritten(1), "the partial line of row 2 does not count");
+      o.answered(answer("a", 5)); // a repeated final response: not written twice
+      o.answered(answer("2", 3));
+    }
+    List<String> lines = Files.readAllLines(out);
+    assertEquals(3, lines.size(), "[" + String.join("]\n[", lines) + "]");
+    assertTrue(lines.stream().allMatch(l -> l.endsWith("}")), "no partial line is left");
+  }
+
+  @Test
+  void theEtaIsTrailsPredictedRemainingWorkOverTheMeasuredTokenRate() {
+    BatchProgress p = new BatchProgress();
+    p.pending("r1", 100);
+    p.pending("r2", 100);
+    p.pending("r3", 100);
+    EngineFeedback fb = EngineFeedback.newBuilder().setEngine("e").setEngineIncarnation("i").setStepSeq(1)
+        .setIssuedAtMs(0).setFinishedAtMs(0).setPublishedAtMs(0).setBusyMs(1).setBlocksUsed(0).setBlockCapacity(1)
+        .setProgress(List.of(RequestProgress.newBuilder().setRequestId("r1").setOutcome("OK")
+            .setNewTokenIds(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)).setGenerated(10).setBlocksHeld(1).build()))
+        .setPredictions(List.of(PredictionUpdate.newBuilder().setRequestId("r1").setEngine("e").setStepSeq(1)
+            .setGenerated(10).setPredictedRemaining(30).setPredictorVersion("t").build()))
+        .build();
+    p.feedback(fb, 1_000);
+    p.feedback(fb, 2_000); // 20 tokens over 1 s
+    p.done("r3", 40); // finished rows set the guess for rows without a prediction
+    assertEquals(30 + 40, p.predictedRemainingTokens(), 1e-9, "r1: its prediction; r2: the mean finished length");
+    assertEquals(20, p.tokensPerSecond(2_000), 1e-9);
+    assertEquals(70 / 20.0, p.etaSeconds(2_000), 1e-9);
+  }
+}
