@@ -152,13 +152,30 @@ public final class EngineLoop implements Serializable {
         .setDecisionUs(decisionUs).setDecisionCpuUs(decisionCpuUs).build();
   }
 
-  /** Waiting requests not embedded yet, oldest first: their prompt mean gives the predictor's initial rank. */
+  /**
+   * Most padded prompt tokens the probes of one command may cost (tokens): the engine runs a command's probes as one
+   * padded batch, so one long prompt among short ones makes every row as long. Without this bound a backlog of real
+   * instructions (a few of hundreds of tokens) made the first commands of a 2,000-row batch cost up to a second each.
+   */
+  static final int PROBE_TOKEN_BUDGET = 1024;
+
+  /**
+   * Waiting requests not embedded yet, oldest first, while the padded batch stays within {@link #PROBE_TOKEN_BUDGET}
+   * (at least one): their prompt mean gives the predictor's initial rank.
+   */
   private List<ProbeSpec> probes() {
     List<ProbeSpec> probe = new ArrayList<>();
     ArrayDeque<ServedRequest> pending = unprobed();
+    int longest = 0;
     while (probe.size() < config.probeBatch() && !pending.isEmpty()) {
+      ServedRequest next = pending.peekFirst();
+      int len = next.request.promptTokenIds().length;
+      if (!probe.isEmpty() && (probe.size() + 1) * Math.max(longest, len) > PROBE_TOKEN_BUDGET) {
+        break; // the next command takes it
+      }
       ServedRequest s = pending.pollFirst(); // O(probe batch) per command, however many wait
       if (!s.inEngine && !s.probed && requests.get(s.request.id()) == s) {
+        longest = Math.max(longest, len);
         s.probed = true;
         List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
         for (int t : s.request.promptTokenIds()) {
