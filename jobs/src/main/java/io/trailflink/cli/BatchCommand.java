@@ -81,13 +81,11 @@ final class BatchCommand implements Callable<Integer> {
       throw new TrailCli.UsageException("--max-new-tokens must be >= 1, got " + maxNewTokens);
     }
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
-    LlamaConfig config = LlamaConfig.load(model);
     BatchInput in = BatchInput.read(input, maxNewTokens);
     int cap = in.rows().stream().filter(r -> r.request() != null).mapToInt(r -> r.request().getMaxNewTokens())
         .max().orElse(maxNewTokens);
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, cap);
-    serving.servingConfig(config.maxPositions(), 0); // bad flags: one line, before anything starts
-    serving.recordLimits();
+    serving.check(model); // bad flags: one line, before anything starts
     long started = System.currentTimeMillis();
     try (BatchOutput out = resume ? BatchOutput.openForResume(output, in.rows(), ordered)
         : BatchOutput.create(output, in.rows(), ordered)) {

@@ -52,6 +52,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, maxNewTokens);
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
+    serving.check(model);
     DemoWorkload w = workload == null ? DemoWorkload.generated(requests, maxNewTokens, rate, seed)
         : DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> System.err.println("skipped " + bad));
     Path work = Files.createTempDirectory("trail-demo-");

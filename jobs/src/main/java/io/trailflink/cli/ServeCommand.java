@@ -31,6 +31,7 @@ final class ServeCommand implements Callable<Integer> {
     if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
       throw new TrailCli.UsageException("--model " + modelDir + " has no config.json");
     }
+    serving.check(modelDir);
     List<String> missing = TopicAdmin.missing(serving.bootstrapServers, serving.topics(), replication, 15,
         !noCreateTopics);
     if (noCreateTopics && !missing.isEmpty()) {

@@ -151,6 +151,20 @@ public final class ServingOptions implements Serializable {
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth);
   }
 
+  /**
+   * Checks every flag against the model before anything starts (Kafka, Flink): a bad value ends the command with
+   * one line naming the flag, not a stack trace from inside the job.
+   */
+  public void check(Path modelDir) {
+    io.trailflink.engine.model.LlamaConfig model = io.trailflink.engine.model.LlamaConfig.load(modelDir);
+    servingConfig(model.maxPositions(), 0); // policy, engines, max-running, kv-blocks, decode-steps, ...
+    recordLimits();
+    io.trailflink.engine.model.ComputeType.check(dtype);
+    if (exactlyOnce && checkpointIntervalMs <= 0) {
+      throw new IllegalArgumentException("--exactly-once needs checkpoints: --checkpoint-interval-ms > 0");
+    }
+  }
+
   /** Sizes the job enforces on the records it reads and writes. */
   public RecordLimits recordLimits() {
     return new RecordLimits(maxRecordBytes, maxIdBytes, maxPromptBytes);
