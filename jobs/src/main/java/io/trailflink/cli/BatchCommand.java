@@ -20,6 +20,7 @@ import io.trailflink.job.EmbeddedServing;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
+import io.trailflink.job.WorkDir;
 import io.trailflink.schema.ChatTurn;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
@@ -121,8 +122,8 @@ final class BatchCommand implements Callable<Integer> {
 
   private void runJob(Path model, List<BatchInput.Row> pending, BatchOutput out, BatchProgress progress, int total)
       throws Exception {
-    Path work = Files.createTempDirectory("trail-batch-");
-    System.err.println("batch: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work + ")");
+    WorkDir work = WorkDir.create("trail-batch-"); // the broker's data: removed when the batch ends
+    System.err.println("batch: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work.path() + ")");
     ResponseCollector.Listener writer = new ResponseCollector.Listener() {
       @Override
       public void onFinal(FinalResponse f) {
@@ -143,15 +144,26 @@ final class BatchCommand implements Callable<Integer> {
         progress.feedback(fb, System.currentTimeMillis());
       }
     };
-    try (EmbeddedServing s = EmbeddedServing.start(serving, model, work, webUiPort);
+    try (work; EmbeddedServing s = EmbeddedServing.start(serving, model, work.path(), webUiPort);
         ResponseCollector collector = new ResponseCollector(s.bootstrapServers(), serving.topics(), writer);
         RequestProducer producer = new RequestProducer(s.bootstrapServers(), serving.topics())) {
       for (BatchInput.Row r : pending) {
         producer.send(InferenceRequest.newBuilder(r.request()).setSubmittedAtMs(System.currentTimeMillis()).build());
       }
       producer.flush();
-      waitForAll(out, progress, total);
+      waitForAll(out, progress, total, () -> {
+        org.apache.flink.api.common.JobStatus status = s.job().getJobStatus().get();
+        if (status.isGloballyTerminalState()) {
+          throw new IllegalStateException("the serving job ended (" + status + ") with " + out.doneCount() + " of "
+              + total + " rows written; see the log above; --resume finishes the rest");
+        }
+      });
     }
+  }
+
+  /** Throws when the job cannot finish the batch any more. */
+  private interface JobCheck {
+    void check() throws Exception;
   }
 
   private void runDirect(Path model, List<BatchInput.Row> pending, BatchOutput out, BatchProgress progress,
@@ -219,12 +231,13 @@ final class BatchCommand implements Callable<Integer> {
     return new GenerationRequest(r.getId(), prompt, r.getMaxNewTokens(), 0, sampling, r.getStop());
   }
 
-  private void waitForAll(BatchOutput out, BatchProgress progress, int total) throws InterruptedException {
+  private void waitForAll(BatchOutput out, BatchProgress progress, int total, JobCheck job) throws Exception {
     long last = 0;
     while (out.doneCount() < total) {
       long now = System.currentTimeMillis();
       if (now - last >= progressIntervalMs) {
         progressLine(out, progress, total, now);
+        job.check();
         last = now;
       }
       Thread.sleep(100);

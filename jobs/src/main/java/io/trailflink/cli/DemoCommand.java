@@ -6,6 +6,7 @@ import io.trailflink.job.EmbeddedServing;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
+import io.trailflink.job.WorkDir;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
@@ -55,9 +56,9 @@ final class DemoCommand implements Callable<Integer> {
     serving.check(model);
     DemoWorkload w = workload == null ? DemoWorkload.generated(requests, maxNewTokens, rate, seed)
         : DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> System.err.println("skipped " + bad));
-    Path work = Files.createTempDirectory("trail-demo-");
-    System.err.println("demo: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work + ")");
-    try (EmbeddedServing s = EmbeddedServing.start(serving, model, work, webUiPort);
+    WorkDir work = WorkDir.create("trail-demo-"); // the broker's data: removed when the demo ends, also on failure
+    System.err.println("demo: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work.path() + ")");
+    try (work; EmbeddedServing s = EmbeddedServing.start(serving, model, work.path(), webUiPort);
         ResponseCollector collector = new ResponseCollector(s.bootstrapServers(), serving.topics());
         RequestProducer producer = new RequestProducer(s.bootstrapServers(), serving.topics())) {
       System.err.println("demo: Kafka at " + s.bootstrapServers() + ", Flink web UI at " + s.webUi()

@@ -26,6 +26,10 @@ public final class LocalCluster {
     }
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(4, options.engines * 2));
     options.configureLocalCluster(conf);
+    if (options.checkpointDir == null) { // file-system checkpoints, never the JobManager's 5 MB of memory
+      options.checkpointDir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "trail-checkpoints",
+          options.groupId + "-" + System.currentTimeMillis()).toUri().toString();
+    }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
     env.setParallelism(options.engines);
     TrailServingJob.build(env, options, modelDir, System.currentTimeMillis());

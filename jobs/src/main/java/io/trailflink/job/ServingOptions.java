@@ -75,6 +75,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--checkpoint-interval-ms", description = "Checkpoint interval in ms; 0 = off (default: ${DEFAULT-VALUE}).")
   public long checkpointIntervalMs = 10_000;
 
+  @Option(names = "--checkpoint-dir", description = "Checkpoint storage (a file:// or other Flink file-system URI shared by every TaskManager); default: the cluster's execution.checkpointing.dir, or on the embedded default a folder under the system temp dir. Never the JobManager's memory, whose 5 MB limit a large backlog exceeds.")
+  public String checkpointDir;
+
   @Option(names = "--exactly-once", description = "Transactional responses and dead-letter topics: no duplicate final response after a restore; records appear at checkpoints (read them read_committed).")
   public boolean exactlyOnce;
 

@@ -27,6 +27,8 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -136,6 +138,12 @@ public final class TrailServingJob {
     env.setBufferTimeout(o.bufferTimeoutMs);
     if (o.checkpointIntervalMs > 0) {
       env.enableCheckpointing(o.checkpointIntervalMs);
+      if (o.checkpointDir != null) {
+        Configuration storage = new Configuration();
+        storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        storage.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, o.checkpointDir);
+        env.configure(storage);
+      }
     }
   }
 

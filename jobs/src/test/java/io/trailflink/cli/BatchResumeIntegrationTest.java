@@ -41,12 +41,12 @@ class BatchResumeIntegrationTest {
     Files.write(in, lines);
     Path out = tmp.resolve("results.jsonl");
     List<String> args = List.of("batch", "--input", in.toString(), "--output", out.toString(), "--device", "cpu",
-        "--model", "../models/trail-tiny",
-        "--max-running", "4", "--checkpoint-interval-ms", "0");
+        "--model", "../models/trail-tiny", "--max-running", "4");
 
     // first run in a child JVM, killed once a few rows are written
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx2g", "-Dai.djl.offline=true", "-Dtrail.home=..", "-cp", System.getProperty("java.class.path"),
+        "-Xmx2g", "-Dai.djl.offline=true", "-Dtrail.home=..", "-Djava.io.tmpdir=" + tmp, // its work dir dies with it
+        "-cp", System.getProperty("java.class.path"),
         TrailCli.class.getName()));
     cmd.addAll(args);
     Process first = new ProcessBuilder(cmd).redirectErrorStream(true)
