@@ -18,7 +18,9 @@ import org.apache.kafka.common.Uuid;
 /**
  * A real single-node Kafka broker in KRaft mode (broker and controller in one process), started from the Kafka
  * jars on this JVM's classpath as a child JVM: no Docker, no download. The child keeps the broker's Scala and
- * server dependencies out of the Flink job's JVM. Logs go to {@code <dir>/broker.log}.
+ * server dependencies out of the Flink job's JVM. Logs go to {@code <dir>/broker.log}. A broker can be stopped and
+ * started again on the same directory: its ports ({@code <dir>/ports.properties}) and cluster id (from the formatted
+ * storage) are reused, so clients and the data carry over.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private final Process process;
@@ -33,9 +35,29 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Formats storage under {@code dir}, starts the broker and waits until it answers (at most 90 s). */
   public static EmbeddedKafka start(Path dir) throws IOException, InterruptedException {
+    return start(dir, 0);
+  }
+
+  /**
+   * As {@link #start(Path)}, the broker listening on {@code port} (0: the port this directory had, else a free one).
+   * On a directory that already holds a broker's data it restarts that broker: same cluster id, same ports.
+   */
+  public static EmbeddedKafka start(Path dir, int port) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    int brokerPort = freePort();
-    int controllerPort = freePort();
+    Properties ports = new Properties();
+    Path portsFile = dir.resolve("ports.properties");
+    if (Files.isRegularFile(portsFile)) {
+      try (var in = Files.newInputStream(portsFile)) {
+        ports.load(in);
+      }
+    }
+    int brokerPort = port > 0 ? port : Integer.parseInt(ports.getProperty("broker", Integer.toString(freePort())));
+    int controllerPort = Integer.parseInt(ports.getProperty("controller", Integer.toString(freePort())));
+    ports.setProperty("broker", Integer.toString(brokerPort));
+    ports.setProperty("controller", Integer.toString(controllerPort));
+    try (var out = Files.newOutputStream(portsFile)) {
+      ports.store(out, "ports of the embedded broker in this directory");
+    }
     Path props = dir.resolve("server.properties");
     Files.writeString(props, String.join("\n",
         "process.roles=broker,controller",
@@ -60,7 +82,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         "") );
     String cp = System.getProperty("java.class.path");
     Path log = dir.resolve("broker.log");
-    String uuid = Uuid.randomUuid().toString();
+    String uuid = existingClusterId(dir.resolve("data")); // a restart keeps its cluster id (formatting checks it)
+    if (uuid == null) {
+      uuid = Uuid.randomUuid().toString();
+    }
     Process format = java(cp, "kafka.tools.StorageTool", List.of("format", "-t", uuid, "-c", props.toString(),
         "--ignore-formatted"), log).start();
     if (!format.waitFor(120, TimeUnit.SECONDS) || format.exitValue() != 0) {
@@ -137,6 +162,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** The cluster id of storage formatted earlier under {@code logDir}, or null. */
+  private static String existingClusterId(Path logDir) throws IOException {
+    Path meta = logDir.resolve("meta.properties");
+    if (!Files.isRegularFile(meta)) {
+      return null;
+    }
+    Properties p = new Properties();
+    try (var in = Files.newInputStream(meta)) {
+      p.load(in);
+    }
+    return p.getProperty("cluster.id");
   }
 
   private static int freePort() throws IOException {
