@@ -2,7 +2,8 @@ package io.trailflink.engine;
 
 /**
  * Why a sequence stopped generating. On the wire (responses, CLI output) every reason is one word of one
- * vocabulary, the one OpenAI-style servers use: {@link #STOP}, {@link #LENGTH}, {@link #ERROR}, {@link #CANCELLED}.
+ * vocabulary, the one OpenAI-style servers use: {@link #STOP}, {@link #LENGTH}, {@link #ERROR}, {@link #CANCELLED},
+ * and {@link #REJECTED} for a request refused at admission.
  */
 public enum FinishReason {
   /** The model emitted an end-of-sequence token. */
@@ -24,6 +25,8 @@ public enum FinishReason {
   public static final String ERROR = "error";
   /** Wire name: the client cancelled it, or its deadline passed. */
   public static final String CANCELLED = "cancelled";
+  /** Wire name: refused at admission (overload: the engine's waiting queue was full); the error says why. */
+  public static final String REJECTED = "rejected";
 
   private final String wireName;
 

@@ -42,6 +42,12 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--pipeline-depth", description = "Commands in flight per engine: 1, or 2 to plan the next while one runs (default: ${DEFAULT-VALUE}).")
   public int pipelineDepth = 2;
 
+  @Option(names = "--max-waiting", description = "Most requests waiting per engine; beyond it a request is shed at once with one final response, finish_reason rejected (0 = unbounded, default: ${DEFAULT-VALUE}).")
+  public int maxWaiting = 0;
+
+  @Option(names = "--overload", description = "What --max-waiting does to a request beyond it: shed (default: ${DEFAULT-VALUE}).")
+  public String overload = "shed";
+
   @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
   public int maxNewTokensLimit = 512;
 
@@ -150,8 +156,12 @@ public final class ServingOptions implements Serializable {
    * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
    */
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
+    if (!"shed".equals(overload)) {
+      throw new IllegalArgumentException("--overload must be shed, got '" + overload + "' (backpressure is not built"
+          + " yet)");
+    }
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting);
   }
 
   /**

@@ -74,6 +74,8 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     if (d.kind() == Decision.Kind.REJECT) {
       RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);
       ctx.output(DeadLetters.TAG, DeadLetters.of(src, r.id(), d.reason()));
+    } else if (d.kind() == Decision.Kind.SHED) {
+      ctx.output(RESPONSES, new ResponseEvent(r.id(), loop.shed(r, d.reason(), now)));
     }
     emit(loop, now, out);
     state.update(loop);

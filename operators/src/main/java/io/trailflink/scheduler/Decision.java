@@ -13,6 +13,8 @@ public record Decision(Kind kind, String requestId, String reason) {
     ACCEPT,
     /** Submission refused (e.g. can never fit the KV budget). */
     REJECT,
+    /** Submission refused for overload: the engine's waiting queue is full (answered, not dead-lettered). */
+    SHED,
     /** A waiting request starts: prefill, then decode. */
     ADMIT,
     /** A preempted request rejoins the batch (KV still resident) or an evicted one is recomputed. */

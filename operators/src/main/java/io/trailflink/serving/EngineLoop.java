@@ -74,10 +74,18 @@ public final class EngineLoop implements Serializable {
     this.scheduler = new Scheduler(config.newPolicy(), config.schedulerConfig());
   }
 
-  /** Accepts a request into the queue, or refuses it (duplicate id in flight, can never fit the KV budget). */
+  /**
+   * Accepts a request into the queue, or refuses it: REJECT (duplicate id in flight, can never fit the KV budget; a
+   * dead letter) or SHED (the waiting queue is at {@code maxWaiting}: answered with {@link #shed}).
+   */
   public Decision submit(ValidatedRequest v, long now) {
     if (requests.containsKey(v.id())) {
       return new Decision(Decision.Kind.REJECT, v.id(), "duplicate id while the first is in flight");
+    }
+    if (config.maxWaiting() > 0 && scheduler.queuedCount() >= config.maxWaiting()) {
+      stats.shed++;
+      return new Decision(Decision.Kind.SHED, v.id(), "overloaded: " + scheduler.queuedCount() + " requests wait on "
+          + engine + " (--max-waiting " + config.maxWaiting() + ")");
     }
     int budget = v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : v.maxNewTokens();
     Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, budget,
@@ -332,6 +340,16 @@ public final class EngineLoop implements Serializable {
       s.inEngine = false;
       s.kvResident = false;
     }
+  }
+
+  /** The one final response of a request shed at submission: {@code rejected}, with the reason as its error. */
+  public FinalResponse shed(ValidatedRequest v, String reason, long now) {
+    return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText("")
+        .setPromptTokens(v.promptTokenIds().length).setOutputTokens(0).setSubmittedAtMs(v.submittedAtMs())
+        .setFirstTokenAtMs(now).setFinishedAtMs(now).setTtftMs(now - v.submittedAtMs())
+        .setLatencyMs(now - v.submittedAtMs()).setQueueingMs(now - v.submittedAtMs()).setPreemptions(0)
+        .setEvictions(0).setFinishReason(FinishReason.REJECTED).setError(reason).setEngine(engine)
+        .setPolicy(config.policy()).setInitialPrediction(Double.NaN).build();
   }
 
   private FinalResponse finish(ServedRequest s, String reason, String error, long finishedAt) {

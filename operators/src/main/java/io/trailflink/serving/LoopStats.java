@@ -13,6 +13,7 @@ public final class LoopStats implements Serializable {
   long staleFeedback;
   long engineRestarts;
   long stalls;
+  long shed; // requests refused for overload (--max-waiting)
   double busyMs; // engine compute time over all steps (ms)
   long firstIssuedAtMs = -1; // epoch ms
   long lastFinishedAtMs = -1; // epoch ms
@@ -76,5 +77,10 @@ public final class LoopStats implements Serializable {
 
   public long lastRoundTripMs() {
     return lastRoundTripMs;
+  }
+
+  /** Requests refused for overload. */
+  public long shed() {
+    return shed;
   }
 }

@@ -21,10 +21,19 @@ import java.io.Serializable;
  *     them before admission; 0 when there is no predictor
  * @param pipelineDepth commands in flight per engine: 1 waits for each command's feedback; 2 plans the next command
  *     while the engine runs the current one (KV is then reserved two quanta ahead)
+ * @param maxWaiting most requests waiting per engine; a request beyond it is shed with a final response
+ *     {@code rejected} (overloaded); 0 = unbounded
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
-    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth)
-    implements Serializable {
+    int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+    int maxWaiting) implements Serializable {
+
+  /** Without a bound on the waiting queue. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, 0);
+  }
 
   /** Without prompt probes (no predictor). */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
@@ -46,6 +55,9 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     }
     if (pipelineDepth < 1 || pipelineDepth > 2) {
       throw new IllegalArgumentException("pipeline depth must be 1 or 2, got " + pipelineDepth);
+    }
+    if (maxWaiting < 0) {
+      throw new IllegalArgumentException("--max-waiting must be >= 0 (0 = unbounded), got " + maxWaiting);
     }
     if (probeBatch < 0) {
       throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);

@@ -60,6 +60,25 @@ class FlinkFunctionsTest {
   }
 
   @Test
+  void aRequestBeyondMaxWaitingIsAnsweredRejectedNotDeadLettered() throws Exception {
+    ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 1);
+    SchedulerFunction fn = new SchedulerFunction(bounded);
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, ValidatedRequest::engineIndex,
+        Types.INT, SchedulerFunction.LAST_STEP)) {
+      for (String id : List.of("a", "b", "c")) { // a is admitted, b waits, c finds the queue full
+        h.processElement(new ValidatedRequest(id, "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(),
+            List.of(), 0, 0, null), 0);
+      }
+      var responses = List.copyOf(h.getSideOutput(SchedulerFunction.RESPONSES));
+      assertEquals(1, responses.size(), responses.toString());
+      var f = (io.trailflink.schema.FinalResponse) responses.get(0).getValue().getPayload();
+      assertEquals("c", f.getRequestId());
+      assertEquals("rejected", f.getFinishReason());
+      assertEquals(null, h.getSideOutput(DeadLetters.TAG), "shed requests are answered, not dead-lettered");
+    }
+  }
+
+  @Test
   void schedulerIssuesCommandsEmitsOneFinalResponseAndLeavesNoRequestState() throws Exception {
     SchedulerFunction fn = new SchedulerFunction(CONFIG);
     try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, ValidatedRequest::engineIndex,

@@ -84,6 +84,24 @@ class EngineLoopTest {
         null);
   }
 
+  @org.junit.jupiter.api.Test
+  void beyondMaxWaitingARequestIsShedWithOneRejectedFinalResponseAndTheQueueStaysBounded() {
+    ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 3);
+    EngineLoop loop = new EngineLoop(0, bounded);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(Decision.Kind.ACCEPT, loop.submit(req("w" + i, 8), 0).kind());
+    }
+    for (int i = 0; i < 100; i++) {
+      Decision d = loop.submit(req("x" + i, 8), 5);
+      assertEquals(Decision.Kind.SHED, d.kind());
+      FinalResponse f = loop.shed(req("x" + i, 8), d.reason(), 5);
+      assertEquals("rejected", f.getFinishReason());
+      assertTrue(f.getError().startsWith("overloaded: 3 requests wait on engine-0"), f.getError());
+    }
+    assertEquals(3, loop.queued(), "the queue never grows past --max-waiting");
+    assertEquals(100, loop.stats().shed());
+  }
+
   @ParameterizedTest(name = "pipeline depth {0}")
   @ValueSource(ints = {1, 2})
   void everyRequestFinishesOnceEvenWithDuplicateFeedbackAndAnEngineRestart(int depth) {
