@@ -179,7 +179,7 @@ public final class StepExecutor {
       int[] newTokens = tokens.stream().mapToInt(Integer::intValue).toArray();
       String delta = "";
       boolean done = last.finish() != null || last.outcome() == Outcome.FAILED;
-      if (newTokens.length > 0) {
+      if (newTokens.length > 0 || (done && texts.containsKey(id))) { // the end flushes what was held back
         delta = texts.computeIfAbsent(id, k -> new TextStream(new int[0], text, stops.getOrDefault(id, List.of())))
             .append(newTokens, done);
       }

@@ -19,7 +19,8 @@ public final class TextStream {
   private boolean stopped; // a stop string was reached: nothing more is emitted
 
   /**
-   * @param history tokens already generated (their text counts as emitted)
+   * @param history tokens already generated: their text counts as emitted as far as a stream of them would have
+   *     emitted it (a split character or a possible stop-string start at their end is still to come)
    * @param codec the tokenizer, or null for no text
    * @param stop stop strings (empty for none)
    */
@@ -28,7 +29,21 @@ public final class TextStream {
     this.stop = stop;
     this.ids = Arrays.copyOf(history, Math.max(16, history.length * 2));
     this.count = history.length;
-    this.emitted = codec == null ? 0 : codec.decode(history).length();
+    if (codec != null && history.length > 0) {
+      String all = codec.decode(history);
+      int at = StopStrings.firstMatch(all, stop);
+      this.stopped = at >= 0;
+      this.emitted = stopped ? at : releasable(all);
+    }
+  }
+
+  /** How much of {@code all} a stream may emit before the request ends: not a split character, not a stop's start. */
+  private int releasable(String all) {
+    int end = all.length();
+    while (end > 0 && all.charAt(end - 1) == '\uFFFD') {
+      end--;
+    }
+    return end - StopStrings.pendingSuffix(all.substring(0, end), stop);
   }
 
   /** The new text after {@code tokens}; {@code last}: the request ends with them (nothing is held back). */
@@ -42,18 +57,13 @@ public final class TextStream {
     System.arraycopy(tokens, 0, ids, count, tokens.length);
     count += tokens.length;
     String all = codec.decode(Arrays.copyOf(ids, count));
-    int end = all.length();
-    if (!stop.isEmpty()) {
-      int at = StopStrings.firstMatch(all, stop);
-      if (at >= 0) {
-        stopped = true;
-        end = at;
-      } else if (!last) {
-        end -= StopStrings.pendingSuffix(all, stop);
-      }
-    }
-    while (!last && end > emitted && all.charAt(end - 1) == '\uFFFD') {
-      end--;
+    int at = StopStrings.firstMatch(all, stop);
+    int end;
+    if (at >= 0) {
+      stopped = true;
+      end = at; // everything before the stop string, split characters included: nothing follows
+    } else {
+      end = last ? all.length() : releasable(all);
     }
     if (end <= emitted) {
       return "";

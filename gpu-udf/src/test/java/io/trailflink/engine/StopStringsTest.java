@@ -71,6 +71,22 @@ class StopStringsTest {
   }
 
   @Test
+  void aStreamRebuiltFromHistoryStillEmitsWhatTheOldOneHeldBack() {
+    // regression (review): after an eviction or engine restart the new stream counted held-back text as emitted
+    try (PromptEncoder enc = PromptEncoder.forCheckpoint(MODEL)) {
+      TextCodec codec = enc.codec();
+      int[] ab = codec.encode("ab");
+      int[] cd = codec.encode("cd");
+      List<String> stop = List.of("bX");
+      TextStream first = new TextStream(new int[0], codec, stop);
+      String before = first.append(ab, false); // "b" may start "bX": held back
+      assertEquals("a", before);
+      TextStream rebuilt = new TextStream(ab, codec, stop);
+      assertEquals("bcd", rebuilt.append(cd, true), "the held-back b comes out once the next tokens tell");
+    }
+  }
+
+  @Test
   void aStreamHoldsBackWhatMayStillBecomeAStopString() {
     assertEquals(2, StopStrings.pendingSuffix("abc##", List.of("###")));
     assertEquals(0, StopStrings.pendingSuffix("abc##x", List.of("###")));

@@ -80,7 +80,7 @@ final class BatchCommand implements Callable<Integer> {
       throw new TrailCli.UsageException("--max-new-tokens must be >= 1, got " + maxNewTokens);
     }
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
-    BatchInput in = BatchInput.read(input, maxNewTokens);
+    BatchInput in = BatchInput.read(input, maxNewTokens, serving.maxIdBytes);
     int cap = in.rows().stream().filter(r -> r.request() != null).mapToInt(r -> r.request().getMaxNewTokens())
         .max().orElse(maxNewTokens);
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, cap);

@@ -3,6 +3,7 @@ package io.trailflink.job;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.trailflink.schema.InferenceRequest;
+import io.trailflink.serving.records.RecordLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,11 @@ public record BatchInput(List<Row> rows) {
 
   /** Reads every row of {@code path}; {@code defaultMaxNewTokens} applies where a row sets none. */
   public static BatchInput read(Path path, int defaultMaxNewTokens) throws IOException {
+    return read(path, defaultMaxNewTokens, RecordLimits.DEFAULT.maxIdBytes());
+  }
+
+  /** As {@link #read(Path, int)}; ids longer than {@code maxIdBytes} (UTF-8) are refused as the job would. */
+  public static BatchInput read(Path path, int defaultMaxNewTokens, int maxIdBytes) throws IOException {
     List<Row> rows = new ArrayList<>();
     Set<String> ids = new HashSet<>();
     int number = 0;
@@ -64,29 +70,40 @@ public record BatchInput(List<Row> rows) {
           continue;
         }
         number++;
-        rows.add(row(text, Integer.toString(number), file.getFileName() + ":" + lineNo, defaultMaxNewTokens, ids));
+        rows.add(row(text, Integer.toString(number), file.getFileName() + ":" + lineNo, defaultMaxNewTokens,
+            maxIdBytes, ids));
       }
     }
     return new BatchInput(List.copyOf(rows));
   }
 
-  private static Row row(String text, String number, String line, int defaultMaxNewTokens, Set<String> ids) {
+  /** Every row's id is taken, served or not: a later row with the same id is a duplicate either way. */
+  private static Row row(String text, String number, String line, int defaultMaxNewTokens, int maxIdBytes,
+      Set<String> ids) {
     JsonObject fields;
     try {
       fields = JsonParser.parseString(text).getAsJsonObject();
     } catch (RuntimeException e) {
-      return new Row(number, line, null, null, "not a JSON object");
+      return ids.add(number) ? new Row(number, line, null, null, "not a JSON object")
+          : new Row(number, line, null, null, "not a JSON object (and its row number is an id of an earlier row)");
     }
     String id = number;
     try {
       if (fields.has("id")) {
         id = fields.get("id").getAsString();
       }
-      InferenceRequest r = RequestJson.parse(fields, id, defaultMaxNewTokens, "batch");
-      if (!ids.add(id)) {
-        return new Row(id, line, fields, null, "duplicate id '" + id + "' (an earlier row has it)");
-      }
-      return new Row(id, line, fields, r, null);
+    } catch (RuntimeException e) {
+      ids.add(number);
+      return new Row(number, line, fields, null, "\"id\" must be a string");
+    }
+    if (!ids.add(id)) {
+      return new Row(id, line, fields, null, "duplicate id '" + id + "' (an earlier row has it)");
+    }
+    if (id.isBlank() || id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxIdBytes) {
+      return new Row(id, line, fields, null, "\"id\" must be 1 to " + maxIdBytes + " bytes of UTF-8");
+    }
+    try {
+      return new Row(id, line, fields, RequestJson.parse(fields, id, defaultMaxNewTokens, "batch"), null);
     } catch (RuntimeException e) {
       return new Row(id, line, fields, null, e.getMessage() == null ? e.toString() : e.getMessage());
     }

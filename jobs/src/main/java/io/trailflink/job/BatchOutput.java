@@ -27,7 +27,7 @@ public final class BatchOutput implements AutoCloseable {
   private final BufferedWriter out;
   private final List<BatchInput.Row> rows; // input order, for ordered output
   private final boolean ordered;
-  private final Map<String, Integer> indexOf = new HashMap<>(); // id -> its first row (the one that is served)
+  private final Map<String, Integer> indexOf = new HashMap<>(); // id -> its served row (one per id)
   private final Map<Integer, String> held = new HashMap<>(); // ordered: lines waiting for earlier rows
   private final boolean[] written; // per row
   private int writtenCount;
@@ -39,19 +39,29 @@ public final class BatchOutput implements AutoCloseable {
   private long firstSubmittedMs = Long.MAX_VALUE; // epoch ms, over the rows answered in this run
   private long lastFinishedMs = Long.MIN_VALUE; // epoch ms
 
-  private BatchOutput(Path file, List<BatchInput.Row> rows, boolean ordered, Map<String, Integer> linesById)
+  private BatchOutput(Path file, List<BatchInput.Row> rows, boolean ordered, List<JsonObject> existing)
       throws IOException {
     this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
     this.rows = rows;
     this.ordered = ordered;
     this.written = new boolean[rows.size()];
-    Map<String, Integer> left = new HashMap<>(linesById); // lines already in the file, per id
+    Map<String, Integer> byLine = new HashMap<>();
     for (int i = 0; i < rows.size(); i++) {
-      String id = rows.get(i).id();
-      indexOf.putIfAbsent(id, i);
-      if (left.getOrDefault(id, 0) > 0) { // the file has a line for this row (rows sharing an id: in order)
-        left.merge(id, -1, Integer::sum);
+      BatchInput.Row r = rows.get(i);
+      byLine.put(r.line(), i);
+      if (r.error() == null) {
+        indexOf.put(r.id(), i); // ids of served rows are unique (BatchInput refuses a second)
+      }
+    }
+    for (JsonObject o : existing) { // a resumed file: error lines name their input line, answers their id
+      JsonElement line = o.get("line");
+      JsonElement id = o.get("id");
+      Integer i = o.has("error") && line != null ? byLine.get(line.getAsString()) : null;
+      if (i == null && id != null) {
+        i = indexOf.get(id.getAsString());
+      }
+      if (i != null && !written[i]) {
         written[i] = true;
         writtenCount++;
       }
@@ -68,7 +78,7 @@ public final class BatchOutput implements AutoCloseable {
     if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
       throw new IllegalArgumentException("--output " + file + ": folder " + parent + " is not writable");
     }
-    return new BatchOutput(file, rows, ordered, Map.of());
+    return new BatchOutput(file, rows, ordered, List.of());
   }
 
   /**
@@ -80,14 +90,11 @@ public final class BatchOutput implements AutoCloseable {
       return create(file, rows, ordered);
     }
     cutPartialLastLine(file);
-    Map<String, Integer> linesById = new HashMap<>();
+    List<JsonObject> existing = new java.util.ArrayList<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      JsonElement id = JsonParser.parseString(line).getAsJsonObject().get("id");
-      if (id != null) {
-        linesById.merge(id.getAsString(), 1, Integer::sum);
-      }
+      existing.add(JsonParser.parseString(line).getAsJsonObject());
     }
-    return new BatchOutput(file, rows, ordered, linesById);
+    return new BatchOutput(file, rows, ordered, existing);
   }
 
   private static void cutPartialLastLine(Path file) throws IOException {

@@ -75,7 +75,7 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--dtype", description = "Width of the engine's weights, activations and KV: auto (the checkpoint's own; bf16 becomes f16), f16 or f32 (default: ${DEFAULT-VALUE}).")
   public String dtype = "auto";
 
-  @Option(names = "--raw-prompts", description = "Tokenize prompts as given instead of applying the bundled chat template.")
+  @Option(names = "--raw-prompts", description = "Tokenize plain prompts as the tokenizer encodes them (with the BOS it adds) instead of through the model's chat template (messages always use the template).")
   public boolean rawPrompts;
 
   @Option(names = "--checkpoint-interval-ms", description = "Checkpoint interval in ms; 0 = off (default: ${DEFAULT-VALUE}).")

@@ -49,6 +49,33 @@ class BatchFilesTest {
   }
 
   @Test
+  void aRefusedRowStillTakesItsIdAndAnIdOverTheLimitIsRefused() throws Exception {
+    // regression (review): a valid row after a refused one with the same id was served under an id whose line was
+    // already written, so its answer was dropped and the batch waited for it forever
+    Path in = tmp.resolve("dup.jsonl");
+    Files.writeString(in, "{\"id\":\"x\"}\n{\"id\":\"x\",\"prompt\":\"p\"}\n{\"id\":\"" + "i".repeat(20)
+        + "\",\"prompt\":\"p\"}\n");
+    List<BatchInput.Row> rows = BatchInput.read(in, 8, 16).rows();
+    assertTrue(rows.get(1).error().startsWith("duplicate id 'x'"), rows.get(1).error());
+    assertEquals("\"id\" must be 1 to 16 bytes of UTF-8", rows.get(2).error());
+  }
+
+  @Test
+  void aDuplicatesErrorLineWrittenBeforeTheServedRowsAnswerDoesNotCountForIt() throws Exception {
+    // regression (review): on resume, lines were credited to rows by id in order, so the served row took the
+    // duplicate's error line and was never run
+    BatchInput in = input();
+    Path out = tmp.resolve("out.jsonl");
+    try (BatchOutput o = BatchOutput.create(out, in.rows(), false)) {
+      o.failedRow(3, "duplicate"); // the second "a", written at start-up; then the process is killed
+    }
+    try (BatchOutput o = BatchOutput.openForResume(out, in.rows(), false)) {
+      assertTrue(o.isWritten(3));
+      assertFalse(o.isWritten(0), "the served row a still has to run");
+    }
+  }
+
+  @Test
   void orderedOutputHoldsLinesUntilEveryEarlierRowIsWritten() throws Exception {
     BatchInput in = input();
     Path out = tmp.resolve("out.jsonl");
