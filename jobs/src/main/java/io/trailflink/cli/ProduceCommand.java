@@ -25,18 +25,24 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--topic-prefix", defaultValue = "trail.") String topicPrefix;
   @Option(names = "--file", description = "JSONL of requests.") Path file;
   @Option(names = "--prompt", description = "One prompt (instead of --file).") String prompt;
+  @Option(names = "--cancel", description = "Cancel the request with this id (repeat for several; instead of --file/--prompt).") List<String> cancel = new ArrayList<>();
   @Option(names = "--max-new-tokens", defaultValue = "256", description = "Default max_new_tokens (default: ${DEFAULT-VALUE}).") int maxNewTokens;
   @Option(names = "--rate", defaultValue = "0", description = "Requests per second; 0 sends all at once.") double rate;
   @Option(names = "--id-prefix", defaultValue = "req-", description = "Prefix of generated request ids.") String idPrefix;
 
   @Override
   public Integer call() throws Exception {
-    if ((file == null) == (prompt == null)) {
-      throw new TrailCli.UsageException("give exactly one of --file and --prompt");
+    if ((file != null ? 1 : 0) + (prompt != null ? 1 : 0) + (cancel.isEmpty() ? 0 : 1) != 1) {
+      throw new TrailCli.UsageException("give exactly one of --file, --prompt and --cancel");
     }
     List<InferenceRequest> requests = new ArrayList<>();
     String runId = Long.toString(System.currentTimeMillis(), 36);
-    if (prompt != null) {
+    if (!cancel.isEmpty()) {
+      for (String id : cancel) {
+        requests.add(InferenceRequest.newBuilder().setId(id).setMaxNewTokens(0).setSubmittedAtMs(0).setCancel(true)
+            .build());
+      }
+    } else if (prompt != null) {
       JsonObject one = new JsonObject();
       one.addProperty("prompt", prompt);
       requests.add(RequestJson.parse(one, idPrefix + runId + "-0", maxNewTokens, "cli"));

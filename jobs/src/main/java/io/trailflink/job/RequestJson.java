@@ -27,6 +27,10 @@ public final class RequestJson {
    * @throws IllegalArgumentException naming what is missing or of the wrong type
    */
   public static InferenceRequest parse(JsonObject o, String id, int defaultMaxNewTokens, String defaultTenant) {
+    if (o.has("cancel") && o.get("cancel").getAsBoolean()) { // {"id": …, "cancel": true}
+      return InferenceRequest.newBuilder().setId(o.has("id") ? o.get("id").getAsString() : id).setMaxNewTokens(0)
+          .setSubmittedAtMs(0).setCancel(true).build();
+    }
     boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
     boolean hasMessages = o.has("messages") && !o.get("messages").isJsonNull();
     if (hasPrompt && hasMessages) {

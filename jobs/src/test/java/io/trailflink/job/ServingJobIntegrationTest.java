@@ -66,8 +66,12 @@ class ServingJobIntegrationTest {
       // a stop string ends the answer before it
       producer.send(InferenceRequest.newBuilder(request("stopped", "Count from 1 to 9.", 48)).setStop(List.of("5"))
           .build());
+      // a cancel while the request waits behind the others: one final response, cancelled; an unknown id: nothing
+      producer.send(request("to-cancel", "Write a short story about a brave fox.", 64));
+      producer.send(InferenceRequest.newBuilder(request("to-cancel", "", 1)).setCancel(true).build());
+      producer.send(InferenceRequest.newBuilder(request("never-sent", "", 1)).setCancel(true).build());
       producer.flush();
-      n += 2; // the conversation and the stopped request
+      n += 3; // the conversation, the stopped request, the cancelled one
 
       long deadline = System.currentTimeMillis() + 240_000;
       while ((collector.completed() < n || collector.deadLetters().size() < 8) && System.currentTimeMillis() < deadline) {
@@ -77,6 +81,8 @@ class ServingJobIntegrationTest {
       Map<String, List<FinalResponse>> finals = collector.finals();
       assertEquals(n, finals.size(), "final responses for " + finals.keySet());
       assertTrue(finals.containsKey("chat"), finals.keySet().toString());
+      assertEquals("cancelled", finals.get("to-cancel").get(0).getFinishReason());
+      assertTrue(!finals.containsKey("never-sent"), "a cancel of an unknown id answers nothing");
       FinalResponse stopped = finals.get("stopped").get(0);
       assertEquals("stop", stopped.getFinishReason());
       assertTrue(!stopped.getText().contains("5") && !stopped.getText().isBlank(), stopped.getText());
@@ -84,11 +90,15 @@ class ServingJobIntegrationTest {
       for (var e : finals.entrySet()) {
         assertEquals(1, e.getValue().size(), "exactly one final response for " + e.getKey());
         FinalResponse f = e.getValue().get(0);
-        assertNull(f.getError(), e.getKey() + " failed: " + f.getError());
-        assertTrue(f.getOutputTokens() >= 1 && f.getOutputTokens() <= 64, e.getKey() + " tokens " + f.getOutputTokens());
+        if (!e.getKey().equals("to-cancel")) {
+          assertNull(f.getError(), e.getKey() + " failed: " + f.getError());
+        }
+        assertTrue(f.getOutputTokens() >= (e.getKey().equals("to-cancel") ? 0 : 1) && f.getOutputTokens() <= 64,
+            e.getKey() + " tokens " + f.getOutputTokens());
         assertEquals(f.getOutputTokens(), chunks.getOrDefault(e.getKey(), 0), "chunk tokens of " + e.getKey());
         assertTrue(f.getLatencyMs() >= f.getTtftMs() && f.getTtftMs() >= 0, e.getKey() + " timings");
-        assertTrue(List.of("stop", "length").contains(f.getFinishReason()), f.getFinishReason());
+        assertTrue(List.of("stop", "length").contains(f.getFinishReason()) || e.getKey().equals("to-cancel"),
+            f.getFinishReason());
       }
       Map<String, String> reasons = collector.deadLetters().stream()
           .collect(Collectors.toMap(d -> d.getRequestId() == null ? "offset-" + d.getSourceOffset() : d.getRequestId(),

@@ -70,6 +70,16 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     if (loop == null) {
       loop = new EngineLoop(ctx.getCurrentKey(), config);
     }
+    if (r.cancel()) {
+      FinalResponse cancelled = loop.cancel(r.id(), "cancelled by the client", now);
+      if (cancelled != null) {
+        ctx.output(RESPONSES, new ResponseEvent(r.id(), cancelled));
+      }
+      emit(loop, now, out); // the next command releases it on the engine
+      state.update(loop);
+      metrics(ctx.getCurrentKey()).observe(loop, List.of());
+      return;
+    }
     Decision d = loop.submit(r, now);
     if (d.kind() == Decision.Kind.REJECT) {
       RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);

@@ -342,6 +342,26 @@ public final class EngineLoop implements Serializable {
     }
   }
 
+  /**
+   * Cancels {@code id} wherever it is — waiting, running, preempted or evicted: the scheduler and its KV ledger drop
+   * it now, the engine is told to release it in the next command (the at most {@code pipelineDepth} commands already
+   * in flight may still decode it; their tokens are ignored), and its one final response, {@code cancelled}, is
+   * returned. Null for an id that is not in flight (unknown or finished): counted in {@link LoopStats#cancelsUnknown}.
+   */
+  public FinalResponse cancel(String id, String reason, long now) {
+    ServedRequest s = requests.get(id);
+    if (s == null) {
+      stats.cancelsUnknown++;
+      return null;
+    }
+    stats.cancelled++;
+    if (s.inEngine) {
+      toRelease.add(id);
+    }
+    scheduler.cancel(id);
+    return finish(s, FinishReason.CANCELLED, reason, now);
+  }
+
   /** The one final response of a request shed at submission: {@code rejected}, with the reason as its error. */
   public FinalResponse shed(ValidatedRequest v, String reason, long now) {
     return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText("")

@@ -14,6 +14,8 @@ public final class LoopStats implements Serializable {
   long engineRestarts;
   long stalls;
   long shed; // requests refused for overload (--max-waiting)
+  long cancelled; // requests cancelled in flight
+  long cancelsUnknown; // cancels of ids not in flight (unknown or finished)
   double busyMs; // engine compute time over all steps (ms)
   long firstIssuedAtMs = -1; // epoch ms
   long lastFinishedAtMs = -1; // epoch ms
@@ -82,5 +84,15 @@ public final class LoopStats implements Serializable {
   /** Requests refused for overload. */
   public long shed() {
     return shed;
+  }
+
+  /** Requests cancelled while in flight. */
+  public long cancelled() {
+    return cancelled;
+  }
+
+  /** Cancels of ids that were not in flight (unknown or already finished). */
+  public long cancelsUnknown() {
+    return cancelsUnknown;
   }
 }

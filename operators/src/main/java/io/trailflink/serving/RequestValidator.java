@@ -67,6 +67,9 @@ public final class RequestValidator {
     if (id == null || id.isBlank()) {
       return refuse(null, "missing field: id is empty");
     }
+    if (r.getCancel()) { // only the id counts
+      return new Outcome(ValidatedRequest.cancelOf(id, r.getSubmittedAtMs(), config.engineFor(id), source), id, null);
+    }
     List<ChatTurn> turns = r.getMessages();
     if (turns != null && turns.isEmpty()) {
       return refuse(id, "messages is empty");

@@ -16,10 +16,24 @@ import java.util.List;
  * @param submittedAtMs when the producer submitted it (epoch ms)
  * @param engineIndex the engine that serves it
  * @param source the Kafka record it came from (for a dead letter if the scheduler refuses it); may be null
+ * @param cancel true when this is a cancel of the request with this id (the other fields are empty)
  */
 public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens,
     int forcedOutputTokens, Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex,
-    RawRecord source) implements java.io.Serializable {
+    RawRecord source, boolean cancel) implements java.io.Serializable {
+
+  /** A request to serve. */
+  public ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens, int forcedOutputTokens,
+      Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex, RawRecord source) {
+    this(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop, submittedAtMs, engineIndex,
+        source, false);
+  }
+
+  /** The cancel of request {@code id}, routed to the engine that serves it. */
+  public static ValidatedRequest cancelOf(String id, long submittedAtMs, int engineIndex, RawRecord source) {
+    return new ValidatedRequest(id, "", new int[0], 0, 0, Sampling.newBuilder().build(), List.of(), submittedAtMs,
+        engineIndex, source, true);
+  }
 
   public String engine() {
     return ServingConfig.engineName(engineIndex);

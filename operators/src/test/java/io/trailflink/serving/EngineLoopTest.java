@@ -85,6 +85,34 @@ class EngineLoopTest {
   }
 
   @org.junit.jupiter.api.Test
+  void aCancelledRequestGetsOneCancelledFinalResponseFreesItsKvAndIsReleasedOnTheEngine() {
+    EngineLoop loop = new EngineLoop(0, CONFIG);
+    loop.submit(req("run", 32), 0);
+    loop.submit(req("wait-1", 32), 0);
+    StepCommand first = loop.nextCommand(1);
+    assertTrue(first.getAdmit().stream().anyMatch(a -> a.getRequestId().equals("run")), first.toString());
+    assertTrue(loop.kvBlocksUsed() > 0);
+    FinalResponse running = loop.cancel("run", "cancelled by the client", 2);
+    FinalResponse waiting = loop.cancel("wait-1", "cancelled by the client", 2);
+    assertEquals("cancelled", running.getFinishReason());
+    assertEquals("cancelled", waiting.getFinishReason());
+    assertNull(loop.cancel("run", "again", 3), "a second cancel finds nothing: counted, no second final response");
+    assertNull(loop.cancel("never-seen", "x", 3));
+    assertEquals(2, loop.stats().cancelled());
+    assertEquals(2, loop.stats().cancelsUnknown());
+    assertEquals(0, loop.kvBlocksUsed(), "the KV ledger is back to zero in the cancel's round");
+    assertEquals(0, loop.queued());
+    // the engine forgets the running one in the next command; tokens of commands already in flight are ignored
+    ScriptedEngine engine = new ScriptedEngine(Map.of("run", 32, "wait-1", 32));
+    EngineFeedback late = engine.run(first); // the command in flight still decoded "run"
+    assertEquals(List.of(), loop.apply(late, 4), "no response for a cancelled request's late tokens");
+    assertTrue(loop.drainChunks().isEmpty(), "no chunk after the cancel");
+    StepCommand next = loop.nextCommand(5);
+    assertTrue(next != null && next.getRelease().contains("run"), String.valueOf(next));
+    assertTrue(next.getDecode().isEmpty() && next.getAdmit().isEmpty(), next.toString());
+  }
+
+  @org.junit.jupiter.api.Test
   void beyondMaxWaitingARequestIsShedWithOneRejectedFinalResponseAndTheQueueStaysBounded() {
     ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 3);
     EngineLoop loop = new EngineLoop(0, bounded);
