@@ -41,6 +41,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up waiting for responses after this long.") long timeoutS;
   @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
+  @Option(names = "--cancel", defaultValue = "0", description = "Cancel drill: once every request is sent, cancel the first N (default: ${DEFAULT-VALUE}).") int cancel;
   @Option(names = "--results", description = "Write every final response here, one JSON line each (text, tokens, TTFT, latency, ...); also a workload for `simulate` (prompt_tokens, out_tokens).") Path results;
 
   @Override
@@ -76,6 +77,12 @@ final class DemoCommand implements Callable<Integer> {
               .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
               .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo").build());
           sent++;
+          if (sent == total && cancel > 0) { // the drill: cancels while the engine is saturated
+            for (int i = 0; i < Math.min(cancel, total); i++) {
+              producer.send(InferenceRequest.newBuilder().setId(requestId(i)).setMaxNewTokens(0)
+                  .setSubmittedAtMs(System.currentTimeMillis()).setCancel(true).build());
+            }
+          }
         }
         producer.flush();
         if (now - lastLine >= 1000) {
@@ -89,6 +96,19 @@ final class DemoCommand implements Callable<Integer> {
       Thread.sleep(500);
       return report(collector, w, System.currentTimeMillis() - start);
     }
+  }
+
+  /** Response chunks a consumer saw for cancelled requests after their final response (must be 0). */
+  private static long chunksAfterCancel(ResponseCollector c) {
+    Map<String, Integer> chunkTokens = c.chunkTokens();
+    long extra = 0;
+    for (List<FinalResponse> l : c.finals().values()) {
+      FinalResponse f = l.get(0);
+      if ("cancelled".equals(f.getFinishReason())) {
+        extra += Math.max(0, chunkTokens.getOrDefault(f.getRequestId(), 0) - f.getOutputTokens());
+      }
+    }
+    return extra;
   }
 
   /** The id of the workload's {@code i}-th request. */
@@ -126,6 +146,13 @@ final class DemoCommand implements Callable<Integer> {
     o.addProperty("completed", finals.size());
     o.addProperty("duplicate_final_responses", duplicates);
     o.addProperty("failed", finals.stream().filter(f -> f.getError() != null).count());
+    if (cancel > 0) {
+      o.addProperty("cancels_sent", Math.min(cancel, total));
+      o.addProperty("cancelled", finals.stream().filter(f -> "cancelled".equals(f.getFinishReason())).count());
+      List<EngineFeedback> fb = c.feedback();
+      o.addProperty("kv_blocks_used_at_end", fb.isEmpty() ? -1 : fb.get(fb.size() - 1).getBlocksUsed());
+      o.addProperty("chunks_after_cancel", chunksAfterCancel(c));
+    }
     o.addProperty("dead_lettered", c.deadLetters().size());
     Stats.put(o, "mean_latency_ms", Stats.mean(lat));
     Stats.put(o, "p50_latency_ms", Stats.percentile(lat, 50));
