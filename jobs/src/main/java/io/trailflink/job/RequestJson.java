@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * A request as users write it in JSON — {@code {"id"?, "prompt" | "messages": [{"role", "content"}…],
- * "max_new_tokens"?, "tenant"?, "temperature"?, "top_p"?, "top_k"?, "repetition_penalty"?, "seed"?, "stop"?: [..]}}
+ * "max_new_tokens"?, "tenant"?, "temperature"?, "top_p"?, "top_k"?, "repetition_penalty"?, "seed"?, "stop"?: [..],
+ * "deadline_ms"?}} (or {@code {"id", "cancel": true}})
  * — as the Avro request the job reads. Without any sampling field the request takes the model's generation_config
  * defaults. Only the shape is checked here; the job validates the values (and dead-letters what it refuses).
  */
@@ -51,6 +52,9 @@ public final class RequestJson {
           .setTopK(o.has("top_k") ? o.get("top_k").getAsInt() : 0)
           .setRepetitionPenalty(o.has("repetition_penalty") ? o.get("repetition_penalty").getAsFloat() : 1f)
           .setSeed(o.has("seed") ? o.get("seed").getAsLong() : 0L).build());
+    }
+    if (o.has("deadline_ms") && !o.get("deadline_ms").isJsonNull()) {
+      r.setDeadlineMs(o.get("deadline_ms").getAsLong());
     }
     if (o.has("stop")) {
       List<String> stop = new ArrayList<>();

@@ -114,6 +114,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       emit(loop, now, out); // the next command first: the engine's idle time is the loop's critical path
       loop.drainChunks().forEach(c -> ctx.output(RESPONSES, new ResponseEvent(c.getRequestId(), c)));
       finals.forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
+      loop.expire(now).forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f))); // deadlines
       state.update(loop);
       metrics(engineIndex).observe(loop, finals);
     });
@@ -127,6 +128,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       return;
     }
     long now = ctx.timerService().currentProcessingTime();
+    loop.expire(now).forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
     if (loop.giveUpStalledCommand(now)) {
       LOG.warn("engine-{}: no feedback for {} ms; command given up, resident requests will be recomputed",
           ctx.getCurrentKey(), config.stallTimeoutMs());

@@ -362,6 +362,27 @@ public final class EngineLoop implements Serializable {
     return finish(s, FinishReason.CANCELLED, reason, now);
   }
 
+  /**
+   * Cancels every request whose deadline has passed ({@code deadlineAtMs <= now}), with the error
+   * {@code deadline: …}; returns their final responses.
+   */
+  public List<FinalResponse> expire(long now) {
+    List<String> late = new ArrayList<>();
+    for (ServedRequest s : requests.values()) {
+      long at = s.request.deadlineAtMs();
+      if (at > 0 && at <= now) {
+        late.add(s.request.id());
+      }
+    }
+    List<FinalResponse> finals = new ArrayList<>();
+    for (String id : late) {
+      long budget = requests.get(id).request.deadlineAtMs() - requests.get(id).request.submittedAtMs();
+      finals.add(cancel(id, "deadline: not finished within " + budget + " ms of submission", now));
+      stats.deadlines++;
+    }
+    return finals;
+  }
+
   /** The one final response of a request shed at submission: {@code rejected}, with the reason as its error. */
   public FinalResponse shed(ValidatedRequest v, String reason, long now) {
     return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText("")

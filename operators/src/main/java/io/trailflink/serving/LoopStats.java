@@ -16,6 +16,7 @@ public final class LoopStats implements Serializable {
   long shed; // requests refused for overload (--max-waiting)
   long cancelled; // requests cancelled in flight
   long cancelsUnknown; // cancels of ids not in flight (unknown or finished)
+  long deadlines; // requests cancelled because their deadline passed
   double busyMs; // engine compute time over all steps (ms)
   long firstIssuedAtMs = -1; // epoch ms
   long lastFinishedAtMs = -1; // epoch ms
@@ -94,5 +95,10 @@ public final class LoopStats implements Serializable {
   /** Cancels of ids that were not in flight (unknown or already finished). */
   public long cancelsUnknown() {
     return cancelsUnknown;
+  }
+
+  /** Requests cancelled because their deadline passed. */
+  public long deadlines() {
+    return deadlines;
   }
 }

@@ -132,8 +132,13 @@ public final class RequestValidator {
       return refuse(id, "prompt of " + tokens.length + " tokens plus " + budget + " output tokens exceeds the context of "
           + config.contextTokens() + " tokens");
     }
-    return new Outcome(new ValidatedRequest(id, r.getTenant(), tokens, max, forced, s, List.copyOf(stop),
-        r.getSubmittedAtMs(), config.engineFor(id), source), id, null);
+    Long deadlineMs = r.getDeadlineMs();
+    if (deadlineMs != null && deadlineMs <= 0) {
+      return refuse(id, "deadline_ms must be > 0 (a time budget from submitted_at_ms), got " + deadlineMs);
+    }
+    ValidatedRequest v = new ValidatedRequest(id, r.getTenant(), tokens, max, forced, s, List.copyOf(stop),
+        r.getSubmittedAtMs(), config.engineFor(id), source);
+    return new Outcome(deadlineMs == null ? v : v.withDeadline(r.getSubmittedAtMs() + deadlineMs), id, null);
   }
 
   /** The model's generation_config.json sampling, seeded by the id so that a request's text is reproducible. */

@@ -17,22 +17,29 @@ import java.util.List;
  * @param engineIndex the engine that serves it
  * @param source the Kafka record it came from (for a dead letter if the scheduler refuses it); may be null
  * @param cancel true when this is a cancel of the request with this id (the other fields are empty)
+ * @param deadlineAtMs when the request is cancelled if not finished (epoch ms); 0 = no deadline
  */
 public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens,
     int forcedOutputTokens, Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex,
-    RawRecord source, boolean cancel) implements java.io.Serializable {
+    RawRecord source, boolean cancel, long deadlineAtMs) implements java.io.Serializable {
 
   /** A request to serve. */
   public ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens, int forcedOutputTokens,
       Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex, RawRecord source) {
     this(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop, submittedAtMs, engineIndex,
-        source, false);
+        source, false, 0);
   }
 
   /** The cancel of request {@code id}, routed to the engine that serves it. */
   public static ValidatedRequest cancelOf(String id, long submittedAtMs, int engineIndex, RawRecord source) {
     return new ValidatedRequest(id, "", new int[0], 0, 0, Sampling.newBuilder().build(), List.of(), submittedAtMs,
-        engineIndex, source, true);
+        engineIndex, source, true, 0);
+  }
+
+  /** The same request with a deadline (epoch ms; 0 = none). */
+  public ValidatedRequest withDeadline(long atMs) {
+    return new ValidatedRequest(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop,
+        submittedAtMs, engineIndex, source, cancel, atMs);
   }
 
   public String engine() {

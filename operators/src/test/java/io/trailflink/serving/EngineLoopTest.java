@@ -113,6 +113,23 @@ class EngineLoopTest {
   }
 
   @org.junit.jupiter.api.Test
+  void aRequestPastItsDeadlineIsCancelledWithReasonDeadline() {
+    EngineLoop loop = new EngineLoop(0, CONFIG);
+    loop.submit(req("soon", 32).withDeadline(1_000), 0);
+    loop.submit(req("later", 32).withDeadline(5_000), 0);
+    loop.submit(req("none", 32), 0);
+    assertEquals(List.of(), loop.expire(999));
+    List<FinalResponse> expired = loop.expire(1_000);
+    assertEquals(1, expired.size());
+    assertEquals("soon", expired.get(0).getRequestId());
+    assertEquals("cancelled", expired.get(0).getFinishReason());
+    assertTrue(expired.get(0).getError().startsWith("deadline: not finished within 1000 ms"), expired.get(0).getError());
+    assertEquals(List.of("later"), loop.expire(60_000).stream().map(FinalResponse::getRequestId).toList());
+    assertEquals(2, loop.stats().deadlines());
+    assertEquals(1, loop.liveRequests(), "only the request without a deadline is left");
+  }
+
+  @org.junit.jupiter.api.Test
   void beyondMaxWaitingARequestIsShedWithOneRejectedFinalResponseAndTheQueueStaysBounded() {
     ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 3);
     EngineLoop loop = new EngineLoop(0, bounded);
