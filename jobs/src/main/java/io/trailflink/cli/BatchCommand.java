@@ -10,8 +10,8 @@ import io.trailflink.engine.LlamaEngine;
 import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.TextStream;
 import io.trailflink.engine.model.Checkpoint;
-import io.trailflink.engine.text.ChatMessage;
 import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.job.AvroBytes;
 import io.trailflink.job.BatchInput;
 import io.trailflink.job.BatchOutput;
 import io.trailflink.job.BatchProgress;
@@ -20,12 +20,14 @@ import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.WorkDir;
-import io.trailflink.schema.ChatTurn;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.Sampling;
+import io.trailflink.serving.RawRecord;
+import io.trailflink.serving.RequestValidator;
+import io.trailflink.serving.ValidatedRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -173,17 +175,23 @@ final class BatchCommand implements Callable<Integer> {
     try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model);
         LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, serving.device,
             serving.dtype), dev)) {
+      // the job's own validation: the same prompt encoding, sampling defaults and refusals as a served row
+      RequestValidator validator = new RequestValidator(serving.servingConfig(ckpt.config().maxPositions(), 0),
+          serving.recordLimits(), ckpt.generation().sampling(0),
+          (prompt, messages) -> encoder.tokens(prompt, messages, serving.rawPrompts));
       List<GenerationRequest> reqs = new ArrayList<>();
       Map<String, GenerationRequest> byId = new HashMap<>();
       for (BatchInput.Row r : pending) {
-        try {
-          GenerationRequest g = generationRequest(r.request(), encoder, ckpt);
-          reqs.add(g);
-          byId.put(g.id(), g);
-        } catch (RuntimeException e) {
-          out.failed(r.id(), e.getMessage());
+        RequestValidator.Outcome o = validator.validate(new RawRecord(input.toString(), 0, 0,
+            AvroBytes.encode(r.request())));
+        if (!o.valid()) {
+          out.failed(r.id(), o.reason());
           progress.done(r.id(), 0);
+          continue;
         }
+        GenerationRequest g = generationRequest(o.request());
+        reqs.add(g);
+        byId.put(g.id(), g);
       }
       long submitted = System.currentTimeMillis();
       Thread ticker = progressTicker(out, progress, total);
@@ -211,22 +219,12 @@ final class BatchCommand implements Callable<Integer> {
     }
   }
 
-  /** The engine request of a row, fed and sampled as the job would (the model's template and defaults). */
-  private GenerationRequest generationRequest(InferenceRequest r, PromptEncoder encoder, Checkpoint ckpt) {
-    int[] prompt;
-    if (r.getMessages() != null) {
-      List<ChatMessage> messages = new ArrayList<>();
-      for (ChatTurn t : r.getMessages()) {
-        messages.add(new ChatMessage(t.getRole(), t.getContent()));
-      }
-      prompt = encoder.chat(messages);
-    } else {
-      prompt = encoder.prompt(r.getPrompt(), serving.rawPrompts);
-    }
-    Sampling s = r.getSampling();
-    SamplingParams sampling = s == null ? ckpt.generation().sampling(r.getId().hashCode())
-        : new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed(), s.getTopK(), s.getRepetitionPenalty());
-    return new GenerationRequest(r.getId(), prompt, r.getMaxNewTokens(), 0, sampling, r.getStop());
+  /** The engine request of a validated row. */
+  private static GenerationRequest generationRequest(ValidatedRequest v) {
+    Sampling s = v.sampling();
+    return new GenerationRequest(v.id(), v.promptTokenIds(), v.maxNewTokens(), v.forcedOutputTokens(),
+        new SamplingParams(s.getTemperature(), s.getTopP(), s.getSeed(), s.getTopK(), s.getRepetitionPenalty()),
+        v.stop());
   }
 
   private void waitForAll(BatchOutput out, BatchProgress progress, int total, JobCheck job) throws Exception {

@@ -70,22 +70,19 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     if (loop == null) {
       loop = new EngineLoop(ctx.getCurrentKey(), config);
     }
-    if (r.cancel()) {
+    if (r.cancel()) { // the next command releases it on the engine
       FinalResponse cancelled = loop.cancel(r.id(), "cancelled by the client", now);
       if (cancelled != null) {
         ctx.output(RESPONSES, new ResponseEvent(r.id(), cancelled));
       }
-      emit(loop, now, out); // the next command releases it on the engine
-      state.update(loop);
-      metrics(ctx.getCurrentKey()).observe(loop, List.of());
-      return;
-    }
-    Decision d = loop.submit(r, now);
-    if (d.kind() == Decision.Kind.REJECT) {
-      RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);
-      ctx.output(DeadLetters.TAG, DeadLetters.of(src, r.id(), d.reason()));
-    } else if (d.kind() == Decision.Kind.SHED) {
-      ctx.output(RESPONSES, new ResponseEvent(r.id(), loop.shed(r, d.reason(), now)));
+    } else {
+      Decision d = loop.submit(r, now);
+      if (d.kind() == Decision.Kind.REJECT) {
+        RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);
+        ctx.output(DeadLetters.TAG, DeadLetters.of(src, r.id(), d.reason()));
+      } else if (d.kind() == Decision.Kind.SHED) {
+        ctx.output(RESPONSES, new ResponseEvent(r.id(), loop.shed(r, d.reason(), now)));
+      }
     }
     emit(loop, now, out);
     state.update(loop);

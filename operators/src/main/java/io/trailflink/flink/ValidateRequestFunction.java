@@ -45,7 +45,7 @@ public class ValidateRequestFunction extends ProcessFunction<RawRecord, Validate
     encoder = PromptEncoder.forCheckpoint(Path.of(modelDir));
     SamplingParams defaults = GenerationDefaults.load(Path.of(modelDir), LlamaConfig.load(Path.of(modelDir))).sampling(0);
     validator = new RequestValidator(config, limits, defaults,
-        (prompt, messages) -> messages == null ? encoder.prompt(prompt, rawPrompts) : encoder.chat(messages));
+        (prompt, messages) -> encoder.tokens(prompt, messages, rawPrompts));
   }
 
   @Override

@@ -56,6 +56,8 @@ public final class EngineLoop implements Serializable {
   private final Scheduler scheduler;
   private final Map<String, ServedRequest> requests = new LinkedHashMap<>(); // arrival order
   private final Set<String> toRelease = new LinkedHashSet<>();
+  /** Whether any request accepted so far carried a deadline ({@link #expire} scans only then). */
+  private boolean deadlinesSeen;
   private long arrivals;
   private long nextSeq = 1;
   /** Chunks of the tokens applied since the last {@link #drainChunks} (not state: drained after every call). */
@@ -92,6 +94,7 @@ public final class EngineLoop implements Serializable {
         v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1);
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
+      deadlinesSeen |= v.deadlineAtMs() > 0;
       ServedRequest s = new ServedRequest(v);
       requests.put(v.id(), s);
       if (config.probeBatch() > 0) {
@@ -367,6 +370,9 @@ public final class EngineLoop implements Serializable {
    * {@code deadline: …}; returns their final responses.
    */
   public List<FinalResponse> expire(long now) {
+    if (!deadlinesSeen) {
+      return List.of(); // no request ever carried a deadline: nothing to scan on every feedback
+    }
     List<String> late = new ArrayList<>();
     for (ServedRequest s : requests.values()) {
       long at = s.request.deadlineAtMs();

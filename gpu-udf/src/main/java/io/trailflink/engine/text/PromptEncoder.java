@@ -53,6 +53,11 @@ public final class PromptEncoder implements AutoCloseable {
     return raw || template == null ? raw(text) : chat(List.of(ChatMessage.user(text)));
   }
 
+  /** A request's prompt ids: its {@code messages} through the template when given, else its plain prompt. */
+  public int[] tokens(String prompt, List<ChatMessage> messages, boolean raw) {
+    return messages == null ? prompt(prompt, raw) : chat(messages);
+  }
+
   /** {@code tokenizer(text)}: with the special tokens the checkpoint's tokenizer adds. */
   public int[] raw(String text) {
     if (!config.flagsDecideSpecialTokens()) {
