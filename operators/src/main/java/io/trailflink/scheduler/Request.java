@@ -89,6 +89,11 @@ public final class Request implements java.io.Serializable {
     return Double.isNaN(initialPrediction) ? maxNewTokens : initialPrediction;
   }
 
+  /** Whether a prediction was ever made for this request (a request without one is not preemptible under TRAIL). */
+  public boolean hasPrediction() {
+    return !Double.isNaN(initialPrediction);
+  }
+
   /** True remaining output tokens (oracle); falls back to the estimate when the truth is unknown. */
   public double trueRemaining() {
     return trueOutputTokens < 0 ? remainingEstimate() : trueOutputTokens - generated;
@@ -134,12 +139,14 @@ public final class Request implements java.io.Serializable {
   }
 
   /**
-   * Sets the initial prediction r (once: the first prediction made before any output) and the current remaining
-   * prediction; an initial prediction arriving after tokens were generated is counted down by them.
+   * Sets the initial prediction r (once: the first prediction made before any output), clamped to max_new_tokens
+   * (the request can never run longer, and an unclamped r would let C·r exceed the cap and make the preemption
+   * limit unlimited), and the current remaining prediction; an initial prediction arriving after tokens were
+   * generated is counted down by them.
    */
   void predict(double remaining, boolean madeBeforeOutput) {
     if (Double.isNaN(initialPrediction) && (generated == 0 || madeBeforeOutput)) {
-      initialPrediction = remaining;
+      initialPrediction = Math.min(remaining, maxNewTokens);
     }
     predictedRemaining = madeBeforeOutput ? Math.max(0, remaining - generated) : remaining;
   }

@@ -39,6 +39,7 @@ public final class PredictionModel {
   private final long seed;
   private final boolean fixed; // never refined: remainder = initial − generated
   private final List<Recorded> recorded; // sorted by output length; null unless recorded:FILE
+  private final java.util.Map<String, Recorded> recordedById; // a request's own recorded trajectory, when known
 
   /** One recorded request: its true output length and the estimate of remaining tokens after g = 0..N−1 tokens. */
   public record Recorded(int outputTokens, double[] estimates) {}
@@ -48,6 +49,12 @@ public final class PredictionModel {
   }
 
   private PredictionModel(String spec, double maeInitial, double maeRefined, long seed, List<Recorded> recorded) {
+    this(spec, maeInitial, maeRefined, seed, recorded, java.util.Map.of());
+  }
+
+  private PredictionModel(String spec, double maeInitial, double maeRefined, long seed, List<Recorded> recorded,
+      java.util.Map<String, Recorded> recordedById) {
+    this.recordedById = recordedById;
     this.recorded = recorded;
     this.fixed = spec.startsWith("fixed:");
     this.spec = spec;
@@ -89,6 +96,19 @@ public final class PredictionModel {
     throw new IllegalArgumentException("--predictions must be oracle, noisy:MAE_INITIAL,MAE_REFINED, fixed:MAE or recorded:FILE"
         + " (tokens), got '"
         + spec + "'");
+  }
+
+  /**
+   * Recorded predictions keyed by request id (e.g. a live run's own predictor output): a simulated request with
+   * a recording of its own length replays exactly that trajectory; any other takes the nearest in length.
+   */
+  public static PredictionModel recorded(String spec, java.util.Map<String, Recorded> byId, long seed) {
+    if (byId.isEmpty()) {
+      throw new IllegalArgumentException(spec + ": no recorded predictions");
+    }
+    List<Recorded> sorted = new ArrayList<>(byId.values());
+    sorted.sort(Comparator.comparingInt(Recorded::outputTokens));
+    return new PredictionModel(spec, 0, 0, seed, sorted, java.util.Map.copyOf(byId));
   }
 
   public String spec() {
@@ -136,6 +156,11 @@ public final class PredictionModel {
   /** The picked recorded request's error (estimate − truth) at the same fraction of its output. */
   private double recordedError(SimRequest r, Noise n, int generated) {
     int length = r.outputTokens();
+    Recorded own = recordedById.get(r.id());
+    if (own != null && own.outputTokens() == length) {
+      int g = Math.min(length - 1, generated);
+      return own.estimates()[g] - (length - g);
+    }
     int lo = 0;
     int hi = recorded.size();
     while (lo < hi) { // first recorded request with outputTokens >= length

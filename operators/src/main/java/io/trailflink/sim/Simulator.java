@@ -29,13 +29,21 @@ public final class Simulator {
    * @param stepTime iteration cost model
    * @param predictions prediction model
    * @param refreshEvery tokens between prediction refreshes (1 = the paper's every token)
+   * @param quantum iterations between scheduling rounds (1 = the paper's every token; the live job's
+   *     {@code --decode-steps}); a request finishing inside a quantum leaves its slot empty until the next round
    */
   public record Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
-      PredictionModel predictions, int refreshEvery) {
+      PredictionModel predictions, int refreshEvery, int quantum) {
     public Config {
-      if (maxNewTokens < 1 || refreshEvery < 1) {
-        throw new IllegalArgumentException("max new tokens and refresh interval must be >= 1");
+      if (maxNewTokens < 1 || refreshEvery < 1 || quantum < 1) {
+        throw new IllegalArgumentException("max new tokens, refresh interval and quantum must be >= 1");
       }
+    }
+
+    /** Scheduling every iteration, as the paper does. */
+    public Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
+        PredictionModel predictions, int refreshEvery) {
+      this(maxRunning, kvBlocks, blockSize, maxNewTokens, stepTime, predictions, refreshEvery, 1);
     }
   }
 
@@ -73,6 +81,7 @@ public final class Simulator {
     double start = now;
     int next = 0;
     long order = 0;
+    int sinceRound = 0; // iterations since the last scheduling round
     while (next < arrivals.size() || s.liveCount() > 0) {
       while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
         SimRequest a = arrivals.get(next++);
@@ -96,9 +105,14 @@ public final class Simulator {
         continue;
       }
       long t0 = System.nanoTime();
-      List<Decision> decisions = s.schedule((long) now);
+      List<Decision> decisions = List.of();
+      if (sinceRound % cfg.quantum() == 0 || s.runningRequests().isEmpty()) {
+        decisions = s.schedule((long) now);
+        rounds++;
+        sinceRound = 0;
+      }
+      sinceRound++;
       schedNanos += System.nanoTime() - t0;
-      rounds++;
       long prefill = 0;
       for (Decision d : decisions) {
         if (d.kind() == Decision.Kind.ADMIT

@@ -109,6 +109,31 @@ class SchedulerTest {
   }
 
   @Test
+  void anInitialPredictionAboveTheCapIsClampedSoTheCutoffStillBinds() {
+    Scheduler s = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    s.submit(req("capped", 0, 20, 40, 400, 40), 0); // predicted 400 but capped at 40: cut-off at 32, not 320
+    assertEquals(40, s.request("capped").initialPrediction());
+    round(s, 0);
+    for (int i = 0; i < 8; i++) {
+      step(s, 4); // a = 32 = 0.8 · 40
+    }
+    s.submit(req("short", 1, 10, 3, 3), 1);
+    assertEquals(List.of(), ids(round(s, 1), Kind.PREEMPT), "past C · min(r, max_new_tokens): not preemptible");
+  }
+
+  @Test
+  void aRequestWithoutAPredictionIsNotPreemptible() {
+    Scheduler s = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    s.submit(req("unknown", 0, 20, 100, Double.NaN), 0); // ranked by max_new_tokens, but nothing says it is long
+    round(s, 0);
+    step(s, 4);
+    s.submit(req("short", 1, 10, 3, 3), 1);
+    assertEquals(List.of(), ids(round(s, 1), Kind.PREEMPT));
+    s.predict("unknown", 90); // a prediction made after output is not an initial one: still no r
+    assertEquals(List.of(), ids(round(s, 2), Kind.PREEMPT));
+  }
+
+  @Test
   void cZeroIsNonPreemptiveShortestPredictedFirst() {
     Scheduler s = scheduler(TrailPolicy.trail(0), 1, 100);
     s.submit(req("a", 0, 10, 50, 50), 0);

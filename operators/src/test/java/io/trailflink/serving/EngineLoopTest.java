@@ -156,6 +156,7 @@ class EngineLoopTest {
     for (int i = 0; i < 10; i++) {
       lengths.put("r" + i, 3 + 5 * i);
       assertEquals(Decision.Kind.ACCEPT, loop.submit(req("r" + i, 60), i).kind());
+      loop.scheduler().predict("r" + i, 60, 0); // predicted long: preemptible (a request with no prediction is not)
     }
     assertEquals(Decision.Kind.REJECT, loop.submit(req("r3", 60), 10).kind(), "duplicate id in flight");
     ScriptedEngine engine = new ScriptedEngine(lengths);

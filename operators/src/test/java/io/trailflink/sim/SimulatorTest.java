@@ -35,6 +35,20 @@ class SimulatorTest {
   }
 
   @Test
+  void aQuantumMakesAnArrivalWaitForTheNextSchedulingRound() {
+    // 10 ms per iteration, batch of 2: A runs from 0; B arrives at 15 ms, mid-quantum
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 20), new SimRequest("B", 15, 5, 2));
+    Simulator everyToken = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse("oracle", 1), 1, 1));
+    Simulator quantum8 = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse("oracle", 1), 1, 8));
+    // every token: B joins in the round at 20 ms and has its first token at 30 ms
+    assertEquals(15.0, everyToken.run(new FcfsPolicy(), w, n -> { }).ttftMs()[0]);
+    // quantum 8: rounds at 0 and 80 ms, so B's first token comes at 90 ms
+    assertEquals(75.0, quantum8.run(new FcfsPolicy(), w, n -> { }).ttftMs()[0]);
+  }
+
+  @Test
   void shortestFirstBeatsFcfsOnABurstOfMixedLengths() {
     Random rnd = new Random(3);
     List<SimRequest> w = new ArrayList<>();

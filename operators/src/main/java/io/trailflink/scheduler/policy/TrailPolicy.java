@@ -10,6 +10,11 @@ import io.trailflink.scheduler.Request;
  * as +∞ for victim choice, as in the public port. C = 1 is SPRPT; C = 0 never preempts (shortest predicted job
  * first). The oracle variant ranks by true remaining length and applies the cut-off to the true length.
  *
+ * <p>Against the authors' public port: r is clamped to max_new_tokens (as the port does) and a request with no
+ * prediction yet is not preemptible (as in the port: nothing says it is short). The cut-off stays the paper's
+ * strict {@code a < C·r} where the port writes {@code <=}: with {@code <=}, C = 0 would still preempt requests that
+ * have generated nothing, and the paper defines C = 0 as non-preemptive.
+ *
  * <p>Queue order always uses the predicted remaining length: waiting requests have a = 0, so with C = 0 they are
  * still ordered shortest-first (non-preemptive SPJF), not by arrival.
  */
@@ -66,7 +71,11 @@ public final class TrailPolicy implements Policy {
 
   @Override
   public boolean preemptible(Request r) {
-    double initial = oracle && r.trueOutputTokens() >= 0 ? r.trueOutputTokens() : r.initialEstimate();
+    boolean truth = oracle && r.trueOutputTokens() >= 0;
+    if (!truth && !r.hasPrediction()) {
+      return false;
+    }
+    double initial = truth ? r.trueOutputTokens() : r.initialPrediction();
     return r.generated() < c * initial && r.preemptions() < maxPreemptions;
   }
 

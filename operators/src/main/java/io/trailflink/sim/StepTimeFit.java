@@ -1,0 +1,156 @@
+package io.trailflink.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Calibrates the simulator's {@link StepTimeModel} on a live engine: a non-negative least-squares fit of each
+ * command's busy time to the work it did,
+ * {@code busy ≈ fixed·iterations + perSequence·sequenceSteps + perPrefillToken·prefillTokens + perProbeToken·probeTokens}.
+ * A command of the live job runs several decode iterations (its quantum), so its fixed cost counts once per
+ * iteration and its sequence cost once per token decoded.
+ */
+public final class StepTimeFit {
+  private StepTimeFit() {}
+
+  /**
+   * One live command.
+   *
+   * @param iterations decode iterations it ran (its longest request's new tokens)
+   * @param sequenceSteps tokens it decoded, over all requests (Σ batch size over iterations)
+   * @param prefillTokens prompt (or recomputed) tokens it prefilled
+   * @param probeTokens prompt tokens of waiting requests it embedded for their initial prediction
+   * @param busyMs engine compute time (ms)
+   */
+  public record Sample(int iterations, long sequenceSteps, long prefillTokens, long probeTokens, double busyMs) {
+    double feature(int i) {
+      return switch (i) {
+        case 0 -> iterations;
+        case 1 -> sequenceSteps;
+        case 2 -> prefillTokens;
+        default -> probeTokens;
+      };
+    }
+  }
+
+  /**
+   * The fitted costs (ms) and the fit's coefficient of determination over the samples.
+   *
+   * @param fixedMs per iteration
+   * @param perSequenceMs per request per iteration
+   * @param perPrefillTokenMs per prefilled token
+   * @param perProbeTokenMs per probed prompt token
+   * @param r2 1 − residual / total sum of squares of busy time
+   * @param samples commands fitted
+   */
+  public record Fit(double fixedMs, double perSequenceMs, double perPrefillTokenMs, double perProbeTokenMs,
+      double r2, int samples) {
+    /**
+     * The simulator's model: the loop's per-iteration overhead outside engine compute is added to the fixed cost,
+     * and each request's probe is charged with its prefill (the simulator runs no probes; every request is probed
+     * once and prefilled once, so the work is the same).
+     */
+    public StepTimeModel model(double overheadPerIterationMs) {
+      return new StepTimeModel(fixedMs + Math.max(0, overheadPerIterationMs), perSequenceMs,
+          perPrefillTokenMs + perProbeTokenMs);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "busy = %.3f ms/iteration + %.4f ms/sequence-step + %.5f ms/prefill"
+          + " token + %.5f ms/probe token (R² %.3f over %d commands)", fixedMs, perSequenceMs, perPrefillTokenMs,
+          perProbeTokenMs, r2, samples);
+    }
+  }
+
+  private static final int FEATURES = 4;
+
+  /**
+   * Fits by active-set non-negative least squares: a cost that would come out negative (a feature the samples do
+   * not exercise, or noise) is fixed at 0 and the rest refitted.
+   *
+   * @throws IllegalArgumentException with fewer samples than features, or when no decode cost can be fitted
+   */
+  public static Fit fit(List<Sample> samples) {
+    if (samples.size() < FEATURES) {
+      throw new IllegalArgumentException("a step-time fit needs at least " + FEATURES + " commands, got "
+          + samples.size());
+    }
+    List<Integer> active = new ArrayList<>(List.of(0, 1, 2, 3));
+    double[] coef = new double[FEATURES];
+    while (!active.isEmpty()) {
+      double[] solved = solve(samples, active);
+      int worst = -1;
+      for (int j = 0; j < active.size(); j++) {
+        if (solved[j] < 0 && (worst < 0 || solved[j] < solved[worst])) {
+          worst = j;
+        }
+      }
+      if (worst < 0) {
+        java.util.Arrays.fill(coef, 0);
+        for (int j = 0; j < active.size(); j++) {
+          coef[active.get(j)] = solved[j];
+        }
+        break;
+      }
+      active.remove(worst);
+    }
+    if (coef[0] + coef[1] <= 0) {
+      throw new IllegalArgumentException("the commands' busy times give no positive decode cost");
+    }
+    double mean = samples.stream().mapToDouble(Sample::busyMs).average().orElse(0);
+    double ssRes = 0;
+    double ssTot = 0;
+    for (Sample s : samples) {
+      double predicted = 0;
+      for (int i = 0; i < FEATURES; i++) {
+        predicted += coef[i] * s.feature(i);
+      }
+      ssRes += (s.busyMs() - predicted) * (s.busyMs() - predicted);
+      ssTot += (s.busyMs() - mean) * (s.busyMs() - mean);
+    }
+    return new Fit(coef[0], coef[1], coef[2], coef[3], ssTot == 0 ? 1 : 1 - ssRes / ssTot, samples.size());
+  }
+
+  /** Least squares over the active features (normal equations, Gaussian elimination with partial pivoting). */
+  private static double[] solve(List<Sample> samples, List<Integer> active) {
+    int n = active.size();
+    double[][] a = new double[n][n + 1];
+    for (Sample s : samples) {
+      for (int r = 0; r < n; r++) {
+        double fr = s.feature(active.get(r));
+        for (int c = 0; c < n; c++) {
+          a[r][c] += fr * s.feature(active.get(c));
+        }
+        a[r][n] += fr * s.busyMs();
+      }
+    }
+    for (int col = 0; col < n; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < n; r++) {
+        if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
+          pivot = r;
+        }
+      }
+      double[] t = a[col];
+      a[col] = a[pivot];
+      a[pivot] = t;
+      if (Math.abs(a[col][col]) < 1e-12) {
+        a[col][col] = 1e-12; // a feature the samples never exercise: its cost comes out 0
+      }
+      for (int r = 0; r < n; r++) {
+        if (r != col) {
+          double f = a[r][col] / a[col][col];
+          for (int c = col; c <= n; c++) {
+            a[r][c] -= f * a[col][c];
+          }
+        }
+      }
+    }
+    double[] x = new double[n];
+    for (int r = 0; r < n; r++) {
+      x[r] = a[r][n] / a[r][r];
+    }
+    return x;
+  }
+}
