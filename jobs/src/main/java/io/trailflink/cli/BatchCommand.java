@@ -52,11 +52,11 @@ import picocli.CommandLine.Option;
 final class BatchCommand implements Callable<Integer> {
   @Mixin ServingOptions serving;
 
-  @Option(names = "--input", required = true, description = "JSONL file, or a folder of .jsonl files: {\"id\"?, \"prompt\" | \"messages\", \"max_new_tokens\"?, sampling fields?, \"stop\"?, …}.")
-  Path input;
+  @Option(names = "--input", required = true, description = "JSONL file, a folder of .jsonl files, or kafka:TOPIC (read up to its end offsets at start, from --bootstrap-servers): rows {\"id\"?, \"prompt\" | \"messages\", \"max_new_tokens\"?, sampling fields?, \"stop\"?, …}.")
+  String input;
 
-  @Option(names = "--output", required = true, description = "JSONL file of results, one row per input row.")
-  Path output;
+  @Option(names = "--output", required = true, description = "JSONL file of results, one row per input row, or kafka:TOPIC (one JSON record per row, keyed by id, on --bootstrap-servers).")
+  String output;
 
   @Option(names = "--ordered", description = "Write rows in input order (default: as they finish).")
   boolean ordered;
@@ -76,20 +76,26 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--progress-interval-ms", defaultValue = "1000", description = "How often the progress line is redrawn (default: ${DEFAULT-VALUE}).")
   long progressIntervalMs;
 
+  private static final String KAFKA = "kafka:";
+
   @Override
   public Integer call() throws Exception {
     if (maxNewTokens < 1) {
       throw new TrailCli.UsageException("--max-new-tokens must be >= 1, got " + maxNewTokens);
     }
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
-    BatchInput in = BatchInput.read(input, maxNewTokens, serving.maxIdBytes);
+    String userKafka = serving.bootstrapServers; // the user's cluster, for kafka:TOPIC (the job runs on its own broker)
+    BatchInput in = input.startsWith(KAFKA) ? BatchInput.readTopic(userKafka, input.substring(KAFKA.length()),
+        maxNewTokens, serving.maxIdBytes) : BatchInput.read(Path.of(input), maxNewTokens, serving.maxIdBytes);
     int cap = in.rows().stream().filter(r -> r.request() != null).mapToInt(r -> r.request().getMaxNewTokens())
         .max().orElse(maxNewTokens);
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, cap);
     serving.check(model); // bad flags: one line, before anything starts
     long started = System.currentTimeMillis();
-    try (BatchOutput out = resume ? BatchOutput.openForResume(output, in.rows(), ordered)
-        : BatchOutput.create(output, in.rows(), ordered)) {
+    try (BatchOutput out = output.startsWith(KAFKA)
+        ? BatchOutput.toTopic(userKafka, output.substring(KAFKA.length()), in.rows(), ordered, resume)
+        : resume ? BatchOutput.openForResume(Path.of(output), in.rows(), ordered)
+        : BatchOutput.create(Path.of(output), in.rows(), ordered)) {
       int resumed = out.doneCount();
       List<BatchInput.Row> pending = new ArrayList<>();
       for (int i = 0; i < in.rows().size(); i++) {
@@ -182,7 +188,7 @@ final class BatchCommand implements Callable<Integer> {
       List<GenerationRequest> reqs = new ArrayList<>();
       Map<String, GenerationRequest> byId = new HashMap<>();
       for (BatchInput.Row r : pending) {
-        RequestValidator.Outcome o = validator.validate(new RawRecord(input.toString(), 0, 0,
+        RequestValidator.Outcome o = validator.validate(new RawRecord(input, 0, 0,
             AvroBytes.encode(r.request())));
         if (!o.valid()) {
           out.failed(r.id(), o.reason());

@@ -90,8 +90,11 @@ final class SimulateCommand implements Callable<Integer> {
     if (kvBlocks < 1 || peak > kvBlocks && base.stream().allMatch(r -> (r.promptTokens() + maxNewTokens + blockSize - 1) / blockSize > kvBlocks)) {
       throw new IllegalArgumentException("--kv-blocks " + kvBlocks + " cannot hold even one request");
     }
+    PredictionModel predictionModel = PredictionModel.parse(predictions, seed);
+    predictionModel.coverage(base.stream().map(r -> Math.min(r.outputTokens(), maxNewTokens)).toList(), 64)
+        .forEach(System.err::println);
     Simulator sim = new Simulator(new Simulator.Config(maxRunning, kvBlocks, blockSize, maxNewTokens,
-        StepTimeModel.parse(stepModel), PredictionModel.parse(predictions, seed), refreshEvery));
+        StepTimeModel.parse(stepModel), predictionModel, refreshEvery));
     double[] sweep = rates != null ? rates : new double[] {Double.NaN};
     JsonObject out = new JsonObject();
     JsonArray sweepJson = new JsonArray();

@@ -77,6 +77,24 @@ public record BatchInput(List<Row> rows) {
     return new BatchInput(List.copyOf(rows));
   }
 
+  /**
+   * Reads every record of {@code topic} on the user's cluster, up to its end offsets now, one row per record
+   * (its value a JSON line as in a file); rows are numbered partition by partition in offset order.
+   */
+  public static BatchInput readTopic(String bootstrapServers, String topic, int defaultMaxNewTokens, int maxIdBytes) {
+    List<Row> rows = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    int number = 0;
+    for (TopicLines.Line l : TopicLines.read(bootstrapServers, topic)) {
+      if (l.text().isBlank()) {
+        continue;
+      }
+      number++;
+      rows.add(row(l.text(), Integer.toString(number), l.where(), defaultMaxNewTokens, maxIdBytes, ids));
+    }
+    return new BatchInput(List.copyOf(rows));
+  }
+
   /** Every row's id is taken, served or not: a later row with the same id is a duplicate either way. */
   private static Row row(String text, String number, String line, int defaultMaxNewTokens, int maxIdBytes,
       Set<String> ids) {

@@ -21,10 +21,45 @@ import java.util.Map;
  * and {@code line} for a row that could not be served). Each line is written and flushed once its row is done, so a
  * killed batch leaves whole lines behind (and at most one partial last line, which {@link #openForResume} cuts);
  * resuming skips the rows already written. With {@code ordered}, lines are held until every earlier row is written.
- * Thread-safe: the response reader calls it.
+ * Thread-safe: the response reader calls it. The lines go to a file or, through {@link TopicLines.Writer}, to a
+ * Kafka topic (keyed by row id; each acknowledged before the row counts as written).
  */
 public final class BatchOutput implements AutoCloseable {
-  private final BufferedWriter out;
+  /** Where the lines go. */
+  public interface LineSink extends java.io.Closeable {
+    /** Writes one line (no newline in it) of the row {@code key}; durable enough to count as written on return. */
+    void write(String key, String line) throws IOException;
+
+    void flush() throws IOException;
+  }
+
+  /** A file, appended to; each line flushed. */
+  private static final class FileLines implements LineSink {
+    private final BufferedWriter out;
+
+    FileLines(Path file) throws IOException {
+      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    }
+
+    @Override
+    public void write(String key, String line) throws IOException {
+      out.write(line);
+      out.write('\n');
+    }
+
+    @Override
+    public void flush() throws IOException {
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.close();
+    }
+  }
+
+  private final LineSink out;
   private final List<BatchInput.Row> rows; // input order, for ordered output
   private final boolean ordered;
   private final Map<String, Integer> indexOf = new HashMap<>(); // id -> its served row (one per id)
@@ -39,10 +74,8 @@ public final class BatchOutput implements AutoCloseable {
   private long firstSubmittedMs = Long.MAX_VALUE; // epoch ms, over the rows answered in this run
   private long lastFinishedMs = Long.MIN_VALUE; // epoch ms
 
-  private BatchOutput(Path file, List<BatchInput.Row> rows, boolean ordered, List<JsonObject> existing)
-      throws IOException {
-    this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND);
+  private BatchOutput(LineSink out, List<BatchInput.Row> rows, boolean ordered, List<JsonObject> existing) {
+    this.out = out;
     this.rows = rows;
     this.ordered = ordered;
     this.written = new boolean[rows.size()];
@@ -78,7 +111,28 @@ public final class BatchOutput implements AutoCloseable {
     if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
       throw new IllegalArgumentException("--output " + file + ": folder " + parent + " is not writable");
     }
-    return new BatchOutput(file, rows, ordered, List.of());
+    return new BatchOutput(new FileLines(file), rows, ordered, List.of());
+  }
+
+  /**
+   * Output to {@code kafka:TOPIC} on the user's cluster. A topic that already holds lines is refused unless
+   * {@code resume}, which skips the rows whose lines are there.
+   */
+  public static BatchOutput toTopic(String bootstrapServers, String topic, List<BatchInput.Row> rows, boolean ordered,
+      boolean resume) {
+    List<JsonObject> existing = new java.util.ArrayList<>();
+    for (TopicLines.Line l : TopicLines.read(bootstrapServers, topic)) {
+      try {
+        existing.add(JsonParser.parseString(l.text()).getAsJsonObject());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--output kafka:" + topic + ": " + l.where() + " is not a JSON object");
+      }
+    }
+    if (!existing.isEmpty() && !resume) {
+      throw new IllegalArgumentException("--output kafka:" + topic + " already holds " + existing.size()
+          + " lines: add --resume to finish it, or use an empty topic");
+    }
+    return new BatchOutput(new TopicLines.Writer(bootstrapServers, topic), rows, ordered, existing);
   }
 
   /**
@@ -94,7 +148,7 @@ public final class BatchOutput implements AutoCloseable {
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
       existing.add(JsonParser.parseString(line).getAsJsonObject());
     }
-    return new BatchOutput(file, rows, ordered, existing);
+    return new BatchOutput(new FileLines(file), rows, ordered, existing);
   }
 
   private static void cutPartialLastLine(Path file) throws IOException {
@@ -194,8 +248,7 @@ public final class BatchOutput implements AutoCloseable {
     written[i] = true;
     writtenCount++;
     if (!ordered) {
-      out.write(o.toString());
-      out.write('\n');
+      out.write(rows.get(i).id(), o.toString());
       out.flush();
       return;
     }
@@ -209,8 +262,7 @@ public final class BatchOutput implements AutoCloseable {
       while (nextToWrite < rows.size()) {
         String line = held.remove(nextToWrite);
         if (line != null) {
-          out.write(line);
-          out.write('\n');
+          out.write(rows.get(nextToWrite).id(), line);
         } else if (!ordered || !written[nextToWrite]) {
           break; // (unordered output never holds lines; a resumed row's line is already in the file)
         }

@@ -12,11 +12,13 @@ import org.apache.flink.core.execution.JobClient;
  */
 public final class EmbeddedServing implements AutoCloseable {
   private final EmbeddedKafka kafka;
+  private final boolean ownsKafka; // false: a broker shared by several runs (bench), closed by its owner
   private final JobClient job;
   private final String webUi;
 
-  private EmbeddedServing(EmbeddedKafka kafka, JobClient job, String webUi) {
+  private EmbeddedServing(EmbeddedKafka kafka, boolean ownsKafka, JobClient job, String webUi) {
     this.kafka = kafka;
+    this.ownsKafka = ownsKafka;
     this.job = job;
     this.webUi = webUi;
   }
@@ -30,22 +32,31 @@ public final class EmbeddedServing implements AutoCloseable {
       throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
     try {
-      options.bootstrapServers = kafka.bootstrapServers();
-      Topics t = options.topics();
-      Map<String, Integer> partitions = new LinkedHashMap<>();
-      partitions.put(t.requests(), 1);
-      partitions.put(t.responses(), 1);
-      partitions.put(t.predictions(), 1);
-      partitions.put(t.deadLetters(), 1);
-      kafka.createTopics(partitions);
-
-      JobClient job = LocalCluster.submit(options, modelDir, webUiPort, true);
-      String ui = webUiPort > 0 ? "http://127.0.0.1:" + webUiPort : "(web UI on a free port; see the log)";
-      return new EmbeddedServing(kafka, job, ui);
+      return start(kafka, true, options, modelDir, webUiPort);
     } catch (Exception e) {
       kafka.close();
       throw e;
     }
+  }
+
+  /**
+   * The job on a broker that is already running and stays up after {@link #close} (several runs on one broker,
+   * each under its own {@code --topic-prefix}).
+   */
+  public static EmbeddedServing onBroker(EmbeddedKafka kafka, ServingOptions options, Path modelDir, int webUiPort)
+      throws Exception {
+    return start(kafka, false, options, modelDir, webUiPort);
+  }
+
+  private static EmbeddedServing start(EmbeddedKafka kafka, boolean owns, ServingOptions options, Path modelDir,
+      int webUiPort) throws Exception {
+    options.bootstrapServers = kafka.bootstrapServers();
+    Map<String, Integer> partitions = new LinkedHashMap<>();
+    options.topics().all().forEach(t -> partitions.put(t, 1));
+    kafka.createTopics(partitions);
+    JobClient job = LocalCluster.submit(options, modelDir, webUiPort, true);
+    String ui = webUiPort > 0 ? "http://127.0.0.1:" + webUiPort : "(web UI on a free port; see the log)";
+    return new EmbeddedServing(kafka, owns, job, ui);
   }
 
   public String bootstrapServers() {
@@ -67,6 +78,8 @@ public final class EmbeddedServing implements AutoCloseable {
     } catch (Exception e) {
       // already finished or failed: nothing to cancel
     }
-    kafka.close();
+    if (ownsKafka) {
+      kafka.close();
+    }
   }
 }

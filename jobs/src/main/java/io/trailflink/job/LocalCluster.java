@@ -19,6 +19,12 @@ public final class LocalCluster {
    */
   public static JobClient submit(ServingOptions options, Path modelDir, int webUiPort, boolean loopbackOnly)
       throws Exception {
+    return submit(options, modelDir, webUiPort, loopbackOnly, new KafkaServingIO(options));
+  }
+
+  /** The same with the job's requests and answers on {@code io} instead of the Kafka topics. */
+  public static JobClient submit(ServingOptions options, Path modelDir, int webUiPort, boolean loopbackOnly,
+      ServingIO io) throws Exception {
     Configuration conf = new Configuration();
     conf.set(RestOptions.PORT, webUiPort);
     if (loopbackOnly) {
@@ -32,7 +38,7 @@ public final class LocalCluster {
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
     env.setParallelism(options.engines);
-    TrailServingJob.build(env, options, modelDir, System.currentTimeMillis());
+    TrailServingJob.build(env, options, modelDir, System.currentTimeMillis(), io);
     return env.executeAsync("trail-serving (" + options.policy + ")");
   }
 }

@@ -66,6 +66,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--predictor", description = "TRAIL predictor directory, or 'none' for the max_new_tokens fallback; default: MODEL/predictor.")
   public String predictorDir;
 
+  @Option(names = "--predictions", description = "Where the scheduler's predictions come from: model (the TRAIL predictor, default), or from each request's forced_output_tokens: oracle (the truth), noisy:MAE_INITIAL,MAE_REFINED (the simulator's error model), recorded:FILE (eval-predictor --record errors). For benchmarks.")
+  public String predictions = ServingConfig.MODEL_PREDICTIONS;
+
   @Option(names = "--refresh-every", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: ${DEFAULT-VALUE}).")
   public int refreshEvery = 0;
 
@@ -161,7 +164,7 @@ public final class ServingOptions implements Serializable {
           + " yet)");
     }
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions);
   }
 
   /**

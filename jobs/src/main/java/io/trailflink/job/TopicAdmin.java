@@ -40,7 +40,7 @@ public final class TopicAdmin {
             + " within " + timeoutS + " s");
       }
       List<NewTopic> missing = new ArrayList<>();
-      for (String t : List.of(topics.requests(), topics.responses(), topics.predictions(), topics.deadLetters())) {
+      for (String t : topics.all()) {
         if (!existing.contains(t)) {
           missing.add(new NewTopic(t, 1, replication));
         }

@@ -8,7 +8,6 @@ import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.engine.text.TokenizerConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.EncodeDeadLetters;
-import io.trailflink.flink.EncodeForKafka;
 import io.trailflink.flink.EncodeResponses;
 import io.trailflink.flink.FeedbackFunction;
 import io.trailflink.flink.SchedulerFunction;
@@ -24,7 +23,6 @@ import io.trailflink.serving.records.KafkaBytes;
 import io.trailflink.serving.records.RecordLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -40,27 +38,34 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * TRAIL as a Flink streaming job. The data flow, top to bottom in {@link #build}:
  * <pre>
- * requests topic ─► validate ─(bad)─► dead-letters topic
+ * requests (io) ─► validate ─(bad)─► dead letters (io)
  *                      │
  *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── broadcast ◄── predictions topic
  *                                     │ StepCommand     │ chunks, then one final response        ▲
  *                     partition by engine index         ▼                                        │
- *                                     ▼           responses topic                               │
+ *                                     ▼             responses (io)                              │
  *                          async decode UDF (one engine per subtask) ─► StepResult ─► keyBy(engine) ─► predictor
  * </pre>
- * Flink 2 has no iterations, so the feedback (step facts and predictions) goes round through Kafka; latency
- * matters there, so the buffer timeout defaults to 0 and producers do not linger.
+ * The edges marked (io) are the caller's {@link ServingIO}: the Kafka topics when serving, other sources and
+ * sinks in tests. Flink 2 has no iterations, so the feedback (step facts and predictions) always goes round
+ * through the Kafka predictions topic; latency matters there, so the buffer timeout defaults to 0 and producers
+ * do not linger. Operator uids and names come from {@link Stage}.
  */
 public final class TrailServingJob {
   private TrailServingJob() {}
 
-  /** Adds the serving job to {@code env}; call {@code env.execute} or {@code executeAsync} afterwards. */
+  /** Adds the serving job to {@code env} with its edges on Kafka; call {@code env.execute} or {@code executeAsync}. */
   public static void build(StreamExecutionEnvironment env, ServingOptions o, Path modelDir, long startedAtMs) {
+    build(env, o, modelDir, startedAtMs, new KafkaServingIO(o));
+  }
+
+  /** Adds the serving job to {@code env}, reading requests from and writing answers to {@code io}. */
+  public static void build(StreamExecutionEnvironment env, ServingOptions o, Path modelDir, long startedAtMs,
+      ServingIO io) {
     LlamaConfig model = LlamaConfig.load(modelDir); // the context only: the engines load the weights
     Path predictor = o.predictor(modelDir);
     if (predictor != null) {
@@ -72,19 +77,20 @@ public final class TrailServingJob {
     Topics topics = o.topics();
     configure(env, o);
 
-    DataStream<RawRecord> raw = env.fromSource(requestsSource(o, topics), WatermarkStrategy.noWatermarks(),
-        "requests").uid("requests-source").setParallelism(1);
+    DataStream<RawRecord> raw = env.fromSource(io.requests(), WatermarkStrategy.noWatermarks(),
+        Stage.REQUESTS.displayName).uid(Stage.REQUESTS.uid).setParallelism(1);
 
-    SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new ValidateRequestFunction(config, limits, modelDir.toString(), o.rawPrompts)).uid("validate").name("validate").setParallelism(1);
+    SingleOutputStreamOperator<ValidatedRequest> valid = named(raw
+        .process(new ValidateRequestFunction(config, limits, modelDir.toString(), o.rawPrompts)), Stage.VALIDATE)
+        .setParallelism(1);
 
     DataStream<EngineFeedback> feedback = env.fromSource(feedbackSource(o, topics, startedAtMs),
-        WatermarkStrategy.noWatermarks(), "predictions (feedback)").uid("feedback-source").setParallelism(1);
+        WatermarkStrategy.noWatermarks(), Stage.FEEDBACK.displayName).uid(Stage.FEEDBACK.uid).setParallelism(1);
 
-    SingleOutputStreamOperator<StepCommand> commands = valid
+    SingleOutputStreamOperator<StepCommand> commands = named(valid
         .keyBy(ValidatedRequest::engineIndex)
         .connect(feedback.broadcast(SchedulerFunction.LAST_STEP))
-        .process(new SchedulerFunction(config)).uid("scheduler").name("scheduler").setParallelism(o.engines);
+        .process(new SchedulerFunction(config)), Stage.SCHEDULER).setParallelism(o.engines);
 
     DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
         StepCommand::getEngineIndex);
@@ -92,33 +98,36 @@ public final class TrailServingJob {
         o.dtype);
     DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
         .cpuThreads(o.engineThreads).cpuPriority(o.engineNice);
-    SingleOutputStreamOperator<StepResult> results = AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2)
-        .uid("decode").name("decode (async engine)").setParallelism(o.engines);
+    SingleOutputStreamOperator<StepResult> results = named(
+        AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2), Stage.DECODE).setParallelism(o.engines);
 
-    SingleOutputStreamOperator<EngineFeedback> predictions = results
+    SingleOutputStreamOperator<EngineFeedback> predictions = named(results
         .keyBy(StepResult::getEngine)
         .process(new FeedbackFunction(predictor == null ? null : predictor.toString(), model.hiddenSize(),
-            o.refreshEvery))
-        .uid("predictor").name("predictor").setParallelism(o.engines);
+            o.refreshEvery)), Stage.PREDICTOR).setParallelism(o.engines);
 
     // the loop's return path stays at-least-once (it cannot wait for checkpoints); the scheduler drops repeats
     predictions.sinkTo(feedbackSink(o, topics.predictions()))
-        .uid("predictions-sink").name("predictions topic").setParallelism(1);
+        .uid(Stage.PREDICTIONS_SINK.uid).name(Stage.PREDICTIONS_SINK.displayName).setParallelism(1);
 
-    // outputs are encoded and sized before their sinks: a record Kafka would refuse becomes a dead letter, not a
+    // outputs are encoded and sized before their sinks: a record a sink would refuse becomes a dead letter, not a
     // sink failure that restarts the job onto the same record
-    SingleOutputStreamOperator<KafkaBytes> responses = commands.getSideOutput(SchedulerFunction.RESPONSES)
-        .process(new EncodeResponses(topics.responses(), limits.maxRecordBytes()))
-        .uid("responses-encode").name("encode responses").setParallelism(1);
-    responses.sinkTo(encodedSink(o, topics.responses(), true))
-        .uid("responses-sink").name("responses topic").setParallelism(1);
+    SingleOutputStreamOperator<KafkaBytes> responses = named(commands.getSideOutput(SchedulerFunction.RESPONSES)
+        .process(new EncodeResponses(topics.responses(), limits.maxRecordBytes())), Stage.ENCODE_RESPONSES)
+        .setParallelism(1);
+    responses.sinkTo(io.responses())
+        .uid(Stage.RESPONSES_SINK.uid).name(Stage.RESPONSES_SINK.displayName).setParallelism(1);
 
-    valid.getSideOutput(DeadLetters.TAG)
+    named(valid.getSideOutput(DeadLetters.TAG)
         .union(commands.getSideOutput(DeadLetters.TAG), responses.getSideOutput(DeadLetters.TAG))
-        .process(new EncodeDeadLetters(topics.deadLetters(), limits))
-        .uid("dead-letters-encode").name("encode dead letters").setParallelism(1)
-        .sinkTo(encodedSink(o, topics.deadLetters(), true))
-        .uid("dead-letters-sink").name("dead-letters topic").setParallelism(1);
+        .process(new EncodeDeadLetters(topics.deadLetters(), limits)), Stage.ENCODE_DEAD_LETTERS).setParallelism(1)
+        .sinkTo(io.deadLetters())
+        .uid(Stage.DEAD_LETTERS_SINK.uid).name(Stage.DEAD_LETTERS_SINK.displayName).setParallelism(1);
+  }
+
+  /** {@code op} with the uid and name of {@code stage}. */
+  private static <T> SingleOutputStreamOperator<T> named(SingleOutputStreamOperator<T> op, Stage stage) {
+    return op.uid(stage.uid).name(stage.displayName);
   }
 
   /** The checkpoint's tokenizer loads and its chat template renders a one-turn conversation, or a one-line error. */
@@ -147,17 +156,6 @@ public final class TrailServingJob {
     }
   }
 
-  private static KafkaSource<RawRecord> requestsSource(ServingOptions o, Topics topics) {
-    return KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(o.bootstrapServers)
-        .setTopics(topics.requests())
-        .setGroupId(o.groupId)
-        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-        .setDeserializer(new RawRecordDeserializer())
-        .setProperty("fetch.max.wait.ms", "50")
-        .build();
-  }
-
   /**
    * The loop's return path. A fresh job reads feedback produced since it started (older records belong to an
    * earlier run); a restored job resumes from its checkpointed offsets.
@@ -179,7 +177,7 @@ public final class TrailServingJob {
   private static KafkaSink<EngineFeedback> feedbackSink(ServingOptions o, String topic) {
     return KafkaSink.<EngineFeedback>builder()
         .setBootstrapServers(o.bootstrapServers)
-        .setKafkaProducerConfig(producerConfig(o, false))
+        .setKafkaProducerConfig(KafkaServingIO.producerConfig(o, false))
         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .setRecordSerializer(KafkaRecordSerializationSchema.<EngineFeedback>builder()
             .setTopic(topic)
@@ -187,35 +185,6 @@ public final class TrailServingJob {
             .setValueSerializationSchema(AvroSerializationSchema.forSpecific(EngineFeedback.class))
             .build())
         .build();
-  }
-
-  /**
-   * A sink of records {@link EncodeForKafka} already encoded. {@code transactional}: with {@code --exactly-once},
-   * records become visible to read-committed consumers when the checkpoint that covers them completes (no
-   * duplicates after a restore, at the price of up to one checkpoint interval of delay); otherwise at-least-once
-   * with no delay.
-   */
-  private static KafkaSink<KafkaBytes> encodedSink(ServingOptions o, String topic, boolean transactional) {
-    boolean exactlyOnce = transactional && o.exactlyOnce;
-    return KafkaSink.<KafkaBytes>builder()
-        .setBootstrapServers(o.bootstrapServers)
-        .setKafkaProducerConfig(producerConfig(o, exactlyOnce))
-        .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
-        .setTransactionalIdPrefix(o.groupId + "-" + topic)
-        .setRecordSerializer(new EncodedRecordSerializer(topic))
-        .build();
-  }
-
-  private static Properties producerConfig(ServingOptions o, boolean exactlyOnce) {
-    Properties p = new Properties();
-    p.setProperty("linger.ms", "0");
-    p.setProperty("acks", "all");
-    // the producer must accept every record the encoders let through (Kafka's default is 1 MiB)
-    p.setProperty("max.request.size", Integer.toString(Math.max(1 << 20, o.maxRecordBytes + (64 << 10))));
-    if (exactlyOnce) {
-      p.setProperty("transaction.timeout.ms", "600000");
-    }
-    return p;
   }
 
   /** Kafka key of a record: a UTF-8 id. */

@@ -10,6 +10,8 @@ import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.engine.StepExecutor;
 import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.sim.PredictionModel;
+import io.trailflink.sim.SimRequest;
 import io.trailflink.schema.ProbeSpec;
 import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.RequestProgress;
@@ -68,6 +70,7 @@ public final class EngineLoop implements Serializable {
   private ArrayDeque<ServedRequest> unprobed = new ArrayDeque<>();
   private String incarnation;
   private final LoopStats stats = new LoopStats();
+  private transient PredictionModel synthetic; // predictions from forced lengths (--predictions), built on first use
 
   public EngineLoop(int engineIndex, ServingConfig config) {
     this.engine = ServingConfig.engineName(engineIndex);
@@ -89,14 +92,17 @@ public final class EngineLoop implements Serializable {
       return new Decision(Decision.Kind.SHED, v.id(), "overloaded: " + scheduler.queuedCount() + " requests wait on "
           + engine + " (--max-waiting " + config.maxWaiting() + ")");
     }
-    int budget = v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : v.maxNewTokens();
-    Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, budget,
+    // the scheduler sees the request's own cap; a forced length is only the truth (for the oracle), never a cap
+    // that would clamp predictions to the true length
+    int cap = Math.max(v.maxNewTokens(), v.forcedOutputTokens());
+    Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, cap,
         v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1);
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
       deadlinesSeen |= v.deadlineAtMs() > 0;
-      ServedRequest s = new ServedRequest(v);
+      ServedRequest s = new ServedRequest(v, (int) arrivals);
       requests.put(v.id(), s);
+      predictSynthetic(s, 0);
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
       }
@@ -264,6 +270,9 @@ public final class EngineLoop implements Serializable {
             .setStepSeq(fb.getStepSeq()).setTokenIds(p.getNewTokenIds()).setText(p.getTextDelta())
             .setGenerated(s.generatedCount).setEmittedAtMs(fb.getFinishedAtMs()).build());
         scheduler.lateProgress(r.id(), n); // plain progress while running; paused/evicted since, with pipelining
+        if (p.getFinishReason() == null) {
+          predictSynthetic(s, r.generated());
+        }
 
       }
       boolean failed = "REJECTED".equals(p.getOutcome()) || "FAILED".equals(p.getOutcome())
@@ -285,10 +294,33 @@ public final class EngineLoop implements Serializable {
         }
       }
     }
-    for (PredictionUpdate u : fb.getPredictions()) {
-      scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
+    if (!config.syntheticPredictions()) {
+      for (PredictionUpdate u : fb.getPredictions()) {
+        scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
+      }
     }
     return finals;
+  }
+
+  /**
+   * With {@code --predictions oracle|noisy:A,B|recorded:FILE}: the prediction after {@code generated} tokens, from
+   * the request's forced output length and the simulator's error model (the same per-arrival noise as
+   * {@code Simulator}, so a live run and its simulation see the same errors). The predictor's own predictions are
+   * then ignored. A request without a forced length gets none (it is ranked by max_new_tokens).
+   */
+  private void predictSynthetic(ServedRequest s, int generated) {
+    int truth = s.request.forcedOutputTokens();
+    if (!config.syntheticPredictions() || truth <= 0) {
+      return;
+    }
+    if (synthetic == null) {
+      synthetic = PredictionModel.parse(config.predictions(), 1);
+    }
+    SimRequest sim = new SimRequest(s.request.id(), 0, s.request.promptTokenIds().length, truth);
+    PredictionModel.Noise noise = synthetic.noiseFor(s.arrivalNumber);
+    int cap = s.request.maxNewTokens();
+    scheduler.predict(s.request.id(), generated == 0 ? synthetic.initial(sim, noise, cap)
+        : synthetic.remaining(sim, noise, generated, cap), generated);
   }
 
   /**

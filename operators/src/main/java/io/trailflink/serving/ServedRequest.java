@@ -20,9 +20,16 @@ final class ServedRequest implements Serializable {
   boolean inEngine;
   /** Whether its prompt was sent to be embedded for the initial prediction (once, while waiting). */
   boolean probed;
+  /** Its 1-based place among the engine's arrivals: the seed of its synthetic prediction error. */
+  final int arrivalNumber;
 
   ServedRequest(ValidatedRequest request) {
+    this(request, 0);
+  }
+
+  ServedRequest(ValidatedRequest request, int arrivalNumber) {
     this.request = request;
+    this.arrivalNumber = arrivalNumber;
   }
 
   void append(List<Integer> tokens, String delta) {

@@ -23,10 +23,24 @@ import java.io.Serializable;
  *     while the engine runs the current one (KV is then reserved two quanta ahead)
  * @param maxWaiting most requests waiting per engine; a request beyond it is shed with a final response
  *     {@code rejected} (overloaded); 0 = unbounded
+ * @param predictions where the scheduler's predictions come from: {@code model} (the TRAIL predictor, through the
+ *     feedback) or a {@link io.trailflink.sim.PredictionModel} spec ({@code oracle}, {@code noisy:A,B},
+ *     {@code recorded:FILE}) applied to each request's forced output length — for benchmarks on real execution
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
-    int maxWaiting) implements Serializable {
+    int maxWaiting, String predictions) implements Serializable {
+
+  /** The predictions of the TRAIL predictor. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, MODEL_PREDICTIONS);
+  }
+
+  /** {@link #predictions} of the TRAIL predictor. */
+  public static final String MODEL_PREDICTIONS = "model";
 
   /** Without a bound on the waiting queue. */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
@@ -62,7 +76,19 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     if (probeBatch < 0) {
       throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);
     }
+    if (!MODEL_PREDICTIONS.equals(predictions)) {
+      if (predictions.startsWith("fixed:")) {
+        throw new IllegalArgumentException("--predictions must be model, oracle, noisy:A,B or recorded:FILE, got '"
+            + predictions + "'");
+      }
+      io.trailflink.sim.PredictionModel.parse(predictions, 0); // one line on a bad spec or an unreadable file
+    }
     new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps * pipelineDepth + 1); // validates the rest
+  }
+
+  /** Whether predictions are made from forced lengths instead of by the TRAIL predictor. */
+  public boolean syntheticPredictions() {
+    return !MODEL_PREDICTIONS.equals(predictions);
   }
 
   public Policy newPolicy() {

@@ -111,6 +111,37 @@ public final class PredictionModel {
     return new PredictionModel(spec, 0, 0, seed, sorted, java.util.Map.copyOf(byId));
   }
 
+  /**
+   * For {@code recorded:} predictions, how well the recording covers a workload's output lengths: per range of
+   * {@code width} tokens, recorded requests against workload requests, and a warning line for every range where
+   * the workload has requests but fewer than 5 recorded ones lie in it (their errors are then borrowed from
+   * requests of other lengths). Empty for the other prediction models.
+   */
+  public List<String> coverage(List<Integer> workloadLengths, int width) {
+    if (recorded == null || workloadLengths.isEmpty()) {
+      return List.of();
+    }
+    java.util.TreeMap<Integer, int[]> ranges = new java.util.TreeMap<>(); // range start -> {recorded, workload}
+    recorded.forEach(r -> ranges.computeIfAbsent(r.outputTokens() / width * width, k -> new int[2])[0]++);
+    workloadLengths.forEach(l -> ranges.computeIfAbsent(l / width * width, k -> new int[2])[1]++);
+    List<String> out = new ArrayList<>();
+    StringBuilder table = new StringBuilder("recorded predictions by output length (tokens: recorded/workload):");
+    List<String> thin = new ArrayList<>();
+    for (var e : ranges.entrySet()) {
+      String range = e.getKey() + "-" + (e.getKey() + width - 1);
+      table.append(' ').append(range).append(": ").append(e.getValue()[0]).append('/').append(e.getValue()[1]);
+      if (e.getValue()[1] > 0 && e.getValue()[0] < 5) {
+        thin.add(range + " (" + e.getValue()[1] + " workload requests, " + e.getValue()[0] + " recorded)");
+      }
+    }
+    out.add(table.toString());
+    if (!thin.isEmpty()) {
+      out.add("warning: the recording barely covers " + String.join(", ", thin)
+          + "; those requests borrow the errors of recorded requests of other lengths");
+    }
+    return out;
+  }
+
   public String spec() {
     return spec;
   }

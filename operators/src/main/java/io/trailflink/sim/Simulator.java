@@ -5,7 +5,9 @@ import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.Request;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.scheduler.SchedulerConfig;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -14,11 +16,14 @@ import java.util.function.LongConsumer;
 
 /**
  * Discrete-event simulation of one engine under continuous batching, built on exactly the {@link Scheduler} the
- * Flink operator uses. Each engine iteration: arrivals up to now are submitted; the scheduler plans the batch;
- * the iteration lasts {@link StepTimeModel#iterationMs} for its batch size and prefill work (admitted prompts and
- * recomputed evictions); every running request then produces one token — an admitted request's first token comes
- * at the end of the iteration that prefilled it. Predictions are refreshed every {@code refreshEvery} tokens.
- * When nothing is queued or running, time jumps to the next arrival.
+ * Flink operator uses. The engine runs <em>commands</em>: the scheduler plans one (its batch and the prompts to
+ * prefill), and the command runs {@code quantum} iterations, each lasting {@link StepTimeModel#iterationMs} for
+ * the requests of the command still generating (prefill work in its first iteration). Its tokens become visible
+ * at the end of the command, as the live job streams them: first tokens, finishes and prediction refreshes are
+ * stamped then. With {@code depth} commands in flight the scheduler plans the next command while earlier ones
+ * run, from state that lags by the commands still running (the live job's pipeline); a request it paused
+ * meanwhile still gets the tokens of commands issued before. With quantum 1 and depth 1 this is the paper's
+ * model: the scheduler decides every token. When nothing is queued or running, time jumps to the next arrival.
  */
 public final class Simulator {
   /**
@@ -29,21 +34,21 @@ public final class Simulator {
    * @param stepTime iteration cost model
    * @param predictions prediction model
    * @param refreshEvery tokens between prediction refreshes (1 = the paper's every token)
-   * @param quantum iterations between scheduling rounds (1 = the paper's every token; the live job's
-   *     {@code --decode-steps}); a request finishing inside a quantum leaves its slot empty until the next round
+   * @param quantum iterations per command (1 = the paper's every token; the live job's {@code --decode-steps})
+   * @param depth commands in flight (1, or the live job's {@code --pipeline-depth})
    */
   public record Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
-      PredictionModel predictions, int refreshEvery, int quantum) {
+      PredictionModel predictions, int refreshEvery, int quantum, int depth) {
     public Config {
-      if (maxNewTokens < 1 || refreshEvery < 1 || quantum < 1) {
-        throw new IllegalArgumentException("max new tokens, refresh interval and quantum must be >= 1");
+      if (maxNewTokens < 1 || refreshEvery < 1 || quantum < 1 || depth < 1) {
+        throw new IllegalArgumentException("max new tokens, refresh interval, quantum and depth must be >= 1");
       }
     }
 
     /** Scheduling every iteration, as the paper does. */
     public Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
         PredictionModel predictions, int refreshEvery) {
-      this(maxRunning, kvBlocks, blockSize, maxNewTokens, stepTime, predictions, refreshEvery, 1);
+      this(maxRunning, kvBlocks, blockSize, maxNewTokens, stepTime, predictions, refreshEvery, 1, 1);
     }
   }
 
@@ -58,6 +63,7 @@ public final class Simulator {
     final SimRequest sim;
     final PredictionModel.Noise noise;
     double firstTokenMs = -1;
+    int engineGenerated; // tokens the engine produced, including those of commands not yet ended
 
     Track(SimRequest sim, PredictionModel.Noise noise) {
       this.sim = sim;
@@ -65,12 +71,17 @@ public final class Simulator {
     }
   }
 
+  /** A planned command: the requests to decode and the prompt (or recomputed) tokens to prefill first. */
+  private record Command(List<String> decode, long prefillTokens) {}
+
   /** Simulates {@code policy} on {@code workload}; {@code onProgress} receives completed-request counts. */
   public SimResult run(Policy policy, List<SimRequest> workload, LongConsumer onProgress) {
     List<SimRequest> arrivals = new ArrayList<>(workload);
     arrivals.sort(Comparator.comparingLong(SimRequest::arrivalMs));
-    Scheduler s = new Scheduler(policy, new SchedulerConfig(cfg.maxRunning(), cfg.kvBlocks(), cfg.blockSize(), 1));
+    Scheduler s = new Scheduler(policy, new SchedulerConfig(cfg.maxRunning(), cfg.kvBlocks(), cfg.blockSize(),
+        cfg.quantum() * cfg.depth()));
     Map<String, Track> tracks = new HashMap<>();
+    ArrayDeque<Command> inFlight = new ArrayDeque<>();
     List<Double> latency = new ArrayList<>();
     List<Double> ttft = new ArrayList<>();
     int rejected = 0;
@@ -81,7 +92,6 @@ public final class Simulator {
     double start = now;
     int next = 0;
     long order = 0;
-    int sinceRound = 0; // iterations since the last scheduling round
     while (next < arrivals.size() || s.liveCount() > 0) {
       while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
         SimRequest a = arrivals.get(next++);
@@ -100,51 +110,75 @@ public final class Simulator {
         s.predict(a.id(), cfg.predictions().initial(capped, t.noise, cfg.maxNewTokens()));
         schedNanos += System.nanoTime() - t0;
       }
-      if (s.liveCount() == 0) {
-        now = arrivals.get(next).arrivalMs();
-        continue;
-      }
-      long t0 = System.nanoTime();
-      List<Decision> decisions = List.of();
-      if (sinceRound % cfg.quantum() == 0 || s.runningRequests().isEmpty()) {
-        decisions = s.schedule((long) now);
+      // plan until the pipeline is full (the first plans of a busy spell see the same state, as live)
+      while (inFlight.size() < cfg.depth()) {
+        long t0 = System.nanoTime();
+        List<Decision> decisions = s.schedule((long) now);
         rounds++;
-        sinceRound = 0;
-      }
-      sinceRound++;
-      schedNanos += System.nanoTime() - t0;
-      long prefill = 0;
-      for (Decision d : decisions) {
-        if (d.kind() == Decision.Kind.ADMIT
-            || d.kind() == Decision.Kind.RESUME && d.reason().startsWith("recompute")) {
-          prefill += s.request(d.requestId()).kvTokens();
+        long prefill = 0;
+        for (Decision d : decisions) {
+          if (d.kind() == Decision.Kind.ADMIT
+              || d.kind() == Decision.Kind.RESUME && d.reason().startsWith("recompute")) {
+            prefill += s.request(d.requestId()).kvTokens();
+          }
         }
+        List<String> decode = new ArrayList<>();
+        for (Request r : s.runningRequests()) {
+          decode.add(r.id());
+        }
+        schedNanos += System.nanoTime() - t0;
+        if (decode.isEmpty()) {
+          break;
+        }
+        inFlight.add(new Command(decode, prefill));
       }
-      List<Request> running = s.runningRequests();
-      if (running.isEmpty()) {
+      if (inFlight.isEmpty()) {
         if (next >= arrivals.size()) {
           throw new IllegalStateException("simulation stuck: " + s.liveCount() + " requests queued, none placeable");
         }
         now = Math.max(now, arrivals.get(next).arrivalMs());
         continue;
       }
-      now += cfg.stepTime().iterationMs(running.size(), prefill);
-      t0 = System.nanoTime();
-      for (Request r : running) {
-        Track t = tracks.get(r.id());
-        s.progress(r.id(), 1);
-        tokens++;
+      // run the oldest command: its requests decode until they reach their length or the quantum ends
+      Command c = inFlight.poll();
+      Map<String, Integer> produced = new LinkedHashMap<>();
+      for (int it = 0; it < cfg.quantum(); it++) {
+        int batch = 0;
+        long context = 0;
+        for (String id : c.decode()) {
+          Track t = tracks.get(id);
+          if (t != null && t.engineGenerated < t.sim.outputTokens()) {
+            context += t.sim.promptTokens() + t.engineGenerated;
+            t.engineGenerated++;
+            produced.merge(id, 1, Integer::sum);
+            batch++;
+          }
+        }
+        if (batch == 0) {
+          break;
+        }
+        now += cfg.stepTime().iterationMs(batch, it == 0 ? c.prefillTokens() : 0, context);
+      }
+      // its tokens reach the scheduler when it ends
+      long t0 = System.nanoTime();
+      for (Map.Entry<String, Integer> e : produced.entrySet()) {
+        String id = e.getKey();
+        Track t = tracks.get(id);
+        Request r = s.request(id);
+        int before = r.generated();
+        s.lateProgress(id, e.getValue());
+        tokens += e.getValue();
         if (t.firstTokenMs < 0) {
           t.firstTokenMs = now;
         }
         if (r.generated() >= t.sim.outputTokens()) {
-          s.finish(r.id());
-          tracks.remove(r.id());
+          s.finish(id);
+          tracks.remove(id);
           latency.add(now - t.sim.arrivalMs());
           ttft.add(t.firstTokenMs - t.sim.arrivalMs());
           onProgress.accept(latency.size());
-        } else if (r.generated() % cfg.refreshEvery() == 0) {
-          s.predict(r.id(), cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
+        } else if (r.generated() / cfg.refreshEvery() > before / cfg.refreshEvery()) {
+          s.predict(id, cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
         }
       }
       schedNanos += System.nanoTime() - t0;

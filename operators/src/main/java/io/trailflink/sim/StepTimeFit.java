@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Calibrates the simulator's {@link StepTimeModel} on a live engine: a non-negative least-squares fit of each
  * command's busy time to the work it did,
- * {@code busy ≈ fixed·iterations + perSequence·sequenceSteps + perPrefillToken·prefillTokens + perProbeToken·probeTokens}.
+ * {@code busy ≈ fixed·iterations + perSequence·sequenceSteps + perContextToken·contextTokenSteps
+ * + perPrefillToken·prefillTokens + perProbeToken·probeTokens}.
  * A command of the live job runs several decode iterations (its quantum), so its fixed cost counts once per
  * iteration and its sequence cost once per token decoded.
  */
@@ -18,17 +19,20 @@ public final class StepTimeFit {
    *
    * @param iterations decode iterations it ran (its longest request's new tokens)
    * @param sequenceSteps tokens it decoded, over all requests (Σ batch size over iterations)
+   * @param contextTokenSteps context attended to, over all requests and iterations (Σ prompt + generated)
    * @param prefillTokens prompt (or recomputed) tokens it prefilled
    * @param probeTokens prompt tokens of waiting requests it embedded for their initial prediction
    * @param busyMs engine compute time (ms)
    */
-  public record Sample(int iterations, long sequenceSteps, long prefillTokens, long probeTokens, double busyMs) {
+  public record Sample(int iterations, long sequenceSteps, long contextTokenSteps, long prefillTokens,
+      long probeTokens, double busyMs) {
     double feature(int i) {
       return switch (i) {
         case 0 -> iterations;
         case 1 -> sequenceSteps;
         case 2 -> prefillTokens;
-        default -> probeTokens;
+        case 3 -> probeTokens;
+        default -> contextTokenSteps;
       };
     }
   }
@@ -40,11 +44,12 @@ public final class StepTimeFit {
    * @param perSequenceMs per request per iteration
    * @param perPrefillTokenMs per prefilled token
    * @param perProbeTokenMs per probed prompt token
+   * @param perContextTokenMs per token of context attended to per iteration
    * @param r2 1 − residual / total sum of squares of busy time
    * @param samples commands fitted
    */
   public record Fit(double fixedMs, double perSequenceMs, double perPrefillTokenMs, double perProbeTokenMs,
-      double r2, int samples) {
+      double perContextTokenMs, double r2, int samples) {
     /**
      * The simulator's model: the loop's per-iteration overhead outside engine compute is added to the fixed cost,
      * and each request's probe is charged with its prefill (the simulator runs no probes; every request is probed
@@ -52,18 +57,18 @@ public final class StepTimeFit {
      */
     public StepTimeModel model(double overheadPerIterationMs) {
       return new StepTimeModel(fixedMs + Math.max(0, overheadPerIterationMs), perSequenceMs,
-          perPrefillTokenMs + perProbeTokenMs);
+          perPrefillTokenMs + perProbeTokenMs, perContextTokenMs);
     }
 
     @Override
     public String toString() {
-      return String.format(java.util.Locale.ROOT, "busy = %.3f ms/iteration + %.4f ms/sequence-step + %.5f ms/prefill"
-          + " token + %.5f ms/probe token (R² %.3f over %d commands)", fixedMs, perSequenceMs, perPrefillTokenMs,
-          perProbeTokenMs, r2, samples);
+      return String.format(java.util.Locale.ROOT, "busy = %.3f ms/iteration + %.4f ms/sequence-step + %.6f ms/context"
+          + " token + %.5f ms/prefill token + %.5f ms/probe token (R² %.3f over %d commands)", fixedMs, perSequenceMs,
+          perContextTokenMs, perPrefillTokenMs, perProbeTokenMs, r2, samples);
     }
   }
 
-  private static final int FEATURES = 4;
+  private static final int FEATURES = 5;
 
   /**
    * Fits by active-set non-negative least squares: a cost that would come out negative (a feature the samples do
@@ -76,7 +81,7 @@ public final class StepTimeFit {
       throw new IllegalArgumentException("a step-time fit needs at least " + FEATURES + " commands, got "
           + samples.size());
     }
-    List<Integer> active = new ArrayList<>(List.of(0, 1, 2, 3));
+    List<Integer> active = new ArrayList<>(List.of(0, 1, 2, 3, 4));
     double[] coef = new double[FEATURES];
     while (!active.isEmpty()) {
       double[] solved = solve(samples, active);
@@ -95,7 +100,7 @@ public final class StepTimeFit {
       }
       active.remove(worst);
     }
-    if (coef[0] + coef[1] <= 0) {
+    if (coef[0] + coef[1] + coef[4] <= 0) {
       throw new IllegalArgumentException("the commands' busy times give no positive decode cost");
     }
     double mean = samples.stream().mapToDouble(Sample::busyMs).average().orElse(0);
@@ -109,7 +114,7 @@ public final class StepTimeFit {
       ssRes += (s.busyMs() - predicted) * (s.busyMs() - predicted);
       ssTot += (s.busyMs() - mean) * (s.busyMs() - mean);
     }
-    return new Fit(coef[0], coef[1], coef[2], coef[3], ssTot == 0 ? 1 : 1 - ssRes / ssTot, samples.size());
+    return new Fit(coef[0], coef[1], coef[2], coef[3], coef[4], ssTot == 0 ? 1 : 1 - ssRes / ssTot, samples.size());
   }
 
   /** Least squares over the active features (normal equations, Gaussian elimination with partial pivoting). */

@@ -2,6 +2,7 @@ package io.trailflink.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trailflink.scheduler.Decision;
@@ -82,6 +83,33 @@ class EngineLoopTest {
   static ValidatedRequest req(String id, int maxNew) {
     return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, Sampling.newBuilder().build(), List.of(), 0L, 0,
         null);
+  }
+
+  @org.junit.jupiter.api.Test
+  void injectedPredictionsComeFromForcedLengthsAndTheForcedLengthIsNoCap() {
+    ServingConfig oracle = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "oracle");
+    EngineLoop loop = new EngineLoop(0, oracle);
+    loop.submit(new ValidatedRequest("f", "t", new int[] {1, 2, 3}, 60, 25, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    loop.submit(req("natural", 60), 0);
+    var f = loop.scheduler().request("f");
+    assertEquals(25, f.initialPrediction(), "oracle: the forced length is the prediction");
+    assertEquals(60, f.maxNewTokens(), "the scheduler's cap stays max_new_tokens, so predictions are not clamped to the truth");
+    assertTrue(Double.isNaN(loop.scheduler().request("natural").initialPrediction()), "no forced length, no prediction");
+
+    ServingConfig noisy = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "noisy:40,20");
+    double sum = 0;
+    for (int i = 0; i < 50; i++) {
+      EngineLoop l = new EngineLoop(0, noisy);
+      for (int k = 0; k <= i; k++) { // the i-th arrival draws the i-th noise, as in the simulator
+        l.submit(new ValidatedRequest("n" + k, "t", new int[] {1, 2, 3}, 64, 30, Sampling.newBuilder().build(),
+            List.of(), 0L, 0, null), 0);
+      }
+      sum += Math.abs(l.scheduler().request("n" + i).initialPrediction() - 30);
+    }
+    assertTrue(sum / 50 > 10, "noisy predictions are noisy: mean error " + sum / 50);
+    assertThrows(IllegalArgumentException.class,
+        () -> new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "noisy:x"));
   }
 
   @org.junit.jupiter.api.Test

@@ -35,17 +35,23 @@ class SimulatorTest {
   }
 
   @Test
-  void aQuantumMakesAnArrivalWaitForTheNextSchedulingRound() {
-    // 10 ms per iteration, batch of 2: A runs from 0; B arrives at 15 ms, mid-quantum
+  void commandsOfSeveralTokensAndAPipelineDelayAnArrivalAsTheLiveJobDoes() {
+    // 10 ms per iteration, batch of 2: A (20 tokens) runs from 0; B (2 tokens) arrives at 15 ms
     List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 20), new SimRequest("B", 15, 5, 2));
-    Simulator everyToken = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
-        PredictionModel.parse("oracle", 1), 1, 1));
-    Simulator quantum8 = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
-        PredictionModel.parse("oracle", 1), 1, 8));
-    // every token: B joins in the round at 20 ms and has its first token at 30 ms
-    assertEquals(15.0, everyToken.run(new FcfsPolicy(), w, n -> { }).ttftMs()[0]);
-    // quantum 8: rounds at 0 and 80 ms, so B's first token comes at 90 ms
-    assertEquals(75.0, quantum8.run(new FcfsPolicy(), w, n -> { }).ttftMs()[0]);
+    // every token: B joins at 20 ms, its first token at 30 ms; A's first at 10 ms
+    assertEquals(List.of(10.0, 15.0), sortedTtft(w, 1, 1));
+    // commands of 8: tokens are seen when a command ends; B joins the command planned at 80 ms, which ends at 160
+    assertEquals(List.of(80.0, 145.0), sortedTtft(w, 8, 1));
+    // two in flight: at 80 ms the next command is already running, so B's is the one after it (160-200 ms)
+    assertEquals(List.of(80.0, 185.0), sortedTtft(w, 8, 2));
+  }
+
+  private static List<Double> sortedTtft(List<SimRequest> w, int quantum, int depth) {
+    Simulator sim = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse("oracle", 1), 1, quantum, depth));
+    double[] t = sim.run(new FcfsPolicy(), w, n -> { }).ttftMs().clone();
+    java.util.Arrays.sort(t);
+    return java.util.Arrays.stream(t).boxed().toList();
   }
 
   @Test

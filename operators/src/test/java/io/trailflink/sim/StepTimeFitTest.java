@@ -19,9 +19,10 @@ class StepTimeFitTest {
       long seqSteps = (long) iterations * (1 + rnd.nextInt(16));
       long prefill = rnd.nextInt(4) == 0 ? rnd.nextInt(2000) : 0;
       long probe = rnd.nextInt(3) == 0 ? rnd.nextInt(1000) : 0;
-      double busy = 2 * iterations + 0.5 * seqSteps + 0.01 * prefill + probeCost * probe
+      long context = seqSteps * (20 + rnd.nextInt(300));
+      double busy = 2 * iterations + 0.5 * seqSteps + 0.001 * context + 0.01 * prefill + probeCost * probe
           + noiseMs * rnd.nextGaussian();
-      out.add(new StepTimeFit.Sample(iterations, seqSteps, prefill, probe, busy));
+      out.add(new StepTimeFit.Sample(iterations, seqSteps, context, prefill, probe, busy));
     }
     return out;
   }
@@ -33,10 +34,12 @@ class StepTimeFitTest {
     assertEquals(0.5, f.perSequenceMs(), 0.01);
     assertEquals(0.01, f.perPrefillTokenMs(), 0.0005);
     assertEquals(0.004, f.perProbeTokenMs(), 0.0005);
+    assertEquals(0.001, f.perContextTokenMs(), 0.0001);
     assertTrue(f.r2() > 0.99, f.toString());
     StepTimeModel m = f.model(0.5);
     assertEquals(f.fixedMs() + 0.5, m.fixedMs(), 1e-9, "loop overhead lands on the fixed cost");
     assertEquals(f.perPrefillTokenMs() + f.perProbeTokenMs(), m.perPrefillTokenMs(), 1e-12);
+    assertEquals(f.perContextTokenMs(), m.perContextTokenMs(), 1e-12);
   }
 
   @Test
@@ -50,6 +53,6 @@ class StepTimeFitTest {
   void tooFewCommandsAreRefusedWithAReason() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> StepTimeFit.fit(commands(0, 0, 3).subList(0, 2)));
-    assertTrue(e.getMessage().contains("at least 4 commands"), e.getMessage());
+    assertTrue(e.getMessage().contains("at least 5 commands"), e.getMessage());
   }
 }

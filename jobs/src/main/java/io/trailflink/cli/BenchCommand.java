@@ -1,0 +1,487 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.trailflink.embedded.EmbeddedKafka;
+import io.trailflink.job.DemoWorkload;
+import io.trailflink.job.EmbeddedServing;
+import io.trailflink.job.RequestProducer;
+import io.trailflink.job.ResponseCollector;
+import io.trailflink.job.ServingOptions;
+import io.trailflink.job.WorkDir;
+import io.trailflink.scheduler.Policy;
+import io.trailflink.scheduler.policy.Policies;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.Sampling;
+import io.trailflink.serving.ServingConfig;
+import io.trailflink.sim.PredictionModel;
+import io.trailflink.sim.SimResult;
+import io.trailflink.sim.Simulator;
+import io.trailflink.sim.StepTimeFit;
+import io.trailflink.sim.StepTimeModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.util.InstantiationUtil;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail bench}: TRAIL's claim on real execution. Every policy runs through the whole live job (embedded
+ * Kafka, a Flink MiniCluster, the CPU engine and the predictor) on the identical arrival sequence, once per
+ * setting, on one broker; then the simulator replays the same arrivals with a step-time model fitted to the live
+ * runs' own commands and the live predictor's own estimates, so each live figure has its simulated twin.
+ *
+ * <p>On the natural workload the oracle's lengths come from a first greedy pass over the same prompts (all sent at
+ * once, FCFS), which also measures the engine's capacity for {@code --load}. Requests are decoded greedily.
+ */
+@Command(name = "bench", description = "Every policy through the live job on identical arrivals, beside the calibrated simulator.")
+final class BenchCommand implements Callable<Integer> {
+  @Mixin ServingOptions serving;
+
+  @Option(names = "--workload", required = true, description = "JSONL of {prompt, max_new_tokens?, out_tokens?}.") Path workload;
+  @Option(names = "--requests", defaultValue = "200", description = "Requests per run, the first N lines (default: ${DEFAULT-VALUE}).") int requests;
+  @Option(names = "--load", split = ",", description = "Arrival rates as multiples of the engine's measured capacity on this workload, e.g. 0.8,1.2,1.5.") double[] loads;
+  @Option(names = "--rate", split = ",", description = "Poisson arrival rates, requests/s.") double[] rates;
+  @Option(names = "--policies", defaultValue = "fcfs,sjf,trail,oracle", split = ",", description = "Among fcfs, sjf, sprpt, trail, oracle (default: ${DEFAULT-VALUE}).") List<String> policies;
+  @Option(names = "--c", defaultValue = "0.8", split = ",", description = "TRAIL's (and the oracle's) preemption limit C; several make a sweep (default: ${DEFAULT-VALUE}).") double[] cs;
+  @Option(names = "--forced-lengths", description = "Decode each request to exactly its out_tokens (the trace's lengths) under every policy.") boolean forcedLengths;
+  @Option(names = "--max-new-tokens", defaultValue = "128", description = "max_new_tokens of lines that set none (default: ${DEFAULT-VALUE}).") int maxNewTokens;
+  @Option(names = "--repeats", defaultValue = "1", description = "Live runs per policy and setting, alternating policies; tables show the run of median mean latency and the spread (default: ${DEFAULT-VALUE}).") int repeats;
+  @Option(names = "--seed", defaultValue = "7", description = "Seed of the arrival sequence (default: ${DEFAULT-VALUE}).") long seed;
+  @Option(names = "--timeout-s", defaultValue = "1800", description = "Give up a run after this long (default: ${DEFAULT-VALUE}).") long timeoutS;
+  @Option(names = "--plot", description = "Write PNG plots (latency CDFs, FCFS ÷ policy against load) into this folder.") Path plotDir;
+  @Option(names = "--json", description = "Print every figure as one JSON object on the last line.") boolean json;
+  @Option(names = "--steps-out", description = "Write every live command as a step-time sample (JSONL: run, policy, iterations, sequence_steps, context_token_steps, prefill_tokens, probe_tokens, busy_ms), to study the step-time fit.") Path stepsOut;
+
+  private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check
+
+  /**
+   * One setting's live runs and their simulated twins, by policy label.
+   *
+   * @param runs every live run of each policy
+   * @param live each policy's run of median mean latency (the one its table row shows)
+   */
+  private record Setting(double rate, double load, Map<String, List<LiveRun>> runs, Map<String, LiveRun> live,
+      Map<String, SimResult> sim) {}
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> specs = policySpecs();
+    if ((loads == null) == (rates == null)) {
+      throw new TrailCli.UsageException("choose one of --load or --rate");
+    }
+    for (double v : loads != null ? loads : rates) {
+      if (!(v > 0) || Double.isInfinite(v)) {
+        throw new TrailCli.UsageException((loads != null ? "--load" : "--rate") + " values must be > 0, got " + v);
+      }
+    }
+    if (requests < 2 || maxNewTokens < 1 || repeats < 1) {
+      throw new TrailCli.UsageException("--requests must be >= 2, --max-new-tokens and --repeats >= 1");
+    }
+    if (!Files.isRegularFile(workload)) {
+      throw new IllegalArgumentException("--workload " + workload + ": no such file");
+    }
+    DemoWorkload base = DemoWorkload.read(workload, requests, maxNewTokens, 0, seed, bad -> {
+      throw new IllegalArgumentException(bad);
+    });
+    if (forcedLengths && base.items().stream().anyMatch(it -> it.forcedTokens() == null)) {
+      throw new IllegalArgumentException("--forced-lengths: every line of " + workload + " needs out_tokens");
+    }
+    if (!ServingConfig.MODEL_PREDICTIONS.equals(serving.predictions) && !forcedLengths) {
+      throw new TrailCli.UsageException("--predictions " + serving.predictions + " predicts from forced lengths: add "
+          + "--forced-lengths (and out_tokens on every workload line)");
+    }
+    if (serving.predictions.startsWith("recorded:")) {
+      PredictionModel.parse(serving.predictions, 1).coverage(base.items().stream()
+          .map(DemoWorkload.Item::forcedTokens).toList(), 64).forEach(System.err::println);
+    }
+    serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit,
+        base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens));
+    Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
+    serving.check(model);
+    for (String p : specs) {
+      ServingOptions o = InstantiationUtil.clone(serving);
+      o.policy = p;
+      o.check(model);
+    }
+
+    WorkDir work = WorkDir.create("trail-bench-");
+    List<LiveRun> all = new ArrayList<>();
+    List<Setting> settings = new ArrayList<>();
+    double capacity = Double.NaN;
+    int[] runNo = {0};
+    int runs = (loads != null ? loads.length : rates.length) * specs.size() * repeats
+        + (needsFirstPass(specs) ? 1 : 0);
+    try (work; EmbeddedKafka kafka = EmbeddedKafka.start(work.path().resolve("kafka"))) {
+      List<Integer> lengths = null; // natural output lengths, by request index, from the first pass
+      if (needsFirstPass(specs)) {
+        LiveRun pass = runLive(kafka, model, "fcfs", base, null, runNo, runs, "first pass (all at once)");
+        firstPass = pass;
+        all.add(pass);
+        lengths = new ArrayList<>();
+        for (int i = 0; i < base.items().size(); i++) {
+          FinalResponse f = pass.finals().get(id(i));
+          lengths.add(f == null ? null : f.getOutputTokens());
+        }
+        capacity = pass.saturatedRequestsPerSecond();
+        System.err.printf(Locale.ROOT, "bench: capacity %.2f requests/s with the batch full (%.2f over the whole "
+            + "pass, %.0f tokens/s) on %s%n", capacity, pass.requestsPerSecond(), pass.tokensPerSecond(),
+            workload.getFileName());
+      }
+      int points = loads != null ? loads.length : rates.length;
+      for (int si = 0; si < points; si++) {
+        double rate = loads != null ? loads[si] * capacity : rates[si];
+        double load = loads != null ? loads[si] : rate / capacity;
+        DemoWorkload arrivals = DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> { });
+        Map<String, List<LiveRun>> byPolicy = new LinkedHashMap<>();
+        for (int rep = 0; rep < repeats; rep++) {
+          for (String p : specs) {
+            List<Integer> forced = p.startsWith("oracle") && !forcedLengths ? lengths : null;
+            String label = String.format(Locale.ROOT, "rate %.2f req/s%s, %s", rate,
+                Double.isNaN(load) ? "" : String.format(Locale.ROOT, " (load %.2f)", load), p);
+            LiveRun r = runLive(kafka, model, p, arrivals, forced, runNo, runs, label);
+            byPolicy.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
+            all.add(r);
+          }
+        }
+        Map<String, LiveRun> median = new LinkedHashMap<>();
+        byPolicy.forEach((p, l) -> median.put(p, medianRun(l)));
+        settings.add(new Setting(rate, load, byPolicy, median, new LinkedHashMap<>()));
+      }
+    }
+
+    if (stepsOut != null) {
+      writeSteps(all);
+    }
+    StepTimeFit.Fit fit = StepTimeFit.fit(all.stream().flatMap(r -> r.stepSamples().stream()).toList());
+    double overheadMs = 0;
+    double overheadIterations = 0;
+    for (LiveRun r : all) {
+      double[] o = r.loopOverhead();
+      overheadMs += o[0];
+      overheadIterations += o[1];
+    }
+    double overheadPerIteration = overheadIterations == 0 ? 0 : overheadMs / overheadIterations;
+    StepTimeModel stepModel = fit.model(overheadPerIteration);
+    System.out.println("step-time fit: " + fit);
+    System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per iteration; simulator step model "
+        + "%.3f,%.4f,%.5f,%.6f (fixed, per sequence, per prefill token, per context token; ms)%n",
+        overheadPerIteration, stepModel.fixedMs(), stepModel.perSequenceMs(), stepModel.perPrefillTokenMs(),
+        stepModel.perContextTokenMs());
+
+    int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
+    JsonObject out = new JsonObject();
+    if (firstPass != null) { // the step model against the one run that measures the engine alone: all at once
+      double live = firstPass.makespanMs();
+      double sim = simulate("fcfs", firstPass, stepModel, maxNew).makespanMs();
+      System.out.printf(Locale.ROOT, "first pass (all at once, FCFS): makespan live %.1f s, simulated %.1f s (%+.1f %%)%n",
+          live / 1000, sim / 1000, 100 * (sim / live - 1));
+      Stats.put(out, "first_pass_makespan_live_ms", live);
+      Stats.put(out, "first_pass_makespan_sim_ms", sim);
+    }
+    JsonObject fitJson = new JsonObject();
+    fitJson.addProperty("fixed_ms_per_iteration", fit.fixedMs());
+    fitJson.addProperty("ms_per_sequence_step", fit.perSequenceMs());
+    fitJson.addProperty("ms_per_prefill_token", fit.perPrefillTokenMs());
+    fitJson.addProperty("ms_per_probe_token", fit.perProbeTokenMs());
+    fitJson.addProperty("ms_per_context_token", fit.perContextTokenMs());
+    fitJson.addProperty("r2", fit.r2());
+    fitJson.addProperty("commands", fit.samples());
+    fitJson.addProperty("loop_overhead_ms_per_iteration", overheadPerIteration);
+    out.add("step_time_fit", fitJson);
+    Stats.put(out, "capacity_rps", capacity);
+    JsonArray settingsJson = new JsonArray();
+    for (Setting s : settings) {
+      for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
+        SimResult sim = simulate(e.getKey(), e.getValue(), stepModel, maxNew);
+        if (sim != null) {
+          s.sim().put(e.getKey(), sim);
+        }
+      }
+      settingsJson.add(table(s, fit));
+    }
+    out.add("settings", settingsJson);
+    if (plotDir != null) {
+      plots(settings);
+    }
+    if (json) {
+      System.out.println(out);
+    }
+    return 0;
+  }
+
+  private void writeSteps(List<LiveRun> all) throws java.io.IOException {
+    try (var w = Files.newBufferedWriter(stepsOut)) {
+      for (int i = 0; i < all.size(); i++) {
+        for (StepTimeFit.Sample x : all.get(i).stepSamples()) {
+          JsonObject o = new JsonObject();
+          o.addProperty("run", i);
+          o.addProperty("policy", all.get(i).policy());
+          o.addProperty("iterations", x.iterations());
+          o.addProperty("sequence_steps", x.sequenceSteps());
+          o.addProperty("context_token_steps", x.contextTokenSteps());
+          o.addProperty("prefill_tokens", x.prefillTokens());
+          o.addProperty("probe_tokens", x.probeTokens());
+          o.addProperty("busy_ms", x.busyMs());
+          w.write(o.toString());
+          w.newLine();
+        }
+      }
+    }
+  }
+
+  /** The run whose mean latency is the median of the policy's runs (the lower one of an even count). */
+  private static LiveRun medianRun(List<LiveRun> runs) {
+    List<LiveRun> sorted = new ArrayList<>(runs);
+    sorted.sort(java.util.Comparator.comparingDouble(r -> Stats.mean(r.latencyMs())));
+    return sorted.get((sorted.size() - 1) / 2);
+  }
+
+  /** The policies as the job takes them, one per C for trail and oracle. */
+  private List<String> policySpecs() {
+    List<String> out = new ArrayList<>();
+    for (String p : policies) {
+      String name = p.strip().toLowerCase(Locale.ROOT);
+      Policies.parse(name, 0.8); // unknown names: one line, before anything starts
+      if ((name.equals("trail") || name.equals("oracle"))) {
+        for (double c : cs) {
+          if (!(c >= 0)) {
+            throw new TrailCli.UsageException("--c values must be >= 0, got " + c);
+          }
+          out.add(name + ":" + fmt(c));
+        }
+      } else {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  private boolean needsFirstPass(List<String> specs) {
+    return loads != null || !forcedLengths && specs.stream().anyMatch(p -> p.startsWith("oracle"));
+  }
+
+  private static String id(int i) {
+    return "b" + i;
+  }
+
+  /**
+   * Runs the job once with {@code policy} on {@code w}'s arrivals, under its own topics on the shared broker,
+   * until every request has its final response.
+   *
+   * @param forced output lengths to force (the oracle's, from the first pass), or null for the workload's own
+   */
+  private LiveRun runLive(EmbeddedKafka kafka, Path model, String policy, DemoWorkload w, List<Integer> forced,
+      int[] runNo, int runs, String label) throws Exception {
+    int n = ++runNo[0];
+    ServingOptions o = InstantiationUtil.clone(serving);
+    o.policy = policy;
+    o.topicPrefix = "bench" + n + ".";
+    o.groupId = "trail-bench-" + n;
+    int total = w.items().size();
+    Map<String, Long> arrivals = new HashMap<>();
+    long started;
+    try (EmbeddedServing s = EmbeddedServing.onBroker(kafka, o, model, 0);
+        ResponseCollector c = new ResponseCollector(s.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(s.bootstrapServers(), o.topics())) {
+      started = System.currentTimeMillis();
+      long deadline = started + timeoutS * 1000;
+      int sent = 0;
+      long lastLine = 0;
+      while (c.completed() < total) {
+        long now = System.currentTimeMillis();
+        while (sent < total && w.items().get(sent).atMs() <= now - started) {
+          DemoWorkload.Item it = w.items().get(sent);
+          Integer force = forced != null ? forced.get(sent) : forcedLengths ? it.forcedTokens() : null;
+          producer.send(InferenceRequest.newBuilder().setId(id(sent)).setPrompt(it.prompt())
+              .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(force)
+              .setSampling(Sampling.newBuilder().build()) // greedy: the first pass's lengths hold in every run
+              .setSubmittedAtMs(now).setTenant("bench").build());
+          arrivals.put(id(sent), now - started);
+          sent++;
+        }
+        producer.flush();
+        if (now - lastLine >= 1000) {
+          System.err.printf("\r[run %d/%d] %s: sent %d/%d, done %d/%d, %.0f s   ", n, runs, label, sent, total,
+              c.completed(), total, (now - started) / 1000.0);
+          lastLine = now;
+          if (s.job().getJobStatus().get().isGloballyTerminalState()) {
+            throw new IllegalStateException("run " + n + " (" + label + "): the job ended with " + c.completed()
+                + " of " + total + " responses; see the log");
+          }
+          if (now > deadline) {
+            throw new IllegalStateException("run " + n + " (" + label + "): " + c.completed() + " of " + total
+                + " responses after --timeout-s " + timeoutS);
+          }
+        }
+        Thread.sleep(5);
+      }
+      Thread.sleep(300); // the last feedback records
+      System.err.printf("\r[run %d/%d] %s: %d requests in %.0f s%n", n, runs, label, total,
+          (System.currentTimeMillis() - started) / 1000.0);
+      Map<String, FinalResponse> finals = new HashMap<>();
+      c.finals().forEach((k, v) -> finals.put(k, v.get(0)));
+      return new LiveRun(policy, arrivals, finals, c.feedback(), o.pipelineDepth);
+    }
+  }
+
+  /** The simulator on a live run's own arrivals and lengths, with the live predictor's estimates replayed. */
+  private SimResult simulate(String spec, LiveRun run, StepTimeModel stepModel, int maxNew) {
+    Policy policy = Policies.parse(spec, 0.8);
+    PredictionModel predictions;
+    if (spec.startsWith("fcfs") || spec.startsWith("oracle")) {
+      predictions = PredictionModel.parse("oracle", seed);
+    } else if (!ServingConfig.MODEL_PREDICTIONS.equals(serving.predictions)) {
+      predictions = PredictionModel.parse(serving.predictions, 1); // the live loop's model, with the same noise
+    } else {
+      Map<String, PredictionModel.Recorded> rec = run.recordedPredictions();
+      if (rec.isEmpty()) {
+        return null; // no live predictions to replay (--predictor none)
+      }
+      predictions = PredictionModel.recorded("live predictor of " + spec, rec, seed);
+    }
+    // refresh every token: the replayed live estimates already hold still between the live refreshes
+    Simulator sim = new Simulator(new Simulator.Config(serving.maxRunning, serving.kvBlocks, serving.blockSize,
+        maxNew, stepModel, predictions, 1, serving.decodeSteps, serving.pipelineDepth));
+    return sim.run(policy, run.simRequests(), done -> { });
+  }
+
+  private JsonObject table(Setting s, StepTimeFit.Fit fit) {
+    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d, predictions %s%s%n",
+        workload.getFileName(), s.rate(), Double.isNaN(s.load()) ? "" : String.format(Locale.ROOT, " (load %.2f)",
+            s.load()), requests, Arrays.toString(cs), serving.decodeSteps, serving.predictions,
+        forcedLengths ? ", forced lengths" : "");
+    System.out.printf("%-11s %8s %8s %8s %8s %7s | %8s %8s %8s %7s | %7s %7s %6s %7s %5s %6s | %6s %6s%n",
+        "policy", "lat mean", "lat p50", "lat p99", "sim mean", "err", "ttft", "ttft p50", "sim ttft", "err",
+        "tok/s", "preempt", "evict", "peak KV", "busy", "probe", "×fcfs", "×oracle");
+    LiveRun fcfs = s.live().get("fcfs");
+    JsonObject policiesJson = new JsonObject();
+    for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
+      LiveRun r = e.getValue();
+      SimResult sim = s.sim().get(e.getKey());
+      double[] lat = r.latencyMs();
+      double[] ttft = r.ttftMs();
+      double mean = Stats.mean(lat);
+      double ttftMean = Stats.mean(ttft);
+      LiveRun oracle = oracleOf(s, e.getKey());
+      double vsFcfs = fcfs == null ? Double.NaN : Stats.mean(fcfs.latencyMs()) / mean;
+      double vsOracle = oracle == null ? Double.NaN : Stats.mean(oracle.latencyMs()) / mean;
+      double simErr = sim == null ? Double.NaN : sim.meanLatency() / mean - 1;
+      double simTtftErr = sim == null ? Double.NaN : sim.meanTtft() / ttftMean - 1;
+      double span = (r.finals().values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0)
+          - r.finals().values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0));
+      double probeShare = span <= 0 ? Double.NaN : fit.perProbeTokenMs() * r.probeTokens() / span;
+      double[] means = s.runs().get(e.getKey()).stream().mapToDouble(x -> Stats.mean(x.latencyMs())).toArray();
+      String spread = means.length < 2 ? "" : String.format(Locale.ROOT, "  (%d runs: %.2f–%.2f s)", means.length,
+          Arrays.stream(means).min().orElse(0) / 1000, Arrays.stream(means).max().orElse(0) / 1000);
+      System.out.printf(Locale.ROOT, "%-11s %7.2fs %7.2fs %7.2fs %7.2fs %6.1f%% | %7.2fs %7.2fs %7.2fs %6.1f%% | "
+          + "%7.0f %7d %6d %7d %4.0f%% %5.1f%% | %5.2f× %5.2f×%s%n", e.getKey(), mean / 1000,
+          Stats.percentile(lat, 50) / 1000, Stats.percentile(lat, 99) / 1000,
+          sim == null ? Double.NaN : sim.meanLatency() / 1000, 100 * simErr, ttftMean / 1000,
+          Stats.percentile(ttft, 50) / 1000, sim == null ? Double.NaN : sim.meanTtft() / 1000, 100 * simTtftErr,
+          r.tokensPerSecond(), r.preemptions(), r.evictions(), r.peakKvBlocks(), 100 * r.busyFraction(),
+          100 * probeShare, vsFcfs, vsOracle, spread);
+      JsonObject o = new JsonObject();
+      JsonArray meansJson = new JsonArray();
+      Arrays.stream(means).forEach(meansJson::add);
+      o.add("mean_latency_ms_of_each_run", meansJson);
+      o.addProperty("completed", r.finals().size());
+      o.addProperty("failed", r.failed());
+      Stats.put(o, "mean_latency_ms", mean);
+      Stats.put(o, "median_latency_ms", Stats.percentile(lat, 50));
+      Stats.put(o, "p99_latency_ms", Stats.percentile(lat, 99));
+      Stats.put(o, "mean_ttft_ms", ttftMean);
+      Stats.put(o, "median_ttft_ms", Stats.percentile(ttft, 50));
+      Stats.put(o, "tokens_per_s", r.tokensPerSecond());
+      o.addProperty("preemptions", r.preemptions());
+      o.addProperty("evictions", r.evictions());
+      o.addProperty("peak_kv_blocks", r.peakKvBlocks());
+      Stats.put(o, "engine_busy_fraction", r.busyFraction());
+      Stats.put(o, "probe_time_fraction", probeShare);
+      Stats.put(o, "mean_latency_ratio_fcfs_over_policy", vsFcfs);
+      Stats.put(o, "mean_latency_ratio_oracle_over_policy", vsOracle);
+      if (sim != null) {
+        Stats.put(o, "sim_mean_latency_ms", sim.meanLatency());
+        Stats.put(o, "sim_median_latency_ms", SimResult.percentile(sim.latencyMs(), 50));
+        Stats.put(o, "sim_p99_latency_ms", SimResult.percentile(sim.latencyMs(), 99));
+        Stats.put(o, "sim_mean_ttft_ms", sim.meanTtft());
+        Stats.put(o, "sim_error_mean_latency", simErr);
+        Stats.put(o, "sim_error_mean_ttft", simTtftErr);
+        o.addProperty("sim_preemptions", sim.preemptions());
+      }
+      policiesJson.add(e.getKey(), o);
+    }
+    JsonObject point = new JsonObject();
+    Stats.put(point, "rate", s.rate());
+    Stats.put(point, "load", s.load());
+    point.add("policies", policiesJson);
+    return point;
+  }
+
+  /** The oracle run to compare a policy with: the same C for TRAIL, the first oracle otherwise. */
+  private static LiveRun oracleOf(Setting s, String policy) {
+    if (policy.startsWith("trail:")) {
+      return s.live().get("oracle:" + policy.substring(6));
+    }
+    return s.live().entrySet().stream().filter(e -> e.getKey().startsWith("oracle")).map(Map.Entry::getValue)
+        .findFirst().orElse(null);
+  }
+
+  private void plots(List<Setting> settings) throws java.io.IOException {
+    Files.createDirectories(plotDir);
+    Map<String, double[]> liveRatio = new LinkedHashMap<>();
+    Map<String, double[]> simRatio = new LinkedHashMap<>();
+    double[] xs = new double[settings.size()];
+    for (int si = 0; si < settings.size(); si++) {
+      Setting s = settings.get(si);
+      xs[si] = loads != null ? s.load() : s.rate();
+      PngChart cdf = new PngChart(String.format(Locale.ROOT, "Live latency CDF, rate %.2f req/s", s.rate()),
+          "latency (s)", "fraction of requests");
+      LiveRun fcfs = s.live().get("fcfs");
+      SimResult simFcfs = s.sim().get("fcfs");
+      for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
+        double[] lat = e.getValue().latencyMs();
+        Arrays.sort(lat);
+        double[] x = new double[lat.length];
+        double[] y = new double[lat.length];
+        for (int i = 0; i < lat.length; i++) {
+          x[i] = lat[i] / 1000;
+          y[i] = (i + 1.0) / lat.length;
+        }
+        cdf.add(e.getKey(), x, y);
+        if (fcfs != null) {
+          liveRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
+              Stats.mean(fcfs.latencyMs()) / Stats.mean(e.getValue().latencyMs());
+        }
+        SimResult sim = s.sim().get(e.getKey());
+        if (simFcfs != null && sim != null) {
+          simRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
+              simFcfs.meanLatency() / sim.meanLatency();
+        }
+      }
+      cdf.write(plotDir.resolve(String.format(Locale.ROOT, "live-latency-cdf-rate-%s.png", fmt(s.rate()))));
+    }
+    if (settings.size() > 1 && !liveRatio.isEmpty()) {
+      PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy: live and simulated",
+          loads != null ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)");
+      liveRatio.forEach((name, ys) -> ratio.add(name + " live", xs, ys));
+      simRatio.forEach((name, ys) -> ratio.add(name + " sim", xs, ys));
+      ratio.write(plotDir.resolve("ratio-vs-load.png"));
+    }
+    System.out.println("plots written to " + plotDir);
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.2f", v);
+  }
+}

@@ -1,0 +1,225 @@
+package io.trailflink.cli;
+
+import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.PredictionUpdate;
+import io.trailflink.schema.RequestProgress;
+import io.trailflink.sim.PredictionModel;
+import io.trailflink.sim.SimRequest;
+import io.trailflink.sim.StepTimeFit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What one live run of the serving job left on its topics — the final responses and the engine's feedback — and
+ * the figures {@code trail bench} derives from them: latency and TTFT, throughput, preemptions, peak KV, busy
+ * fraction, the commands as step-time samples, and the predictor's trajectories for the simulator to replay.
+ *
+ * @param policy the policy as given to the job (e.g. {@code trail:0.8})
+ * @param arrivalMs each request's arrival offset (ms from the run's start), by request id
+ * @param finals one final response per request id
+ * @param feedback every engine feedback record of the run
+ * @param depth commands in flight per engine (for the loop figures)
+ */
+record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResponse> finals,
+    List<EngineFeedback> feedback, int depth) {
+
+  double[] latencyMs() {
+    return finals.values().stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
+  }
+
+  double[] ttftMs() {
+    return finals.values().stream().mapToDouble(FinalResponse::getTtftMs).toArray();
+  }
+
+  long outputTokens() {
+    return finals.values().stream().mapToLong(FinalResponse::getOutputTokens).sum();
+  }
+
+  /** Output tokens per second from the first submission to the last finish. */
+  double tokensPerSecond() {
+    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
+    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    return outputTokens() / (Math.max(1, last - first) / 1000.0);
+  }
+
+  /** From the first submission to the last finish (ms). */
+  double makespanMs() {
+    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
+    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    return last - first;
+  }
+
+  /** Requests per second from the first submission to the last finish. */
+  double requestsPerSecond() {
+    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
+    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    return finals.size() / (Math.max(1, last - first) / 1000.0);
+  }
+
+  /**
+   * The engine's capacity on this workload (requests/s): the token rate while the batch was kept full — from the
+   * first submission until the last request got its first token, when nothing waited any more — over the mean
+   * output length. Meaningful for a run whose requests all arrived at once (the bench's first pass).
+   */
+  double saturatedRequestsPerSecond() {
+    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
+    long lastAdmitted = finals.values().stream().mapToLong(FinalResponse::getFirstTokenAtMs).max().orElse(0);
+    long tokens = 0;
+    for (EngineFeedback fb : feedback) {
+      if (fb.getFinishedAtMs() <= lastAdmitted) {
+        tokens += fb.getProgress().stream().mapToLong(p -> p.getNewTokenIds().size()).sum();
+      }
+    }
+    double meanOutput = (double) outputTokens() / Math.max(1, finals.size());
+    return tokens / (Math.max(1, lastAdmitted - first) / 1000.0) / Math.max(1, meanOutput);
+  }
+
+  int preemptions() {
+    return finals.values().stream().mapToInt(FinalResponse::getPreemptions).sum();
+  }
+
+  int evictions() {
+    return finals.values().stream().mapToInt(FinalResponse::getEvictions).sum();
+  }
+
+  int peakKvBlocks() {
+    return feedback.stream().mapToInt(EngineFeedback::getBlocksUsed).max().orElse(0);
+  }
+
+  double busyFraction() {
+    return DemoCommand.LoopFigures.of(feedback, depth).busyFraction();
+  }
+
+  long failed() {
+    return finals.values().stream().filter(f -> f.getError() != null).count();
+  }
+
+  private int promptTokens(String id) {
+    FinalResponse f = finals.get(id);
+    return f == null ? 0 : f.getPromptTokens();
+  }
+
+  /**
+   * Every command as a step-time sample. A row whose tokens are the request's first prefilled its prompt in that
+   * command; a prediction at 0 generated tokens for a request the command did not decode came from a probe.
+   */
+  List<StepTimeFit.Sample> stepSamples() {
+    List<StepTimeFit.Sample> out = new ArrayList<>();
+    for (EngineFeedback fb : feedback) {
+      if (fb.getError() != null) {
+        continue;
+      }
+      int iterations = 0;
+      long seqSteps = 0;
+      long context = 0;
+      long prefill = 0;
+      Set<String> decoded = new HashSet<>();
+      for (RequestProgress p : fb.getProgress()) {
+        int n = p.getNewTokenIds().size();
+        iterations = Math.max(iterations, n);
+        seqSteps += n;
+        long before = promptTokens(p.getRequestId()) + p.getGenerated() - n; // context before this command
+        context += n * before + (long) n * (n - 1) / 2;
+        decoded.add(p.getRequestId());
+        if (n > 0 && p.getGenerated() == n) {
+          prefill += promptTokens(p.getRequestId());
+        }
+      }
+      long probe = 0;
+      for (PredictionUpdate u : fb.getPredictions()) {
+        if (u.getGenerated() == 0 && !decoded.contains(u.getRequestId())) {
+          probe += promptTokens(u.getRequestId());
+        }
+      }
+      if (iterations > 0 || probe > 0) {
+        out.add(new StepTimeFit.Sample(iterations, seqSteps, context, prefill, probe, fb.getBusyMs()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Engine time between commands that is not compute (ms): where the next command was already issued when one
+   * finished, the engine could have started it at once, so the wait until its compute began is the loop's
+   * overhead (async hand-over, serialisation). Summed with the iterations those commands ran.
+   *
+   * @return {overhead ms, iterations}
+   */
+  double[] loopOverhead() {
+    Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
+    feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
+    double overhead = 0;
+    double iterations = 0;
+    for (List<EngineFeedback> l : byEngine.values()) {
+      l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
+      for (int i = 1; i < l.size(); i++) {
+        EngineFeedback prev = l.get(i - 1);
+        EngineFeedback next = l.get(i);
+        int it = next.getProgress().stream().mapToInt(p -> p.getNewTokenIds().size()).max().orElse(0);
+        if (next.getIssuedAtMs() <= prev.getFinishedAtMs() && it > 0) {
+          overhead += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
+          iterations += it;
+        }
+      }
+    }
+    return new double[] {overhead, iterations};
+  }
+
+  /** Prompt tokens probed for initial predictions, over the run. */
+  long probeTokens() {
+    return stepSamples().stream().mapToLong(StepTimeFit.Sample::probeTokens).sum();
+  }
+
+  /** The run's arrivals as the simulator's requests: same ids, arrival offsets, prompt and output lengths. */
+  List<SimRequest> simRequests() {
+    List<SimRequest> out = new ArrayList<>();
+    for (FinalResponse f : finals.values()) {
+      Long at = arrivalMs.get(f.getRequestId());
+      if (at != null && f.getError() == null && f.getOutputTokens() > 0) {
+        out.add(new SimRequest(f.getRequestId(), at, Math.max(1, f.getPromptTokens()), f.getOutputTokens()));
+      }
+    }
+    out.sort(Comparator.comparingLong(SimRequest::arrivalMs));
+    return out;
+  }
+
+  /**
+   * The live predictor's estimates of remaining tokens, per request and per generated count, for the simulator
+   * to replay: between refreshes an estimate counts down with the tokens generated. Empty without predictions.
+   */
+  Map<String, PredictionModel.Recorded> recordedPredictions() {
+    Map<String, List<PredictionUpdate>> byId = new HashMap<>();
+    for (EngineFeedback fb : feedback) {
+      for (PredictionUpdate u : fb.getPredictions()) {
+        byId.computeIfAbsent(u.getRequestId(), k -> new ArrayList<>()).add(u);
+      }
+    }
+    Map<String, PredictionModel.Recorded> out = new HashMap<>();
+    for (Map.Entry<String, List<PredictionUpdate>> e : byId.entrySet()) {
+      FinalResponse f = finals.get(e.getKey());
+      if (f == null || f.getOutputTokens() < 1) {
+        continue;
+      }
+      List<PredictionUpdate> us = e.getValue();
+      us.sort(Comparator.comparingInt(PredictionUpdate::getGenerated));
+      int n = f.getOutputTokens();
+      double[] est = new double[n];
+      int k = 0;
+      for (int g = 0; g < n; g++) {
+        while (k + 1 < us.size() && us.get(k + 1).getGenerated() <= g) {
+          k++;
+        }
+        PredictionUpdate u = us.get(k);
+        est[g] = Math.max(0, u.getPredictedRemaining() - (g - u.getGenerated()));
+      }
+      out.put(e.getKey(), new PredictionModel.Recorded(n, est));
+    }
+    return out;
+  }
+}
