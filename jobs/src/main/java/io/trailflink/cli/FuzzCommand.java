@@ -183,7 +183,7 @@ final class FuzzCommand implements Callable<Integer> {
 
   /** A reason with its numbers and quoted values blanked, so that reasons group by what they say. */
   static String reasonShape(String reason) {
-    String r = reason == null ? "" : reason.replaceAll("'[^']*'", "'…'").replaceAll("-?\\d+(\\.\\d+)?", "N");
+    String r = reason == null ? "" : reason.replaceAll("'[^']*'", "'…'").replaceAll("(?<![A-Za-z-])-?\\d+(\\.\\d+)?", "N");
     return r.length() > 70 ? r.substring(0, 70) + "…" : r;
   }
 }
