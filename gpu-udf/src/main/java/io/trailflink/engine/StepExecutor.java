@@ -38,6 +38,9 @@ public final class StepExecutor {
     this.text = text;
   }
 
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
   /** Random id of this engine process: changes when the engine (and its KV caches) are recreated. */
   public String incarnation() {
     return incarnation;
@@ -46,11 +49,16 @@ public final class StepExecutor {
   public StepResult execute(StepCommand cmd) {
     long startedAt = System.currentTimeMillis();
     long t0 = System.nanoTime();
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
+    long probeEnd = t0;
+    long prefillEnd = t0;
     Map<String, Acc> touched = new LinkedHashMap<>();
     String error = null;
     List<RequestProgress> progress = new ArrayList<>();
     try {
       probe(cmd, progress);
+      probeEnd = System.nanoTime();
+      prefillEnd = probeEnd;
       // releases are not answered: forgetting is idempotent, and an "unknown request" answer must not merge
       // into the same command's re-admission of that id (after an engine restart)
       cmd.getRelease().forEach(id -> {
@@ -64,12 +72,15 @@ public final class StepExecutor {
         engine.resume(cmd.getResume()).forEach(u -> acc(touched, u));
       }
       admit(cmd.getAdmit(), touched);
+      prefillEnd = System.nanoTime();
       if (!cmd.getDecode().isEmpty()) {
         engine.decode(cmd.getDecode(), cmd.getDecodeSteps()).forEach(u -> acc(touched, u));
       }
     } catch (RuntimeException e) {
       error = "step " + cmd.getStepSeq() + " failed: " + e;
     }
+    long end = System.nanoTime();
+    double cpuMs = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e6;
     for (Acc a : touched.values()) {
       progress.add(a.toProgress());
     }
@@ -80,7 +91,11 @@ public final class StepExecutor {
         .setIssuedAtMs(cmd.getIssuedAtMs()).setIssuedAtUs(cmd.getIssuedAtUs())
         .setStartedAtMs(startedAt)
         .setFinishedAtMs(System.currentTimeMillis())
-        .setBusyMs((System.nanoTime() - t0) / 1e6)
+        .setBusyMs((end - t0) / 1e6)
+        .setProbeMs((probeEnd - t0) / 1e6)
+        .setPrefillMs((Math.max(prefillEnd, probeEnd) - probeEnd) / 1e6)
+        .setDecodeMs((end - Math.max(prefillEnd, probeEnd)) / 1e6)
+        .setCpuMs(cpuMs)
         .setDecisionUs(cmd.getDecisionUs())
         .setDecisionCpuUs(cmd.getDecisionCpuUs())
         .setBlocksUsed(engine.blocksUsed())

@@ -61,18 +61,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "1800", description = "Give up a run after this long (default: ${DEFAULT-VALUE}).") long timeoutS;
   @Option(names = "--plot", description = "Write PNG plots (latency CDFs, FCFS ÷ policy against load) into this folder.") Path plotDir;
   @Option(names = "--json", description = "Print every figure as one JSON object on the last line.") boolean json;
+  @Option(names = "--fit", defaultValue = "robust", description = "Step-time fit whose simulation the tables show: robust (Huber) or least-squares; both are printed (default: ${DEFAULT-VALUE}).") String fitName;
   @Option(names = "--steps-out", description = "Write every live command as a step-time sample (JSONL: run, policy, iterations, sequence_steps, context_token_steps, prefill_tokens, probe_tokens, busy_ms), to study the step-time fit.") Path stepsOut;
 
   private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check
 
-  /**
-   * One setting's live runs and their simulated twins, by policy label.
-   *
-   * @param runs every live run of each policy
-   * @param live each policy's run of median mean latency (the one its table row shows)
-   */
-  private record Setting(double rate, double load, Map<String, List<LiveRun>> runs, Map<String, LiveRun> live,
-      Map<String, SimResult> sim) {}
+
 
   @Override
   public Integer call() throws Exception {
@@ -84,6 +78,9 @@ final class BenchCommand implements Callable<Integer> {
       if (!(v > 0) || Double.isInfinite(v)) {
         throw new TrailCli.UsageException((loads != null ? "--load" : "--rate") + " values must be > 0, got " + v);
       }
+    }
+    if (!fitName.equals("robust") && !fitName.equals("least-squares")) {
+      throw new TrailCli.UsageException("--fit must be robust or least-squares, got '" + fitName + "'");
     }
     if (requests < 2 || maxNewTokens < 1 || repeats < 1) {
       throw new TrailCli.UsageException("--requests must be >= 2, --max-new-tokens and --repeats >= 1");
@@ -117,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
 
     WorkDir work = WorkDir.create("trail-bench-");
     List<LiveRun> all = new ArrayList<>();
-    List<Setting> settings = new ArrayList<>();
+    List<BenchReport.Setting> settings = new ArrayList<>();
     double capacity = Double.NaN;
     int[] runNo = {0};
     int runs = (loads != null ? loads.length : rates.length) * specs.size() * repeats
@@ -156,14 +153,14 @@ final class BenchCommand implements Callable<Integer> {
         }
         Map<String, LiveRun> median = new LinkedHashMap<>();
         byPolicy.forEach((p, l) -> median.put(p, medianRun(l)));
-        settings.add(new Setting(rate, load, byPolicy, median, new LinkedHashMap<>()));
+        settings.add(new BenchReport.Setting(rate, load, byPolicy, median, new LinkedHashMap<>()));
       }
     }
 
     if (stepsOut != null) {
       writeSteps(all);
     }
-    StepTimeFit.Fit fit = StepTimeFit.fit(all.stream().flatMap(r -> r.stepSamples().stream()).toList());
+    List<StepTimeFit.Sample> samples = all.stream().flatMap(r -> r.stepSamples().stream()).toList();
     double overheadMs = 0;
     double overheadIterations = 0;
     for (LiveRun r : all) {
@@ -172,47 +169,62 @@ final class BenchCommand implements Callable<Integer> {
       overheadIterations += o[1];
     }
     double overheadPerIteration = overheadIterations == 0 ? 0 : overheadMs / overheadIterations;
-    StepTimeModel stepModel = fit.model(overheadPerIteration);
-    System.out.println("step-time fit: " + fit);
-    System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per iteration; simulator step model "
-        + "%.3f,%.4f,%.5f,%.6f (fixed, per sequence, per prefill token, per context token; ms)%n",
-        overheadPerIteration, stepModel.fixedMs(), stepModel.perSequenceMs(), stepModel.perPrefillTokenMs(),
-        stepModel.perContextTokenMs());
-
+    System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per iteration%n", overheadPerIteration);
     int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
     JsonObject out = new JsonObject();
-    if (firstPass != null) { // the step model against the one run that measures the engine alone: all at once
-      double live = firstPass.makespanMs();
-      double sim = simulate("fcfs", firstPass, stepModel, maxNew).makespanMs();
-      System.out.printf(Locale.ROOT, "first pass (all at once, FCFS): makespan live %.1f s, simulated %.1f s (%+.1f %%)%n",
-          live / 1000, sim / 1000, 100 * (sim / live - 1));
-      Stats.put(out, "first_pass_makespan_live_ms", live);
-      Stats.put(out, "first_pass_makespan_sim_ms", sim);
-    }
-    JsonObject fitJson = new JsonObject();
-    fitJson.addProperty("fixed_ms_per_iteration", fit.fixedMs());
-    fitJson.addProperty("ms_per_sequence_step", fit.perSequenceMs());
-    fitJson.addProperty("ms_per_prefill_token", fit.perPrefillTokenMs());
-    fitJson.addProperty("ms_per_probe_token", fit.perProbeTokenMs());
-    fitJson.addProperty("ms_per_context_token", fit.perContextTokenMs());
-    fitJson.addProperty("r2", fit.r2());
-    fitJson.addProperty("commands", fit.samples());
-    fitJson.addProperty("loop_overhead_ms_per_iteration", overheadPerIteration);
-    out.add("step_time_fit", fitJson);
-    Stats.put(out, "capacity_rps", capacity);
-    JsonArray settingsJson = new JsonArray();
-    for (Setting s : settings) {
-      for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
-        SimResult sim = simulate(e.getKey(), e.getValue(), stepModel, maxNew);
-        if (sim != null) {
-          s.sim().put(e.getKey(), sim);
+    Map<String, StepTimeFit.Fit> fits = new LinkedHashMap<>();
+    fits.put("least-squares", StepTimeFit.fit(samples));
+    fits.put("robust", StepTimeFit.fitRobust(samples));
+    JsonObject fitsJson = new JsonObject();
+    Map<String, double[]> errors = new LinkedHashMap<>(); // fit -> mean |sim error| of mean latency, of mean TTFT
+    for (Map.Entry<String, StepTimeFit.Fit> f : fits.entrySet()) {
+      StepTimeModel stepModel = f.getValue().model(overheadPerIteration);
+      System.out.println("step-time fit (" + f.getKey() + "): " + f.getValue());
+      JsonObject fj = fitJson(f.getValue(), overheadPerIteration);
+      if (firstPass != null) { // the step model against the one run that measures the engine alone: all at once
+        double live = firstPass.makespanMs();
+        double sim = simulate("fcfs", firstPass, stepModel, maxNew).makespanMs();
+        System.out.printf(Locale.ROOT, "  first pass (all at once, FCFS): makespan live %.1f s, simulated %.1f s "
+            + "(%+.1f %%)%n", live / 1000, sim / 1000, 100 * (sim / live - 1));
+        Stats.put(fj, "first_pass_makespan_live_ms", live);
+        Stats.put(fj, "first_pass_makespan_sim_ms", sim);
+      }
+      double latErr = 0;
+      double ttftErr = 0;
+      int n = 0;
+      for (BenchReport.Setting st : settings) {
+        for (Map.Entry<String, LiveRun> e : st.live().entrySet()) {
+          SimResult sim = simulate(e.getKey(), e.getValue(), stepModel, maxNew);
+          if (sim == null) {
+            continue;
+          }
+          if (f.getKey().equals(fitName)) {
+            st.sim().put(e.getKey(), sim);
+          }
+          latErr += Math.abs(sim.meanLatency() / Stats.mean(e.getValue().latencyMs()) - 1);
+          ttftErr += Math.abs(sim.meanTtft() / Stats.mean(e.getValue().ttftMs()) - 1);
+          n++;
         }
       }
-      settingsJson.add(table(s, fit));
+      errors.put(f.getKey(), new double[] {latErr / Math.max(1, n), ttftErr / Math.max(1, n)});
+      System.out.printf(Locale.ROOT, "  simulated vs live over every setting and policy: mean |error| of mean "
+          + "latency %.1f %%, of mean TTFT %.1f %%%n", 100 * latErr / Math.max(1, n), 100 * ttftErr / Math.max(1, n));
+      Stats.put(fj, "mean_abs_sim_error_mean_latency", latErr / Math.max(1, n));
+      Stats.put(fj, "mean_abs_sim_error_mean_ttft", ttftErr / Math.max(1, n));
+      fitsJson.add(f.getKey(), fj);
+    }
+    out.add("step_time_fits", fitsJson);
+    out.addProperty("fit_in_tables", fitName);
+    Stats.put(out, "capacity_rps", capacity);
+    JsonArray settingsJson = new JsonArray();
+    BenchReport report = new BenchReport(workload.getFileName().toString(), requests, cs, serving.decodeSteps,
+        serving.predictions, forcedLengths, loads != null);
+    for (BenchReport.Setting st : settings) {
+      settingsJson.add(report.table(st, fitName));
     }
     out.add("settings", settingsJson);
     if (plotDir != null) {
-      plots(settings);
+      report.plots(settings, plotDir);
     }
     if (json) {
       System.out.println(out);
@@ -220,10 +232,25 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  private static JsonObject fitJson(StepTimeFit.Fit fit, double overheadPerIteration) {
+    JsonObject o = new JsonObject();
+    o.addProperty("fixed_ms_per_iteration", fit.fixedMs());
+    o.addProperty("ms_per_sequence_step", fit.perSequenceMs());
+    o.addProperty("ms_per_context_token", fit.perContextTokenMs());
+    o.addProperty("ms_per_prefill_token", fit.perPrefillTokenMs());
+    o.addProperty("ms_per_probe_token", fit.perProbeTokenMs());
+    o.addProperty("r2", fit.r2());
+    o.addProperty("busy_share", fit.busyShare());
+    o.addProperty("commands", fit.samples());
+    o.addProperty("loop_overhead_ms_per_iteration", overheadPerIteration);
+    return o;
+  }
+
   private void writeSteps(List<LiveRun> all) throws java.io.IOException {
     try (var w = Files.newBufferedWriter(stepsOut)) {
       for (int i = 0; i < all.size(); i++) {
-        for (StepTimeFit.Sample x : all.get(i).stepSamples()) {
+        for (LiveRun.Step step : all.get(i).steps()) {
+          StepTimeFit.Sample x = step.sample();
           JsonObject o = new JsonObject();
           o.addProperty("run", i);
           o.addProperty("policy", all.get(i).policy());
@@ -233,6 +260,10 @@ final class BenchCommand implements Callable<Integer> {
           o.addProperty("prefill_tokens", x.prefillTokens());
           o.addProperty("probe_tokens", x.probeTokens());
           o.addProperty("busy_ms", x.busyMs());
+          o.addProperty("probe_ms", step.feedback().getProbeMs());
+          o.addProperty("prefill_ms", step.feedback().getPrefillMs());
+          o.addProperty("decode_ms", step.feedback().getDecodeMs());
+          o.addProperty("cpu_ms", step.feedback().getCpuMs());
           w.write(o.toString());
           w.newLine();
         }
@@ -354,131 +385,6 @@ final class BenchCommand implements Callable<Integer> {
     Simulator sim = new Simulator(new Simulator.Config(serving.maxRunning, serving.kvBlocks, serving.blockSize,
         maxNew, stepModel, predictions, 1, serving.decodeSteps, serving.pipelineDepth));
     return sim.run(policy, run.simRequests(), done -> { });
-  }
-
-  private JsonObject table(Setting s, StepTimeFit.Fit fit) {
-    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d, predictions %s%s%n",
-        workload.getFileName(), s.rate(), Double.isNaN(s.load()) ? "" : String.format(Locale.ROOT, " (load %.2f)",
-            s.load()), requests, Arrays.toString(cs), serving.decodeSteps, serving.predictions,
-        forcedLengths ? ", forced lengths" : "");
-    System.out.printf("%-11s %8s %8s %8s %8s %7s | %8s %8s %8s %7s | %7s %7s %6s %7s %5s %6s | %6s %6s%n",
-        "policy", "lat mean", "lat p50", "lat p99", "sim mean", "err", "ttft", "ttft p50", "sim ttft", "err",
-        "tok/s", "preempt", "evict", "peak KV", "busy", "probe", "×fcfs", "×oracle");
-    LiveRun fcfs = s.live().get("fcfs");
-    JsonObject policiesJson = new JsonObject();
-    for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
-      LiveRun r = e.getValue();
-      SimResult sim = s.sim().get(e.getKey());
-      double[] lat = r.latencyMs();
-      double[] ttft = r.ttftMs();
-      double mean = Stats.mean(lat);
-      double ttftMean = Stats.mean(ttft);
-      LiveRun oracle = oracleOf(s, e.getKey());
-      double vsFcfs = fcfs == null ? Double.NaN : Stats.mean(fcfs.latencyMs()) / mean;
-      double vsOracle = oracle == null ? Double.NaN : Stats.mean(oracle.latencyMs()) / mean;
-      double simErr = sim == null ? Double.NaN : sim.meanLatency() / mean - 1;
-      double simTtftErr = sim == null ? Double.NaN : sim.meanTtft() / ttftMean - 1;
-      double span = (r.finals().values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0)
-          - r.finals().values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0));
-      double probeShare = span <= 0 ? Double.NaN : fit.perProbeTokenMs() * r.probeTokens() / span;
-      double[] means = s.runs().get(e.getKey()).stream().mapToDouble(x -> Stats.mean(x.latencyMs())).toArray();
-      String spread = means.length < 2 ? "" : String.format(Locale.ROOT, "  (%d runs: %.2f–%.2f s)", means.length,
-          Arrays.stream(means).min().orElse(0) / 1000, Arrays.stream(means).max().orElse(0) / 1000);
-      System.out.printf(Locale.ROOT, "%-11s %7.2fs %7.2fs %7.2fs %7.2fs %6.1f%% | %7.2fs %7.2fs %7.2fs %6.1f%% | "
-          + "%7.0f %7d %6d %7d %4.0f%% %5.1f%% | %5.2f× %5.2f×%s%n", e.getKey(), mean / 1000,
-          Stats.percentile(lat, 50) / 1000, Stats.percentile(lat, 99) / 1000,
-          sim == null ? Double.NaN : sim.meanLatency() / 1000, 100 * simErr, ttftMean / 1000,
-          Stats.percentile(ttft, 50) / 1000, sim == null ? Double.NaN : sim.meanTtft() / 1000, 100 * simTtftErr,
-          r.tokensPerSecond(), r.preemptions(), r.evictions(), r.peakKvBlocks(), 100 * r.busyFraction(),
-          100 * probeShare, vsFcfs, vsOracle, spread);
-      JsonObject o = new JsonObject();
-      JsonArray meansJson = new JsonArray();
-      Arrays.stream(means).forEach(meansJson::add);
-      o.add("mean_latency_ms_of_each_run", meansJson);
-      o.addProperty("completed", r.finals().size());
-      o.addProperty("failed", r.failed());
-      Stats.put(o, "mean_latency_ms", mean);
-      Stats.put(o, "median_latency_ms", Stats.percentile(lat, 50));
-      Stats.put(o, "p99_latency_ms", Stats.percentile(lat, 99));
-      Stats.put(o, "mean_ttft_ms", ttftMean);
-      Stats.put(o, "median_ttft_ms", Stats.percentile(ttft, 50));
-      Stats.put(o, "tokens_per_s", r.tokensPerSecond());
-      o.addProperty("preemptions", r.preemptions());
-      o.addProperty("evictions", r.evictions());
-      o.addProperty("peak_kv_blocks", r.peakKvBlocks());
-      Stats.put(o, "engine_busy_fraction", r.busyFraction());
-      Stats.put(o, "probe_time_fraction", probeShare);
-      Stats.put(o, "mean_latency_ratio_fcfs_over_policy", vsFcfs);
-      Stats.put(o, "mean_latency_ratio_oracle_over_policy", vsOracle);
-      if (sim != null) {
-        Stats.put(o, "sim_mean_latency_ms", sim.meanLatency());
-        Stats.put(o, "sim_median_latency_ms", SimResult.percentile(sim.latencyMs(), 50));
-        Stats.put(o, "sim_p99_latency_ms", SimResult.percentile(sim.latencyMs(), 99));
-        Stats.put(o, "sim_mean_ttft_ms", sim.meanTtft());
-        Stats.put(o, "sim_error_mean_latency", simErr);
-        Stats.put(o, "sim_error_mean_ttft", simTtftErr);
-        o.addProperty("sim_preemptions", sim.preemptions());
-      }
-      policiesJson.add(e.getKey(), o);
-    }
-    JsonObject point = new JsonObject();
-    Stats.put(point, "rate", s.rate());
-    Stats.put(point, "load", s.load());
-    point.add("policies", policiesJson);
-    return point;
-  }
-
-  /** The oracle run to compare a policy with: the same C for TRAIL, the first oracle otherwise. */
-  private static LiveRun oracleOf(Setting s, String policy) {
-    if (policy.startsWith("trail:")) {
-      return s.live().get("oracle:" + policy.substring(6));
-    }
-    return s.live().entrySet().stream().filter(e -> e.getKey().startsWith("oracle")).map(Map.Entry::getValue)
-        .findFirst().orElse(null);
-  }
-
-  private void plots(List<Setting> settings) throws java.io.IOException {
-    Files.createDirectories(plotDir);
-    Map<String, double[]> liveRatio = new LinkedHashMap<>();
-    Map<String, double[]> simRatio = new LinkedHashMap<>();
-    double[] xs = new double[settings.size()];
-    for (int si = 0; si < settings.size(); si++) {
-      Setting s = settings.get(si);
-      xs[si] = loads != null ? s.load() : s.rate();
-      PngChart cdf = new PngChart(String.format(Locale.ROOT, "Live latency CDF, rate %.2f req/s", s.rate()),
-          "latency (s)", "fraction of requests");
-      LiveRun fcfs = s.live().get("fcfs");
-      SimResult simFcfs = s.sim().get("fcfs");
-      for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
-        double[] lat = e.getValue().latencyMs();
-        Arrays.sort(lat);
-        double[] x = new double[lat.length];
-        double[] y = new double[lat.length];
-        for (int i = 0; i < lat.length; i++) {
-          x[i] = lat[i] / 1000;
-          y[i] = (i + 1.0) / lat.length;
-        }
-        cdf.add(e.getKey(), x, y);
-        if (fcfs != null) {
-          liveRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
-              Stats.mean(fcfs.latencyMs()) / Stats.mean(e.getValue().latencyMs());
-        }
-        SimResult sim = s.sim().get(e.getKey());
-        if (simFcfs != null && sim != null) {
-          simRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
-              simFcfs.meanLatency() / sim.meanLatency();
-        }
-      }
-      cdf.write(plotDir.resolve(String.format(Locale.ROOT, "live-latency-cdf-rate-%s.png", fmt(s.rate()))));
-    }
-    if (settings.size() > 1 && !liveRatio.isEmpty()) {
-      PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy: live and simulated",
-          loads != null ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)");
-      liveRatio.forEach((name, ys) -> ratio.add(name + " live", xs, ys));
-      simRatio.forEach((name, ys) -> ratio.add(name + " sim", xs, ys));
-      ratio.write(plotDir.resolve("ratio-vs-load.png"));
-    }
-    System.out.println("plots written to " + plotDir);
   }
 
   private static String fmt(double v) {

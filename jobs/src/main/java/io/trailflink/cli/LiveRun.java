@@ -110,7 +110,14 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
    * command; a prediction at 0 generated tokens for a request the command did not decode came from a probe.
    */
   List<StepTimeFit.Sample> stepSamples() {
-    List<StepTimeFit.Sample> out = new ArrayList<>();
+    return steps().stream().map(Step::sample).toList();
+  }
+
+  /** A command's step-time sample with the feedback it came from (for its phase times). */
+  record Step(StepTimeFit.Sample sample, EngineFeedback feedback) {}
+
+  List<Step> steps() {
+    List<Step> out = new ArrayList<>();
     for (EngineFeedback fb : feedback) {
       if (fb.getError() != null) {
         continue;
@@ -138,7 +145,7 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
         }
       }
       if (iterations > 0 || probe > 0) {
-        out.add(new StepTimeFit.Sample(iterations, seqSteps, context, prefill, probe, fb.getBusyMs()));
+        out.add(new Step(new StepTimeFit.Sample(iterations, seqSteps, context, prefill, probe, fb.getBusyMs()), fb));
       }
     }
     return out;
@@ -171,9 +178,16 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
     return new double[] {overhead, iterations};
   }
 
-  /** Prompt tokens probed for initial predictions, over the run. */
-  long probeTokens() {
-    return stepSamples().stream().mapToLong(StepTimeFit.Sample::probeTokens).sum();
+  /** Engine time spent embedding prompts for their initial predictions, as a fraction of the run's makespan. */
+  double probeTimeFraction() {
+    double probeMs = feedback.stream().mapToDouble(EngineFeedback::getProbeMs).sum();
+    return makespanMs() <= 0 ? Double.NaN : probeMs / makespanMs();
+  }
+
+  /** The engine thread's CPU time over its busy (wall) time: below 1 when it waited for a core. */
+  double cpuOverBusy() {
+    double busy = feedback.stream().mapToDouble(EngineFeedback::getBusyMs).sum();
+    return busy <= 0 ? Double.NaN : feedback.stream().mapToDouble(EngineFeedback::getCpuMs).sum() / busy;
   }
 
   /** The run's arrivals as the simulator's requests: same ids, arrival offsets, prompt and output lengths. */

@@ -13,6 +13,8 @@ import io.trailflink.flink.FeedbackFunction;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.predictor.TrailPredictor;
+import io.trailflink.scheduler.policy.Policies;
+import io.trailflink.scheduler.policy.TrailPolicy;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
@@ -72,7 +74,10 @@ public final class TrailServingJob {
       TrailPredictor.load(predictor, model.hiddenSize()); // refuse a bad predictor at submission, not per request
     }
     checkPromptEncoding(modelDir, o.rawPrompts); // a missing tokenizer or broken template: refused at submission
-    ServingConfig config = o.servingConfig(model.maxPositions(), predictor == null ? 0 : o.maxRunning);
+    // waiting prompts are embedded for an initial prediction only where predictions decide something
+    boolean probe = predictor != null && ServingConfig.MODEL_PREDICTIONS.equals(o.predictions)
+        && Policies.parse(o.policy, TrailPolicy.PAPER_C).usesPredictions();
+    ServingConfig config = o.servingConfig(model.maxPositions(), probe ? o.maxRunning : 0);
     RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
     configure(env, o);

@@ -85,7 +85,8 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
     out.collect(EngineFeedback.newBuilder().setEngine(r.getEngine()).setEngineIncarnation(r.getEngineIncarnation())
         .setStepSeq(r.getStepSeq()).setIssuedAtMs(r.getIssuedAtMs()).setIssuedAtUs(r.getIssuedAtUs())
         .setFinishedAtMs(r.getFinishedAtMs()).setPublishedAtMs(publishedUs / 1000).setPublishedAtUs(publishedUs)
-        .setBusyMs(r.getBusyMs()).setDecisionUs(r.getDecisionUs())
+        .setBusyMs(r.getBusyMs()).setProbeMs(r.getProbeMs()).setPrefillMs(r.getPrefillMs())
+        .setDecodeMs(r.getDecodeMs()).setCpuMs(r.getCpuMs()).setDecisionUs(r.getDecisionUs())
         .setDecisionCpuUs(r.getDecisionCpuUs()).setBlocksUsed(r.getBlocksUsed())
         .setBlockCapacity(r.getBlockCapacity()).setProgress(facts).setPredictions(predictions).setError(r.getError())
         .build());

@@ -18,6 +18,14 @@ public interface Policy extends java.io.Serializable {
   /** Whether {@code r}, now running, may be preempted. Non-preemptive policies answer false. */
   boolean preemptible(Request r);
 
+  /**
+   * Whether the policy ranks by predicted lengths, so that waiting prompts are worth embedding for an initial
+   * prediction (the job's probes); FCFS does not, nor does the oracle, which knows the lengths.
+   */
+  default boolean usesPredictions() {
+    return true;
+  }
+
   /** A candidate preempts a victim only if its rank is lower by more than this (tokens). */
   default double margin() {
     return 0;

@@ -46,10 +46,12 @@ public final class StepTimeFit {
    * @param perProbeTokenMs per probed prompt token
    * @param perContextTokenMs per token of context attended to per iteration
    * @param r2 1 − residual / total sum of squares of busy time
+   * @param busyShare the commands' predicted busy time over their measured busy time (1 for least squares; below
+   *     1 for the robust fit, by the time outliers add)
    * @param samples commands fitted
    */
   public record Fit(double fixedMs, double perSequenceMs, double perPrefillTokenMs, double perProbeTokenMs,
-      double perContextTokenMs, double r2, int samples) {
+      double perContextTokenMs, double r2, double busyShare, int samples) {
     /**
      * The simulator's model: the loop's per-iteration overhead outside engine compute is added to the fixed cost,
      * and each request's probe is charged with its prefill (the simulator runs no probes; every request is probed
@@ -63,8 +65,8 @@ public final class StepTimeFit {
     @Override
     public String toString() {
       return String.format(java.util.Locale.ROOT, "busy = %.3f ms/iteration + %.4f ms/sequence-step + %.6f ms/context"
-          + " token + %.5f ms/prefill token + %.5f ms/probe token (R² %.3f over %d commands)", fixedMs, perSequenceMs,
-          perContextTokenMs, perPrefillTokenMs, perProbeTokenMs, r2, samples);
+          + " token + %.5f ms/prefill token + %.5f ms/probe token (R² %.3f, %.1f %% of the busy time, over %d commands)",
+          fixedMs, perSequenceMs, perContextTokenMs, perPrefillTokenMs, perProbeTokenMs, r2, 100 * busyShare, samples);
     }
   }
 
@@ -77,6 +79,47 @@ public final class StepTimeFit {
    * @throws IllegalArgumentException with fewer samples than features, or when no decode cost can be fitted
    */
   public static Fit fit(List<Sample> samples) {
+    double[] ones = new double[samples.size()];
+    java.util.Arrays.fill(ones, 1);
+    return result(samples, nnls(samples, ones));
+  }
+
+  /**
+   * As {@link #fit}, but robust to commands whose time was stretched by something other than their work (the
+   * engine thread waiting for a core while other threads run): Huber-weighted (k = 1.345 robust standard
+   * deviations of the residuals), iteratively reweighted. The costs then describe a typical command; the time the
+   * outliers add on top is what {@link Fit#busyShare} leaves unexplained.
+   */
+  public static Fit fitRobust(List<Sample> samples) {
+    double[] w = new double[samples.size()];
+    java.util.Arrays.fill(w, 1);
+    double[] coef = nnls(samples, w);
+    for (int iteration = 0; iteration < 30; iteration++) {
+      double[] abs = new double[samples.size()];
+      for (int i = 0; i < abs.length; i++) {
+        abs[i] = Math.abs(samples.get(i).busyMs() - predict(coef, samples.get(i)));
+      }
+      double[] sorted = abs.clone();
+      java.util.Arrays.sort(sorted);
+      double k = 1.345 * 1.4826 * Math.max(1e-9, sorted[sorted.length / 2]);
+      for (int i = 0; i < abs.length; i++) {
+        w[i] = abs[i] <= k ? 1 : k / abs[i];
+      }
+      coef = nnls(samples, w);
+    }
+    return result(samples, coef);
+  }
+
+  private static double predict(double[] coef, Sample s) {
+    double p = 0;
+    for (int i = 0; i < FEATURES; i++) {
+      p += coef[i] * s.feature(i);
+    }
+    return p;
+  }
+
+  /** Non-negative weighted least squares by an active set: the most negative cost is dropped and the rest refitted. */
+  private static double[] nnls(List<Sample> samples, double[] weights) {
     if (samples.size() < FEATURES) {
       throw new IllegalArgumentException("a step-time fit needs at least " + FEATURES + " commands, got "
           + samples.size());
@@ -84,7 +127,7 @@ public final class StepTimeFit {
     List<Integer> active = new ArrayList<>(List.of(0, 1, 2, 3, 4));
     double[] coef = new double[FEATURES];
     while (!active.isEmpty()) {
-      double[] solved = solve(samples, active);
+      double[] solved = solve(samples, weights, active);
       int worst = -1;
       for (int j = 0; j < active.size(); j++) {
         if (solved[j] < 0 && (worst < 0 || solved[j] < solved[worst])) {
@@ -92,7 +135,6 @@ public final class StepTimeFit {
         }
       }
       if (worst < 0) {
-        java.util.Arrays.fill(coef, 0);
         for (int j = 0; j < active.size(); j++) {
           coef[active.get(j)] = solved[j];
         }
@@ -103,27 +145,35 @@ public final class StepTimeFit {
     if (coef[0] + coef[1] + coef[4] <= 0) {
       throw new IllegalArgumentException("the commands' busy times give no positive decode cost");
     }
+    return coef;
+  }
+
+  private static Fit result(List<Sample> samples, double[] coef) {
     double mean = samples.stream().mapToDouble(Sample::busyMs).average().orElse(0);
     double ssRes = 0;
     double ssTot = 0;
+    double predictedSum = 0;
+    double busySum = 0;
     for (Sample s : samples) {
-      double predicted = 0;
-      for (int i = 0; i < FEATURES; i++) {
-        predicted += coef[i] * s.feature(i);
-      }
+      double predicted = predict(coef, s);
       ssRes += (s.busyMs() - predicted) * (s.busyMs() - predicted);
       ssTot += (s.busyMs() - mean) * (s.busyMs() - mean);
+      predictedSum += predicted;
+      busySum += s.busyMs();
     }
-    return new Fit(coef[0], coef[1], coef[2], coef[3], coef[4], ssTot == 0 ? 1 : 1 - ssRes / ssTot, samples.size());
+    return new Fit(coef[0], coef[1], coef[2], coef[3], coef[4], ssTot == 0 ? 1 : 1 - ssRes / ssTot,
+        busySum == 0 ? 1 : predictedSum / busySum, samples.size());
   }
 
-  /** Least squares over the active features (normal equations, Gaussian elimination with partial pivoting). */
-  private static double[] solve(List<Sample> samples, List<Integer> active) {
+  /** Weighted least squares over the active features (normal equations, Gaussian elimination, partial pivoting). */
+  private static double[] solve(List<Sample> samples, double[] weights, List<Integer> active) {
     int n = active.size();
     double[][] a = new double[n][n + 1];
-    for (Sample s : samples) {
+    for (int i = 0; i < samples.size(); i++) {
+      Sample s = samples.get(i);
+      double w = weights[i];
       for (int r = 0; r < n; r++) {
-        double fr = s.feature(active.get(r));
+        double fr = s.feature(active.get(r)) * w;
         for (int c = 0; c < n; c++) {
           a[r][c] += fr * s.feature(active.get(c));
         }

@@ -50,6 +50,23 @@ class StepTimeFitTest {
   }
 
   @Test
+  void theRobustFitIgnoresCommandsStretchedByContention() {
+    List<StepTimeFit.Sample> clean = commands(0.004, 0.3, 4);
+    List<StepTimeFit.Sample> stretched = new ArrayList<>();
+    SplittableRandom rnd = new SplittableRandom(5);
+    for (StepTimeFit.Sample s : clean) { // one command in ten with prefill waits 40-80 ms for a core
+      double extra = s.prefillTokens() > 0 && rnd.nextInt(10) == 0 ? 40 + 40 * rnd.nextDouble() : 0;
+      stretched.add(new StepTimeFit.Sample(s.iterations(), s.sequenceSteps(), s.contextTokenSteps(),
+          s.prefillTokens(), s.probeTokens(), s.busyMs() + extra));
+    }
+    StepTimeFit.Fit ols = StepTimeFit.fit(stretched);
+    StepTimeFit.Fit robust = StepTimeFit.fitRobust(stretched);
+    assertEquals(0.01, robust.perPrefillTokenMs(), 0.002, robust.toString());
+    assertTrue(ols.perPrefillTokenMs() > 0.012, "least squares charges the waits to prefill: " + ols);
+    assertTrue(robust.busyShare() < 0.99 && ols.busyShare() > 0.99, robust.busyShare() + " " + ols.busyShare());
+  }
+
+  @Test
   void tooFewCommandsAreRefusedWithAReason() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> StepTimeFit.fit(commands(0, 0, 3).subList(0, 2)));

@@ -19,4 +19,9 @@ public final class FcfsPolicy implements Policy {
   public boolean preemptible(Request r) {
     return false;
   }
+
+  @Override
+  public boolean usesPredictions() {
+    return false;
+  }
 }

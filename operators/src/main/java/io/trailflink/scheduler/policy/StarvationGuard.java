@@ -46,4 +46,9 @@ public final class StarvationGuard implements Policy {
   public double margin() {
     return base.margin();
   }
+
+  @Override
+  public boolean usesPredictions() {
+    return base.usesPredictions();
+  }
 }

@@ -84,6 +84,11 @@ public final class TrailPolicy implements Policy {
     return margin;
   }
 
+  @Override
+  public boolean usesPredictions() {
+    return !oracle; // the oracle's truth comes with the request (a forced length)
+  }
+
   public double c() {
     return c;
   }

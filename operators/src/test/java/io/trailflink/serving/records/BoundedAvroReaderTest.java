@@ -92,7 +92,8 @@ class BoundedAvroReaderTest {
     BoundedAvroReader<EngineFeedback> feedback = new BoundedAvroReader<>(EngineFeedback.class, Map.of(), 1 << 20);
     assertEquals("engine-0", feedback.read(ok).getEngine());
     // progress is the first array after 12 fixed fields: replace its empty block (0) with a claim of 2^31 items
-    int progressAt = ok.length - 3; // the last three bytes: progress (0 items), predictions (0 items), error (null)
+    // after progress (0 items), predictions (0 items) and error (null) come four doubles: probe, prefill, decode, cpu
+    int progressAt = ok.length - 3 - 4 * Double.BYTES;
     byte[] bomb = concat(Arrays.copyOf(ok, progressAt), varint(1L << 31), new byte[3]);
     String why = assertThrows(MalformedRecordException.class, () -> feedback.read(bomb)).getMessage();
     assertTrue(why.contains("field progress") && why.contains("claims 2147483648 items"), why);
