@@ -61,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "1800", description = "Give up a run after this long (default: ${DEFAULT-VALUE}).") long timeoutS;
   @Option(names = "--plot", description = "Write PNG plots (latency CDFs, FCFS ÷ policy against load) into this folder.") Path plotDir;
   @Option(names = "--json", description = "Print every figure as one JSON object on the last line.") boolean json;
-  @Option(names = "--fit", defaultValue = "robust", description = "Step-time fit whose simulation the tables show: robust (Huber) or least-squares; both are printed (default: ${DEFAULT-VALUE}).") String fitName;
+  @Option(names = "--fit", defaultValue = "least-squares", description = "Step-time fit whose simulation the tables show: least-squares or robust (Huber); both are printed with their errors (default: ${DEFAULT-VALUE}).") String fitName;
   @Option(names = "--steps-out", description = "Write every live command as a step-time sample (JSONL: run, policy, iterations, sequence_steps, context_token_steps, prefill_tokens, probe_tokens, busy_ms), to study the step-time fit.") Path stepsOut;
 
   private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check

@@ -10,10 +10,8 @@ import io.trailflink.sim.StepTimeFit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What one live run of the serving job left on its topics — the final responses and the engine's feedback — and
@@ -107,7 +105,7 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
 
   /**
    * Every command as a step-time sample. A row whose tokens are the request's first prefilled its prompt in that
-   * command; a prediction at 0 generated tokens for a request the command did not decode came from a probe.
+   * command; a row with outcome PROBED embedded a waiting prompt.
    */
   List<StepTimeFit.Sample> stepSamples() {
     return steps().stream().map(Step::sample).toList();
@@ -126,22 +124,19 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
       long seqSteps = 0;
       long context = 0;
       long prefill = 0;
-      Set<String> decoded = new HashSet<>();
+      long probe = 0;
       for (RequestProgress p : fb.getProgress()) {
+        if (io.trailflink.engine.StepExecutor.PROBED.equals(p.getOutcome())) {
+          probe += promptTokens(p.getRequestId()); // a waiting prompt embedded for its initial prediction
+          continue;
+        }
         int n = p.getNewTokenIds().size();
         iterations = Math.max(iterations, n);
         seqSteps += n;
         long before = promptTokens(p.getRequestId()) + p.getGenerated() - n; // context before this command
         context += n * before + (long) n * (n - 1) / 2;
-        decoded.add(p.getRequestId());
         if (n > 0 && p.getGenerated() == n) {
           prefill += promptTokens(p.getRequestId());
-        }
-      }
-      long probe = 0;
-      for (PredictionUpdate u : fb.getPredictions()) {
-        if (u.getGenerated() == 0 && !decoded.contains(u.getRequestId())) {
-          probe += promptTokens(u.getRequestId());
         }
       }
       if (iterations > 0 || probe > 0) {
