@@ -72,6 +72,12 @@ public final class StepExecutor {
         engine.resume(cmd.getResume()).forEach(u -> acc(touched, u));
       }
       admit(cmd.getAdmit(), touched);
+      for (String id : cmd.getPark()) { // prefilled ahead of their turn: paused, unless already done or refused
+        Acc a = touched.get(id);
+        if (a != null && a.last.outcome() == Outcome.OK && a.last.finish() == null) {
+          acc(touched, engine.preempt(id));
+        }
+      }
       prefillEnd = System.nanoTime();
       if (!cmd.getDecode().isEmpty()) {
         engine.decode(cmd.getDecode(), cmd.getDecodeSteps()).forEach(u -> acc(touched, u));

@@ -69,6 +69,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--predictions", description = "Where the scheduler's predictions come from: model (the TRAIL predictor, default), or from each request's forced_output_tokens: oracle (the truth), noisy:MAE_INITIAL,MAE_REFINED (the simulator's error model), recorded:FILE (eval-predictor --record errors). For benchmarks.")
   public String predictions = ServingConfig.MODEL_PREDICTIONS;
 
+  @Option(names = "--no-park", description = "Probe waiting prompts (a prefill whose KV is dropped, repeated at admission) instead of parking them (prefilled once, KV kept until admitted while a quarter of the KV stays free).")
+  public boolean noPark;
+
   @Option(names = "--refresh-every", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: ${DEFAULT-VALUE}).")
   public int refreshEvery = 0;
 
@@ -164,7 +167,7 @@ public final class ServingOptions implements Serializable {
           + " yet)");
     }
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark);
   }
 
   /**

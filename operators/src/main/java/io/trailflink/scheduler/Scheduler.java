@@ -65,6 +65,7 @@ public final class Scheduler implements java.io.Serializable {
   private long submitted;
   private long preemptions;
   private long evictions;
+  private long parked;
 
   /** Position in the candidate queue. */
   private record QueueKey(double key, long order, String id) implements Comparable<QueueKey>, java.io.Serializable {
@@ -200,6 +201,28 @@ public final class Scheduler implements java.io.Serializable {
       ids.add(r.id());
     }
     return ids;
+  }
+
+  /**
+   * Parks a waiting request: the engine prefills it ahead of its turn (first token included) and keeps its KV, so
+   * it joins the preempted requests — queued, KV resident, not running — and its admission later costs no prefill;
+   * its prefill also gives its initial prediction. Under KV pressure it is evicted first, like any idle preempted
+   * request. Returns false, changing nothing, unless the request is waiting and its KV (prompt plus one token)
+   * fits with {@code spareBlocks} still free.
+   */
+  public boolean park(String id, int spareBlocks) {
+    Request r = live.get(id);
+    if (r == null || r.state() != RequestState.WAITING) {
+      return false;
+    }
+    int tokens = r.promptTokens() + 1;
+    if (ledger.shortfall(id, tokens) + spareBlocks > ledger.free() || !ledger.reserve(id, tokens)) {
+      return false;
+    }
+    r.setState(RequestState.PREEMPTED); // stays in the candidate queue under the same key
+    preempted.put(id, r);
+    parked++;
+    return true;
   }
 
   /** One scheduling round at time {@code now} (ms); returns what to execute, in order. */
@@ -406,6 +429,11 @@ public final class Scheduler implements java.io.Serializable {
 
   public long preemptions() {
     return preemptions;
+  }
+
+  /** Requests parked so far (prefilled ahead of their turn, see {@link #park}). */
+  public long parked() {
+    return parked;
   }
 
   public long evictions() {

@@ -132,11 +132,11 @@ public final class EngineLoop implements Serializable {
         case ADMIT, RESUME -> {
           if (!s.inEngine) {
             admit.add(admitSpec(s));
-            if (s.firstAdmittedAtMs < 0) {
-              s.firstAdmittedAtMs = now;
-            }
           } else if (!s.kvResident) {
             resume.add(d.requestId());
+          }
+          if (s.firstAdmittedAtMs < 0) {
+            s.firstAdmittedAtMs = now; // a parked request is admitted when it first joins the batch
           }
           s.inEngine = true;
           s.kvResident = true;
@@ -148,10 +148,12 @@ public final class EngineLoop implements Serializable {
     for (Request r : scheduler.runningRequests()) {
       decode.add(r.id());
     }
-    List<ProbeSpec> probe = probes();
+    List<String> park = new ArrayList<>();
+    List<ProbeSpec> probe = parkOrProbe(admit, park);
     List<String> release = new ArrayList<>(toRelease);
     toRelease.clear();
-    if (decode.isEmpty() && evict.isEmpty() && preempt.isEmpty() && release.isEmpty() && probe.isEmpty()) {
+    if (decode.isEmpty() && evict.isEmpty() && preempt.isEmpty() && release.isEmpty() && probe.isEmpty()
+        && admit.isEmpty()) {
       return null;
     }
     long seq = nextSeq++;
@@ -165,7 +167,7 @@ public final class EngineLoop implements Serializable {
     stats.recordDecision(decisionUs);
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
         .setIssuedAtMs(now).setIssuedAtUs(EpochMicros.now()).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
-        .setAdmit(admit).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
+        .setAdmit(admit).setPark(park).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
         .setDecisionUs(decisionUs).setDecisionCpuUs(decisionCpuUs).build();
   }
 
@@ -178,22 +180,37 @@ public final class EngineLoop implements Serializable {
 
   /**
    * Waiting requests not embedded yet, oldest first, while the padded batch stays within {@link #PROBE_TOKEN_BUDGET}
-   * (at least one): their prompt mean gives the predictor's initial rank.
+   * (at least one), get their prompt embedded for the predictor's initial rank. Each is <em>parked</em> when the KV
+   * has room for it beside a quarter of the capacity kept free ({@link Scheduler#park}): prefilled into this
+   * command's admit list and paused, so its prefill is done once and its admission later is free. Otherwise it is
+   * <em>probed</em>: a prefill whose KV is dropped, repeated at admission. Parked requests are added to
+   * {@code admit} and {@code park}; the probes are returned.
    */
-  private List<ProbeSpec> probes() {
+  private List<ProbeSpec> parkOrProbe(List<AdmitSpec> admit, List<String> park) {
     List<ProbeSpec> probe = new ArrayList<>();
     ArrayDeque<ServedRequest> pending = unprobed();
     int longest = 0;
-    while (probe.size() < config.probeBatch() && !pending.isEmpty()) {
+    int count = 0;
+    int spare = config.kvBlocks() / 4;
+    while (count < config.probeBatch() && !pending.isEmpty()) {
       ServedRequest next = pending.peekFirst();
       int len = next.request.promptTokenIds().length;
-      if (!probe.isEmpty() && (probe.size() + 1) * Math.max(longest, len) > PROBE_TOKEN_BUDGET) {
+      if (count > 0 && (count + 1) * Math.max(longest, len) > PROBE_TOKEN_BUDGET) {
         break; // the next command takes it
       }
       ServedRequest s = pending.pollFirst(); // O(probe batch) per command, however many wait
       if (!s.inEngine && !s.probed && requests.get(s.request.id()) == s) {
         longest = Math.max(longest, len);
+        count++;
         s.probed = true;
+        if (config.park() && scheduler.park(s.request.id(), spare)) {
+          admit.add(admitSpec(s));
+          park.add(s.request.id());
+          s.inEngine = true;
+          s.kvResident = true;
+          stats.parked++;
+          continue;
+        }
         List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
         for (int t : s.request.promptTokenIds()) {
           prompt.add(t);

@@ -17,6 +17,7 @@ public final class LoopStats implements Serializable {
   long cancelled; // requests cancelled in flight
   long cancelsUnknown; // cancels of ids not in flight (unknown or finished)
   long deadlines; // requests cancelled because their deadline passed
+  long parked; // waiting requests prefilled ahead of their turn and paused (instead of probed)
   double busyMs; // engine compute time over all steps (ms)
   long firstIssuedAtMs = -1; // epoch ms
   long lastFinishedAtMs = -1; // epoch ms
@@ -80,6 +81,11 @@ public final class LoopStats implements Serializable {
 
   public long lastRoundTripMs() {
     return lastRoundTripMs;
+  }
+
+  /** Waiting requests prefilled ahead of their turn and paused, their KV kept (instead of probed). */
+  public long parked() {
+    return parked;
   }
 
   /** Requests refused for overload. */

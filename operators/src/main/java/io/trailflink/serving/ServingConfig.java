@@ -26,10 +26,21 @@ import java.io.Serializable;
  * @param predictions where the scheduler's predictions come from: {@code model} (the TRAIL predictor, through the
  *     feedback) or a {@link io.trailflink.sim.PredictionModel} spec ({@code oracle}, {@code noisy:A,B},
  *     {@code recorded:FILE}) applied to each request's forced output length — for benchmarks on real execution
+ * @param park whether a waiting request embedded for its initial prediction keeps its KV (prefilled once, paused
+ *     until admitted, while a quarter of the KV stays free) instead of being probed (a prefill whose KV is dropped
+ *     and repeated at admission)
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
-    int maxWaiting, String predictions) implements Serializable {
+    int maxWaiting, String predictions, boolean park) implements Serializable {
+
+  /** Parking waiting requests' prefills. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting, String predictions) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, true);
+  }
 
   /** The predictions of the TRAIL predictor. */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,

@@ -177,6 +177,54 @@ class EngineLoopTest {
 
   @ParameterizedTest(name = "pipeline depth {0}")
   @ValueSource(ints = {1, 2})
+  void waitingRequestsAreParkedPrefilledOnceAndAdmittedLaterWithoutASecondPrefill(int depth) {
+    // probes on (4 per command), 2 running at most: the other waiting requests are parked
+    ServingConfig config = new ServingConfig("trail", 1, 2, 64, 16, 4, 64, 1024, 60_000, 4, depth, 0, "model");
+    EngineLoop loop = new EngineLoop(0, config);
+    Map<String, Integer> lengths = new HashMap<>();
+    for (int i = 0; i < 8; i++) {
+      lengths.put("p" + i, i == 5 ? 1 : 3 + 2 * i); // p5 is done at its first token, while parked
+      loop.submit(req("p" + i, 60), i);
+    }
+    ScriptedEngine engine = new ScriptedEngine(lengths);
+    Map<String, Integer> prefills = new HashMap<>();
+    Map<String, List<FinalResponse>> finals = new HashMap<>();
+    java.util.ArrayDeque<StepCommand> sent = new java.util.ArrayDeque<>();
+    long now = 100;
+    for (StepCommand c = loop.nextCommand(now); c != null; c = loop.nextCommand(now)) {
+      sent.add(c);
+    }
+    int steps = 0;
+    while (!sent.isEmpty()) {
+      StepCommand c = sent.poll();
+      c.getAdmit().forEach(a -> prefills.merge(a.getRequestId(), 1, Integer::sum));
+      assertTrue(c.getDecode().size() <= 2, "at most max-running decode");
+      assertTrue(c.getAdmit().stream().map(AdmitSpec::getRequestId).toList().containsAll(c.getPark()),
+          "parked requests are prefilled in the same command");
+      for (FinalResponse f : loop.apply(engine.run(c), now)) {
+        finals.computeIfAbsent(f.getRequestId(), k -> new ArrayList<>()).add(f);
+      }
+      loop.scheduler().checkInvariants();
+      now += 10;
+      for (StepCommand next = loop.nextCommand(now); next != null; next = loop.nextCommand(now)) {
+        sent.add(next);
+      }
+      assertTrue(++steps < 500, "loop does not converge");
+    }
+    assertTrue(loop.stats().parked() >= 4, "parked: " + loop.stats().parked());
+    assertEquals(8, finals.size());
+    for (var e : finals.entrySet()) {
+      assertEquals(1, e.getValue().size(), e.getKey());
+      assertNull(e.getValue().get(0).getError(), e.getKey());
+      assertEquals(lengths.get(e.getKey()), e.getValue().get(0).getOutputTokens(), e.getKey());
+      assertEquals(1, prefills.get(e.getKey()), "one prefill for " + e.getKey());
+    }
+    assertTrue(loop.idle());
+    assertEquals(0, loop.kvBlocksUsed());
+  }
+
+  @ParameterizedTest(name = "pipeline depth {0}")
+  @ValueSource(ints = {1, 2})
   void everyRequestFinishesOnceEvenWithDuplicateFeedbackAndAnEngineRestart(int depth) {
     ServingConfig config = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, depth);
     Map<String, Integer> lengths = new HashMap<>();
