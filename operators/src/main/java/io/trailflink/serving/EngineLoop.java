@@ -180,11 +180,13 @@ public final class EngineLoop implements Serializable {
 
   /**
    * Waiting requests not embedded yet, oldest first, while the padded batch stays within {@link #PROBE_TOKEN_BUDGET}
-   * (at least one), get their prompt embedded for the predictor's initial rank. Each is <em>parked</em> when the KV
-   * has room for it beside a quarter of the capacity kept free ({@link Scheduler#park}): prefilled into this
-   * command's admit list and paused, so its prefill is done once and its admission later is free. Otherwise it is
-   * <em>probed</em>: a prefill whose KV is dropped, repeated at admission. Parked requests are added to
-   * {@code admit} and {@code park}; the probes are returned.
+   * (at least one), get their prompt embedded for the predictor's initial rank. With parking (the default) each is
+   * <em>parked</em> while the KV has room for it beside a quarter of the capacity kept free
+   * ({@link Scheduler#park}): prefilled into this command's admit list and paused, so its prefill is done once and
+   * its admission later is free; the rest wait unranked (by max_new_tokens, then arrival) until room frees — so
+   * TRAIL ranks a window of waiting requests as large as the KV allows, never paying a prefill twice. Without
+   * parking ({@code --no-park}) each is <em>probed</em>: a prefill whose KV is dropped, repeated at admission.
+   * Parked requests are added to {@code admit} and {@code park}; the probes are returned.
    */
   private List<ProbeSpec> parkOrProbe(List<AdmitSpec> admit, List<String> park) {
     List<ProbeSpec> probe = new ArrayList<>();
@@ -200,10 +202,14 @@ public final class EngineLoop implements Serializable {
       }
       ServedRequest s = pending.pollFirst(); // O(probe batch) per command, however many wait
       if (!s.inEngine && !s.probed && requests.get(s.request.id()) == s) {
-        longest = Math.max(longest, len);
-        count++;
-        s.probed = true;
-        if (config.park() && scheduler.park(s.request.id(), spare)) {
+        if (config.park()) {
+          if (!scheduler.park(s.request.id(), spare)) {
+            pending.addFirst(s); // no room now: it waits, unranked (by max_new_tokens, then arrival), for a later try
+            break;
+          }
+          longest = Math.max(longest, len);
+          count++;
+          s.probed = true;
           admit.add(admitSpec(s));
           park.add(s.request.id());
           s.inEngine = true;
@@ -211,6 +217,9 @@ public final class EngineLoop implements Serializable {
           stats.parked++;
           continue;
         }
+        longest = Math.max(longest, len);
+        count++;
+        s.probed = true;
         List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
         for (int t : s.request.promptTokenIds()) {
           prompt.add(t);
