@@ -74,10 +74,11 @@ public final class TrailServingJob {
       TrailPredictor.load(predictor, model.hiddenSize()); // refuse a bad predictor at submission, not per request
     }
     checkPromptEncoding(modelDir, o.rawPrompts); // a missing tokenizer or broken template: refused at submission
-    // waiting prompts are embedded for an initial prediction only where predictions decide something
+    // parking (prefilling waiting requests ahead of their turn, once) serves every policy alike; probing (a prefill
+    // whose KV is dropped, paid again at admission) only where predictions decide something
     boolean probe = predictor != null && ServingConfig.MODEL_PREDICTIONS.equals(o.predictions)
         && Policies.parse(o.policy, TrailPolicy.PAPER_C).usesPredictions();
-    ServingConfig config = o.servingConfig(model.maxPositions(), probe ? o.maxRunning : 0);
+    ServingConfig config = o.servingConfig(model.maxPositions(), !o.noPark || probe ? o.maxRunning : 0);
     RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
     configure(env, o);
