@@ -2,7 +2,6 @@ package io.trailflink.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.trailflink.schema.FinalResponse;
 import io.trailflink.sim.SimResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,15 +130,7 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       LiveRun fcfs = s.live().get("fcfs");
       SimResult simFcfs = s.sim().get("fcfs");
       for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
-        double[] lat = e.getValue().latencyMs();
-        Arrays.sort(lat);
-        double[] x = new double[lat.length];
-        double[] y = new double[lat.length];
-        for (int i = 0; i < lat.length; i++) {
-          x[i] = lat[i] / 1000;
-          y[i] = (i + 1.0) / lat.length;
-        }
-        cdf.add(e.getKey(), x, y);
+        cdf.addCdf(e.getKey(), e.getValue().latencyMs());
         if (fcfs != null) {
           liveRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
               Stats.mean(fcfs.latencyMs()) / Stats.mean(e.getValue().latencyMs());

@@ -1,7 +1,6 @@
 package io.trailflink.cli;
 
 import com.google.gson.JsonObject;
-import io.trailflink.job.AvroBytes;
 import io.trailflink.job.BadRecords;
 import io.trailflink.job.EmbeddedServing;
 import io.trailflink.job.JobFailures;

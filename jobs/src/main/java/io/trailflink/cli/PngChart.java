@@ -32,6 +32,19 @@ final class PngChart {
     this.yLabel = yLabel;
   }
 
+  /** Adds the empirical CDF of latencies given in ms, drawn in seconds. */
+  PngChart addCdf(String name, double[] latencyMs) {
+    double[] lat = latencyMs.clone();
+    java.util.Arrays.sort(lat);
+    double[] x = new double[lat.length];
+    double[] y = new double[lat.length];
+    for (int i = 0; i < lat.length; i++) {
+      x[i] = lat[i] / 1000;
+      y[i] = (i + 1.0) / lat.length;
+    }
+    return add(name, x, y);
+  }
+
   PngChart add(String name, double[] x, double[] y) {
     series.add(new Series(name, x, y));
     return this;

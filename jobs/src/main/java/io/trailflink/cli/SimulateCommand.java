@@ -12,7 +12,6 @@ import io.trailflink.sim.StepTimeModel;
 import io.trailflink.sim.Workloads;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -134,15 +133,7 @@ final class SimulateCommand implements Callable<Integer> {
         Files.createDirectories(plotDir);
         PngChart cdf = new PngChart("Latency CDF, " + label, "latency (s)", "fraction of requests");
         for (Map.Entry<String, SimResult> e : results.entrySet()) {
-          double[] lat = e.getValue().latencyMs().clone();
-          Arrays.sort(lat);
-          double[] xs = new double[lat.length];
-          double[] ys = new double[lat.length];
-          for (int i = 0; i < lat.length; i++) {
-            xs[i] = lat[i] / 1000;
-            ys[i] = (i + 1.0) / lat.length;
-          }
-          cdf.add(e.getKey(), xs, ys);
+          cdf.addCdf(e.getKey(), e.getValue().latencyMs());
         }
         String name = rates != null ? String.format(Locale.ROOT, "latency-cdf-rate-%s.png", fmtRate(rate)) : "latency-cdf.png";
         cdf.write(plotDir.resolve(name));

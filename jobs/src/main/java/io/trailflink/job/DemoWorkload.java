@@ -46,8 +46,11 @@ public record DemoWorkload(List<Item> items) {
         int forced = o.has("out_tokens") ? Math.min(o.get("out_tokens").getAsInt(), max) : 0;
         prompts.add(prompt);
         sizes.add(new int[] {max, forced});
+      } catch (com.google.gson.JsonParseException | IllegalStateException e) {
+        onBadLine.accept(file + ":" + lineNo + ": not a JSON object");
       } catch (RuntimeException e) {
-        onBadLine.accept(file + ":" + lineNo + ": " + e.getMessage());
+        String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        onBadLine.accept(file + ":" + lineNo + ": " + (e instanceof NullPointerException ? "needs a \"prompt\"" : why));
       }
       if (prompts.size() == n) {
         break;

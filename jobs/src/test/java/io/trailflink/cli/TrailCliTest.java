@@ -93,6 +93,34 @@ class TrailCliTest {
   }
 
   @Test
+  void benchRefusesBadSettingsWithOneLineBeforeAnythingStarts() throws Exception {
+    Path w = tmp.resolve("bench.jsonl");
+    java.nio.file.Files.writeString(w, "{\"prompt\": \"hello\", \"out_tokens\": 20}\n{\"prompt\": \"hi\"}\n");
+    Path bad = tmp.resolve("bad.jsonl");
+    java.nio.file.Files.writeString(bad, "{\"prompt\": \"hello\"}\nnot json\n");
+    String[][] cases = {
+        {"--workload", w.toString(), "--policies", "fcfs,lifo", "--load", "1.2"},
+        {"--workload", w.toString(), "--load", "0"},
+        {"--workload", w.toString(), "--load", "1", "--rate", "2"},
+        {"--workload", tmp.resolve("nope.jsonl").toString(), "--rate", "2"},
+        {"--workload", bad.toString(), "--rate", "2"},
+        {"--workload", w.toString(), "--rate", "2", "--forced-lengths"},
+        {"--workload", w.toString(), "--rate", "2", "--predictions", "noisy:46.1,33.9"},
+        {"--workload", w.toString(), "--rate", "2", "--fit", "wild"},
+    };
+    String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit"};
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = new String[cases[i].length + 1];
+      args[0] = "bench";
+      System.arraycopy(cases[i], 0, args, 1, cases[i].length);
+      Run r = run(args);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+      assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ": " + r.err());
+      assertTrue(r.err().contains(named[i]), named[i] + " in: " + r.err());
+    }
+  }
+
+  @Test
   void simulateRefusesImpossibleParametersWithOneLine() throws Exception {
     Path w = tmp.resolve("w.jsonl");
     java.nio.file.Files.writeString(w, "{\"prompt\": \"hello\", \"out_tokens\": 20}\n");
