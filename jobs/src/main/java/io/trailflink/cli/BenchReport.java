@@ -88,6 +88,7 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       Stats.put(o, "engine_busy_fraction", r.busyFraction());
       Stats.put(o, "probe_time_fraction", probeShare);
       Stats.put(o, "engine_cpu_over_busy", r.cpuOverBusy());
+      Stats.put(o, "slots_lost_in_quantum", r.slotsLostInQuantum());
       Stats.put(o, "mean_latency_ratio_fcfs_over_policy", vsFcfs);
       Stats.put(o, "mean_latency_ratio_oracle_over_policy", vsOracle);
       if (sim != null) {
@@ -101,6 +102,10 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       }
       policiesJson.add(e.getKey(), o);
     }
+    StringBuilder lost = new StringBuilder("decode slots left empty inside a quantum by finished requests:");
+    s.live().forEach((name, r) -> lost.append(String.format(Locale.ROOT, " %s %.1f %%", name,
+        100 * r.slotsLostInQuantum())));
+    System.out.println(lost);
     JsonObject point = new JsonObject();
     Stats.put(point, "rate", s.rate());
     Stats.put(point, "load", s.load());

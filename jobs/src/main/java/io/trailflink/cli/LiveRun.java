@@ -179,6 +179,23 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
     return makespanMs() <= 0 ? Double.NaN : probeMs / makespanMs();
   }
 
+  /**
+   * Share of the decode slots of commands left empty by requests that finished inside the quantum: per command,
+   * (iterations × requests decoded − tokens decoded) over iterations × requests decoded.
+   */
+  double slotsLostInQuantum() {
+    long slots = 0;
+    long used = 0;
+    for (Step st : steps()) {
+      StepTimeFit.Sample x = st.sample();
+      long rows = st.feedback().getProgress().stream()
+          .filter(p -> !p.getNewTokenIds().isEmpty()).count();
+      slots += rows * x.iterations();
+      used += x.sequenceSteps();
+    }
+    return slots == 0 ? Double.NaN : 1 - (double) used / slots;
+  }
+
   /** The engine thread's CPU time over its busy (wall) time: below 1 when it waited for a core. */
   double cpuOverBusy() {
     double busy = feedback.stream().mapToDouble(EngineFeedback::getBusyMs).sum();
