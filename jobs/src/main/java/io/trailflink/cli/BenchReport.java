@@ -89,6 +89,7 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       Stats.put(o, "probe_time_fraction", probeShare);
       Stats.put(o, "engine_cpu_over_busy", r.cpuOverBusy());
       Stats.put(o, "slots_lost_in_quantum", r.slotsLostInQuantum());
+      Stats.put(o, "mean_batch", r.meanBatch());
       Stats.put(o, "mean_latency_ratio_fcfs_over_policy", vsFcfs);
       Stats.put(o, "mean_latency_ratio_oracle_over_policy", vsOracle);
       if (sim != null) {
@@ -103,8 +104,8 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       policiesJson.add(e.getKey(), o);
     }
     StringBuilder lost = new StringBuilder("decode slots left empty inside a quantum by finished requests:");
-    s.live().forEach((name, r) -> lost.append(String.format(Locale.ROOT, " %s %.1f %%", name,
-        100 * r.slotsLostInQuantum())));
+    s.live().forEach((name, r) -> lost.append(String.format(Locale.ROOT, " %s %.1f %% (mean batch %.1f)", name,
+        100 * r.slotsLostInQuantum(), r.meanBatch())));
     System.out.println(lost);
     JsonObject point = new JsonObject();
     Stats.put(point, "rate", s.rate());

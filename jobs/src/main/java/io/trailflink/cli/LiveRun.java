@@ -196,6 +196,17 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
     return slots == 0 ? Double.NaN : 1 - (double) used / slots;
   }
 
+  /** Requests decoded per decode iteration, averaged over the run's iterations. */
+  double meanBatch() {
+    long iterations = 0;
+    long seqSteps = 0;
+    for (Step st : steps()) {
+      iterations += st.sample().iterations();
+      seqSteps += st.sample().sequenceSteps();
+    }
+    return iterations == 0 ? Double.NaN : (double) seqSteps / iterations;
+  }
+
   /** The engine thread's CPU time over its busy (wall) time: below 1 when it waited for a core. */
   double cpuOverBusy() {
     double busy = feedback.stream().mapToDouble(EngineFeedback::getBusyMs).sum();
