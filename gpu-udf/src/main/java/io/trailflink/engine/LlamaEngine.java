@@ -97,27 +97,60 @@ public final class LlamaEngine implements AutoCloseable {
       batch.add(i);
       states.add(s);
     }
-    if (!states.isEmpty()) {
-      List<SequenceChunk> chunks = promptChunks(states);
+    for (List<Integer> group : lengthGroups(states)) {
+      List<SequenceState> part = group.stream().map(states::get).toList();
       try {
-        StepResult res = run(chunks, states, true);
-        for (int j = 0; j < states.size(); j++) {
-          SequenceState s = states.get(j);
+        StepResult res = run(promptChunks(part), part, true);
+        for (int j = 0; j < part.size(); j++) {
+          SequenceState s = part.get(j);
           s.kvLength = s.promptLength();
           s.append(res.tokens()[j]);
           sequences.put(s.request.id(), s);
           // the first token's tap row is the prompt mean: TRAIL's initial prediction reads it
-          out[batch.get(j)] = afterToken(s, new int[] {res.tokens()[j]}, new float[][] {res.tapMean()[j]},
-              new int[] {0}, res.tapMean()[j], Outcome.OK, null);
+          out[batch.get(group.get(j))] = afterToken(s, new int[] {res.tokens()[j]},
+              new float[][] {res.tapMean()[j]}, new int[] {0}, res.tapMean()[j], Outcome.OK, null);
         }
       } catch (RuntimeException e) {
-        for (int j = 0; j < states.size(); j++) {
-          blocks.release(states.get(j).blocks);
-          out[batch.get(j)] = failed(states.get(j).request.id(), e);
+        for (int j = 0; j < part.size(); j++) {
+          blocks.release(part.get(j).blocks);
+          out[batch.get(group.get(j))] = failed(part.get(j).request.id(), e);
         }
       }
     }
     return List.of(out);
+  }
+
+  /**
+   * Splits a prefill batch (indices into {@code states}) into groups of similar prompt length: the forward pads
+   * every row to the group's longest prompt, so one long prompt among short ones would multiply the work (measured:
+   * prefill time per token 2.5× higher for a policy whose admissions mixed lengths). Prompts sorted by length are
+   * cut into a new group when padding the next one in would make the group's padded tokens exceed 1.5× its real
+   * tokens (plus 64 tokens of slack, so that short prompts still go together).
+   */
+  static List<List<Integer>> lengthGroups(List<SequenceState> states) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < states.size(); i++) {
+      order.add(i);
+    }
+    order.sort(java.util.Comparator.comparingInt(i -> states.get(i).promptLength()));
+    List<List<Integer>> groups = new ArrayList<>();
+    List<Integer> current = new ArrayList<>();
+    long real = 0;
+    for (int i : order) {
+      int len = states.get(i).promptLength();
+      long padded = (long) (current.size() + 1) * len; // sorted: this one is the longest so far
+      if (!current.isEmpty() && padded > 1.5 * (real + len) + 64) {
+        groups.add(current);
+        current = new ArrayList<>();
+        real = 0;
+      }
+      current.add(i);
+      real += len;
+    }
+    if (!current.isEmpty()) {
+      groups.add(current);
+    }
+    return groups;
   }
 
   /** Runs up to {@code steps} batched decode steps for the given resident requests (a decode quantum). */
