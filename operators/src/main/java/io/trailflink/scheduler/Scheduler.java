@@ -66,6 +66,7 @@ public final class Scheduler implements java.io.Serializable {
   private long preemptions;
   private long evictions;
   private long parked;
+  private boolean headBlocked; // the last round left a batch slot free because the best candidate's KV did not fit
 
   /** Position in the candidate queue. */
   private record QueueKey(double key, long order, String id) implements Comparable<QueueKey>, java.io.Serializable {
@@ -229,8 +230,10 @@ public final class Scheduler implements java.io.Serializable {
   public List<Decision> schedule(long now) {
     List<Decision> out = new ArrayList<>();
     reserveGrowth(out, now);
+    headBlocked = false;
     while (running.size() < config.maxRunning() && !queue.isEmpty()) {
       if (!place(queue.firstEntry().getValue(), out, now)) {
+        headBlocked = true;
         break;
       }
     }
@@ -429,6 +432,14 @@ public final class Scheduler implements java.io.Serializable {
 
   public long preemptions() {
     return preemptions;
+  }
+
+  /**
+   * Whether the last round left a batch slot free because the best candidate's KV could not be found: then no
+   * request should be parked, or the KV freed for it would go to parked requests instead.
+   */
+  public boolean headBlocked() {
+    return headBlocked;
   }
 
   /** Requests parked so far (prefilled ahead of their turn, see {@link #park}). */

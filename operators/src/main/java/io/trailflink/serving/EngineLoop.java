@@ -191,41 +191,49 @@ public final class EngineLoop implements Serializable {
   private List<ProbeSpec> parkOrProbe(List<AdmitSpec> admit, List<String> park) {
     List<ProbeSpec> probe = new ArrayList<>();
     ArrayDeque<ServedRequest> pending = unprobed();
-    int longest = 0;
-    int count = 0;
+    int longestProbe = 0; // probes run as one padded batch
+    int parkTokens = 0; // parks are prefilled in length groups, so their real tokens count
     int spare = config.kvBlocks() / 4;
-    while (count < config.probeBatch() && !pending.isEmpty()) {
-      ServedRequest next = pending.peekFirst();
-      int len = next.request.promptTokenIds().length;
-      if (count > 0 && (count + 1) * Math.max(longest, len) > PROBE_TOKEN_BUDGET) {
-        break; // the next command takes it
-      }
+    while (probe.size() + park.size() < config.probeBatch() && !pending.isEmpty()) {
       ServedRequest s = pending.pollFirst(); // O(probe batch) per command, however many wait
-      if (!s.inEngine && !s.probed && requests.get(s.request.id()) == s) {
-        if (config.park()) {
-          if (!scheduler.park(s.request.id(), spare)) {
-            pending.addFirst(s); // no room now: it waits, unranked (by max_new_tokens, then arrival), for a later try
-            break;
-          }
-          longest = Math.max(longest, len);
-          count++;
-          s.probed = true;
-          admit.add(admitSpec(s));
-          park.add(s.request.id());
-          s.inEngine = true;
-          s.kvResident = true;
-          stats.parked++;
-          continue;
-        }
-        longest = Math.max(longest, len);
-        count++;
-        s.probed = true;
-        List<Integer> prompt = new ArrayList<>(s.request.promptTokenIds().length);
-        for (int t : s.request.promptTokenIds()) {
-          prompt.add(t);
-        }
-        probe.add(ProbeSpec.newBuilder().setRequestId(s.request.id()).setPromptTokenIds(prompt).build());
+      if (s.inEngine || s.probed || requests.get(s.request.id()) != s) {
+        continue;
       }
+      Request r = scheduler.request(s.request.id());
+      if (r == null || r.state() != io.trailflink.scheduler.RequestState.WAITING) {
+        continue; // placed (or re-queued after an engine loss) since it arrived: nothing to embed
+      }
+      int len = s.request.promptTokenIds().length;
+      boolean parkable = config.park() && scheduler.ledger().blocksFor(len + 1) + spare <= config.kvBlocks();
+      if (parkable) {
+        if (!park.isEmpty() && parkTokens + len > PROBE_TOKEN_BUDGET) {
+          pending.addFirst(s); // the next command takes it
+          break;
+        }
+        if (scheduler.headBlocked() || !scheduler.park(s.request.id(), spare)) {
+          pending.addFirst(s); // no room now: it waits, unranked (by max_new_tokens, then arrival), for a later try
+          break;
+        }
+        parkTokens += len;
+        s.probed = true;
+        admit.add(admitSpec(s));
+        park.add(s.request.id());
+        s.inEngine = true;
+        s.kvResident = true;
+        stats.parked++;
+        continue;
+      }
+      if (!probe.isEmpty() && (probe.size() + 1) * Math.max(longestProbe, len) > PROBE_TOKEN_BUDGET) {
+        pending.addFirst(s); // the next command takes it
+        break;
+      }
+      longestProbe = Math.max(longestProbe, len);
+      s.probed = true;
+      List<Integer> prompt = new ArrayList<>(len);
+      for (int t : s.request.promptTokenIds()) {
+        prompt.add(t);
+      }
+      probe.add(ProbeSpec.newBuilder().setRequestId(s.request.id()).setPromptTokenIds(prompt).build());
     }
     return probe;
   }

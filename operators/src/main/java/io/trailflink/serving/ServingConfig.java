@@ -87,6 +87,9 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     if (probeBatch < 0) {
       throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);
     }
+    if (predictions == null) {
+      predictions = MODEL_PREDICTIONS; // a snapshot taken before this field existed
+    }
     if (!MODEL_PREDICTIONS.equals(predictions)) {
       if (predictions.startsWith("fixed:")) {
         throw new IllegalArgumentException("--predictions must be model, oracle, noisy:A,B or recorded:FILE, got '"

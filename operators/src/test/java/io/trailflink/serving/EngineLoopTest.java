@@ -175,6 +175,23 @@ class EngineLoopTest {
     assertEquals(100, loop.stats().shed());
   }
 
+  @org.junit.jupiter.api.Test
+  void aPromptTooLongToParkIsProbedAndDoesNotStopTheOthersFromParking() {
+    // 64 blocks of 16 with a quarter kept free: a prompt of 800 tokens can never be parked
+    ServingConfig config = new ServingConfig("trail", 1, 1, 64, 16, 4, 64, 1024, 60_000, 4, 1, 0, "model");
+    EngineLoop loop = new EngineLoop(0, config);
+    loop.submit(req("first", 60), 0);
+    loop.submit(new ValidatedRequest("long-prompt", "t", new int[800], 60, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    loop.submit(req("a", 60), 0);
+    loop.submit(req("b", 60), 0);
+    StepCommand c = loop.nextCommand(1);
+    assertEquals(List.of("first"), c.getDecode());
+    assertEquals(List.of("long-prompt"), c.getProbe().stream().map(p -> p.getRequestId()).toList());
+    assertEquals(List.of("a", "b"), c.getPark());
+    loop.scheduler().checkInvariants();
+  }
+
   @ParameterizedTest(name = "pipeline depth {0}")
   @ValueSource(ints = {1, 2})
   void waitingRequestsAreParkedPrefilledOnceAndAdmittedLaterWithoutASecondPrefill(int depth) {
