@@ -62,12 +62,14 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
 
   /**
    * The engine's capacity on this workload (requests/s): the token rate while the batch was kept full — from the
-   * first submission until the last request got its first token, when nothing waited any more — over the mean
-   * output length. Meaningful for a run whose requests all arrived at once (the bench's first pass).
+   * first submission until the last request joined the batch (submission plus its queueing time; not its first
+   * token, which a parked request gets before it joins), when nothing waited any more — over the mean output
+   * length. Meaningful for a run whose requests all arrived at once (the bench's first pass).
    */
   double saturatedRequestsPerSecond() {
     long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long lastAdmitted = finals.values().stream().mapToLong(FinalResponse::getFirstTokenAtMs).max().orElse(0);
+    long lastAdmitted = finals.values().stream().mapToLong(f -> f.getSubmittedAtMs() + f.getQueueingMs()).max()
+        .orElse(0);
     long tokens = 0;
     for (EngineFeedback fb : feedback) {
       if (fb.getFinishedAtMs() <= lastAdmitted) {
