@@ -2,6 +2,7 @@ package io.trailflink.serving;
 
 import io.trailflink.scheduler.Decision;
 import io.trailflink.scheduler.Request;
+import io.trailflink.scheduler.RequestState;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.engine.FinishReason;
 import io.trailflink.schema.AdmitSpec;
@@ -200,7 +201,7 @@ public final class EngineLoop implements Serializable {
         continue;
       }
       Request r = scheduler.request(s.request.id());
-      if (r == null || r.state() != io.trailflink.scheduler.RequestState.WAITING) {
+      if (r == null || r.state() != RequestState.WAITING) {
         continue; // placed (or re-queued after an engine loss) since it arrived: nothing to embed
       }
       int len = s.request.promptTokenIds().length;

@@ -23,10 +23,6 @@ final class ServedRequest implements Serializable {
   /** Its 1-based place among the engine's arrivals: the seed of its synthetic prediction error. */
   final int arrivalNumber;
 
-  ServedRequest(ValidatedRequest request) {
-    this(request, 0);
-  }
-
   ServedRequest(ValidatedRequest request, int arrivalNumber) {
     this.request = request;
     this.arrivalNumber = arrivalNumber;
