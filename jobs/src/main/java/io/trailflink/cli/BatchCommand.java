@@ -31,6 +31,7 @@ import io.trailflink.serving.ValidatedRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -211,7 +212,8 @@ final class BatchCommand implements Callable<Integer> {
           String text = new TextStream(new int[0], encoder.codec(), byId.get(c.id()).stop()).append(c.tokens(), true);
           FinalResponse f = FinalResponse.newBuilder().setRequestId(c.id()).setText(text)
               .setPromptTokens(byId.get(c.id()).promptTokens().length).setOutputTokens(c.tokens().length)
-              .setSubmittedAtMs(submitted).setFirstTokenAtMs(c.firstTokenAtMs()).setFinishedAtMs(c.finishedAtMs())
+              .setSubmittedAt(Instant.ofEpochMilli(submitted)).setFirstTokenAt(Instant.ofEpochMilli(c.firstTokenAtMs()))
+              .setFinishedAt(Instant.ofEpochMilli(c.finishedAtMs()))
               .setTtftMs(c.firstTokenAtMs() - submitted).setLatencyMs(c.finishedAtMs() - submitted)
               .setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason(c.finish().wireName())
               .setEngine("direct").setPolicy("fcfs (direct)").setInitialPrediction(Double.NaN).build();

@@ -6,7 +6,8 @@ import io.trailflink.job.Topics;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.ResponseChunk;
-import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.EtaUpdate;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code trail consume}: prints the responses topic (one line per final response; with {@code --chunks} the
- * streamed text as it comes) and dead letters. Without {@code --follow} it stops after {@code --idle-s} without
+ * streamed text as it comes; with {@code --etas} each request's predicted finish time as it is refreshed) and
+ * dead letters. Without {@code --follow} it stops after {@code --idle-s} without
  * records.
  */
 @Command(name = "consume", description = "Print final responses (and dead letters) from the job's topics.")
@@ -31,6 +33,7 @@ final class ConsumeCommand implements Callable<Integer> {
   @Option(names = "--follow", description = "Keep reading until interrupted.") boolean follow;
   @Option(names = "--from-beginning", description = "Read the topics from their start, not only new records.") boolean fromBeginning;
   @Option(names = "--chunks", description = "Also print streamed text chunks.") boolean chunks;
+  @Option(names = "--etas", description = "Also print the ETA stream: each live request's predicted finish time.") boolean etas;
   @Option(names = "--json", description = "One JSON object per final response or dead letter.") boolean json;
   @Option(names = "--idle-s", defaultValue = "5", description = "Without --follow: stop after this long without records.") int idleS;
 
@@ -46,7 +49,14 @@ final class ConsumeCommand implements Callable<Integer> {
     long finals = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topics.responses(), topics.deadLetters()));
+      List<String> subscribed = new ArrayList<>(List.of(topics.responses(), topics.deadLetters()));
+      if (chunks) {
+        subscribed.add(topics.chunks());
+      }
+      if (etas) {
+        subscribed.add(topics.etas());
+      }
+      consumer.subscribe(subscribed);
       long lastRecord = System.currentTimeMillis();
       while (follow || System.currentTimeMillis() - lastRecord < idleS * 1000L) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -56,10 +66,16 @@ final class ConsumeCommand implements Callable<Integer> {
             System.out.println(json ? deadJson(d) : "dead letter " + d.getRequestId() + ": " + d.getReason());
             continue;
           }
-          ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
-          if (e.getPayload() instanceof ResponseChunk c && chunks && !json) {
-            System.out.println(c.getRequestId() + " +" + c.getTokenIds().size() + ": " + c.getText());
-          } else if (e.getPayload() instanceof FinalResponse f) {
+          if (r.topic().equals(topics.chunks())) {
+            ResponseChunk c = AvroBytes.decode(r.value(), ResponseChunk.class);
+            if (!json) {
+              System.out.println(c.getRequestId() + " +" + c.getTokenIds().size() + ": " + c.getText());
+            }
+          } else if (r.topic().equals(topics.etas())) {
+            EtaUpdate e = AvroBytes.decode(r.value(), EtaUpdate.class);
+            System.out.println(json ? etaJson(e) : etaLine(e));
+          } else {
+            FinalResponse f = AvroBytes.decode(r.value(), FinalResponse.class);
             finals++;
             System.out.println(json ? finalJson(f) : String.format(Locale.ROOT,
                 "%s %s: %d tokens, TTFT %d ms, latency %d ms, %d preemptions — %s", f.getRequestId(),
@@ -71,6 +87,27 @@ final class ConsumeCommand implements Callable<Integer> {
     }
     System.err.println(finals + " final responses");
     return 0;
+  }
+
+  private static String etaLine(EtaUpdate e) {
+    String finish = e.getPredictedFinishAt() == null ? "no step time yet"
+        : "finishes in " + Math.max(0, e.getPredictedFinishAt().toEpochMilli() - System.currentTimeMillis()) + " ms";
+    return String.format(Locale.ROOT, "eta %s (%s, %s): %d generated, ~%.0f to go, %s", e.getRequestId(),
+        e.getState(), e.getQueuePosition() == 0 ? "running" : "#" + e.getQueuePosition() + " in queue",
+        e.getGenerated(), e.getAssumedRemaining(), finish);
+  }
+
+  private static String etaJson(EtaUpdate e) {
+    JsonObject o = new JsonObject();
+    o.addProperty("eta", e.getRequestId());
+    o.addProperty("state", e.getState());
+    o.addProperty("queue_position", e.getQueuePosition());
+    o.addProperty("generated", e.getGenerated());
+    o.addProperty("predicted_remaining", e.getPredictedRemaining());
+    o.addProperty("predicted_remaining_p90", e.getPredictedRemainingP90());
+    o.addProperty("predicted_finish_at_ms", e.getPredictedFinishAt() == null ? null
+        : e.getPredictedFinishAt().toEpochMilli());
+    return o.toString();
   }
 
   private static String oneLine(String text) {

@@ -131,8 +131,8 @@ final class DemoCommand implements Callable<Integer> {
     double[] lat = finals.stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
     double[] ttft = finals.stream().mapToDouble(FinalResponse::getTtftMs).toArray();
     long tokens = finals.stream().mapToLong(FinalResponse::getOutputTokens).sum();
-    long firstSubmit = finals.stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long lastFinish = finals.stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    long firstSubmit = finals.stream().mapToLong(x -> x.getSubmittedAt().toEpochMilli()).min().orElse(0);
+    long lastFinish = finals.stream().mapToLong(x -> x.getFinishedAt().toEpochMilli()).max().orElse(0);
     double spanS = Math.max(1, lastFinish - firstSubmit) / 1000.0;
     LoopFigures loop = LoopFigures.of(c.feedback(), serving.pipelineDepth);
     if (results != null) {
@@ -226,7 +226,7 @@ final class DemoCommand implements Callable<Integer> {
           o.addProperty("latency_ms", f.getLatencyMs());
           o.addProperty("queueing_ms", f.getQueueingMs());
           o.addProperty("preemptions", f.getPreemptions());
-          o.addProperty("initial_prediction", Double.isNaN(f.getInitialPrediction()) ? null : f.getInitialPrediction());
+          o.addProperty("initial_prediction", f.getInitialPrediction());
           o.addProperty("error", f.getError());
           o.addProperty("text", f.getText());
           w.write(o.toString());

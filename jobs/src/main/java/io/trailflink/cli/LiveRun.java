@@ -41,22 +41,22 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
 
   /** Output tokens per second from the first submission to the last finish. */
   double tokensPerSecond() {
-    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    long first = finals.values().stream().mapToLong(x -> x.getSubmittedAt().toEpochMilli()).min().orElse(0);
+    long last = finals.values().stream().mapToLong(x -> x.getFinishedAt().toEpochMilli()).max().orElse(0);
     return outputTokens() / (Math.max(1, last - first) / 1000.0);
   }
 
   /** From the first submission to the last finish (ms). */
   double makespanMs() {
-    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    long first = finals.values().stream().mapToLong(x -> x.getSubmittedAt().toEpochMilli()).min().orElse(0);
+    long last = finals.values().stream().mapToLong(x -> x.getFinishedAt().toEpochMilli()).max().orElse(0);
     return last - first;
   }
 
   /** Requests per second from the first submission to the last finish. */
   double requestsPerSecond() {
-    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long last = finals.values().stream().mapToLong(FinalResponse::getFinishedAtMs).max().orElse(0);
+    long first = finals.values().stream().mapToLong(x -> x.getSubmittedAt().toEpochMilli()).min().orElse(0);
+    long last = finals.values().stream().mapToLong(x -> x.getFinishedAt().toEpochMilli()).max().orElse(0);
     return finals.size() / (Math.max(1, last - first) / 1000.0);
   }
 
@@ -67,8 +67,8 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
    * length. Meaningful for a run whose requests all arrived at once (the bench's first pass).
    */
   double saturatedRequestsPerSecond() {
-    long first = finals.values().stream().mapToLong(FinalResponse::getSubmittedAtMs).min().orElse(0);
-    long lastAdmitted = finals.values().stream().mapToLong(f -> f.getSubmittedAtMs() + f.getQueueingMs()).max()
+    long first = finals.values().stream().mapToLong(x -> x.getSubmittedAt().toEpochMilli()).min().orElse(0);
+    long lastAdmitted = finals.values().stream().mapToLong(f -> f.getSubmittedAt().toEpochMilli() + f.getQueueingMs()).max()
         .orElse(0);
     long tokens = 0;
     for (EngineFeedback fb : feedback) {

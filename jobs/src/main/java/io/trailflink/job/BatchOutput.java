@@ -209,8 +209,8 @@ public final class BatchOutput implements AutoCloseable {
     answered++;
     outputTokens += f.getOutputTokens();
     latencySumMs += f.getLatencyMs();
-    firstSubmittedMs = Math.min(firstSubmittedMs, f.getSubmittedAtMs());
-    lastFinishedMs = Math.max(lastFinishedMs, f.getFinishedAtMs());
+    firstSubmittedMs = Math.min(firstSubmittedMs, f.getSubmittedAt().toEpochMilli());
+    lastFinishedMs = Math.max(lastFinishedMs, f.getFinishedAt().toEpochMilli());
     if (f.getError() != null) {
       o.addProperty("error", f.getError());
       errors++;

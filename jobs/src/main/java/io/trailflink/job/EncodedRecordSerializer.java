@@ -1,5 +1,7 @@
 package io.trailflink.job;
 
+import io.trailflink.schema.SchemaFingerprints;
+
 import io.trailflink.serving.records.KafkaBytes;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,6 +18,8 @@ final class EncodedRecordSerializer implements KafkaRecordSerializationSchema<Ka
 
   @Override
   public ProducerRecord<byte[], byte[]> serialize(KafkaBytes r, KafkaSinkContext context, Long timestamp) {
-    return new ProducerRecord<>(topic, r.key(), r.value());
+    ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topic, r.key(), r.value());
+    out.headers().add(SchemaFingerprints.HEADER, SchemaFingerprints.headerValue(r.schemaFingerprint()));
+    return out;
   }
 }

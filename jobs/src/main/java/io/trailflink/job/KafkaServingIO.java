@@ -13,7 +13,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The serving job's edges on Kafka: requests from the requests topic (from the group's committed offsets, else
- * the earliest), responses and dead letters to their topics. With {@code --exactly-once} both sinks are
+ * the earliest), responses, chunks, ETAs, engine status and dead letters to their topics. With
+ * {@code --exactly-once} the sinks are
  * transactional: records become visible to read-committed consumers when the checkpoint that covers them
  * completes (no duplicates after a restore, at the price of up to one checkpoint interval of delay).
  */
@@ -43,6 +44,21 @@ public final class KafkaServingIO implements ServingIO {
   @Override
   public Sink<KafkaBytes> responses() {
     return encodedSink(topics.responses());
+  }
+
+  @Override
+  public Sink<KafkaBytes> chunks() {
+    return encodedSink(topics.chunks());
+  }
+
+  @Override
+  public Sink<KafkaBytes> etas() {
+    return encodedSink(topics.etas());
+  }
+
+  @Override
+  public Sink<KafkaBytes> engineStatus() {
+    return encodedSink(topics.engineStatus());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.trailflink.job;
 
+import io.trailflink.schema.SchemaFingerprints;
+
 import io.trailflink.schema.InferenceRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -14,6 +16,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class RequestProducer implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  private static final byte[] REQUEST_SCHEMA =
+      SchemaFingerprints.headerValue(SchemaFingerprints.of(InferenceRequest.getClassSchema()));
 
   public RequestProducer(String bootstrapServers, Topics topics) {
     Properties p = new Properties();
@@ -25,11 +29,18 @@ public final class RequestProducer implements AutoCloseable {
     this.topic = topics.requests();
   }
 
-  /** Sends one request; the future fails when the broker did not take it (e.g. the topic does not exist). */
+  /**
+   * Sends one request, its writer schema named in a header; the future fails when the broker did not take it (e.g.
+   * the topic does not exist).
+   */
   public Future<RecordMetadata> send(InferenceRequest r) {
-    return sendRaw(r.getId(), AvroBytes.encode(r));
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, r.getId().getBytes(StandardCharsets.UTF_8),
+        AvroBytes.encode(r));
+    record.headers().add(SchemaFingerprints.HEADER, REQUEST_SCHEMA);
+    return producer.send(record);
   }
 
+  /** Sends bytes as they are, without a schema header (the job then tries the released schemas in turn). */
   public Future<RecordMetadata> sendRaw(String key, byte[] value) {
     return producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
         value));

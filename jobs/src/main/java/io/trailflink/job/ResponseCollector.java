@@ -5,7 +5,7 @@ import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.ResponseChunk;
-import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.EtaUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +28,7 @@ public final class ResponseCollector implements AutoCloseable {
   private final Map<String, List<FinalResponse>> finals = new ConcurrentHashMap<>();
   private final Map<String, Integer> chunkTokens = new ConcurrentHashMap<>();
   private final List<DeadLetter> deadLetters = Collections.synchronizedList(new ArrayList<>());
+  private final List<EtaUpdate> etas = Collections.synchronizedList(new ArrayList<>());
   private final List<EngineFeedback> feedback = Collections.synchronizedList(new ArrayList<>());
   private final List<long[]> feedbackTimes = Collections.synchronizedList(new ArrayList<>());
   private final Thread thread;
@@ -56,7 +57,8 @@ public final class ResponseCollector implements AutoCloseable {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    consumer.subscribe(List.of(topics.responses(), topics.deadLetters(), topics.predictions()));
+    consumer.subscribe(List.of(topics.responses(), topics.chunks(), topics.etas(), topics.deadLetters(),
+        topics.predictions()));
     thread = new Thread(() -> {
       try (consumer) {
         while (running) {
@@ -72,13 +74,14 @@ public final class ResponseCollector implements AutoCloseable {
 
   private void accept(Topics topics, ConsumerRecord<byte[], byte[]> r) {
     if (r.topic().equals(topics.responses())) {
-      ResponseEvent e = AvroBytes.decode(r.value(), ResponseEvent.class);
-      if (e.getPayload() instanceof FinalResponse f) {
-        finals.computeIfAbsent(f.getRequestId(), k -> Collections.synchronizedList(new ArrayList<>())).add(f);
-        listener.onFinal(f);
-      } else if (e.getPayload() instanceof ResponseChunk c) {
-        chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
-      }
+      FinalResponse f = AvroBytes.decode(r.value(), FinalResponse.class);
+      finals.computeIfAbsent(f.getRequestId(), k -> Collections.synchronizedList(new ArrayList<>())).add(f);
+      listener.onFinal(f);
+    } else if (r.topic().equals(topics.chunks())) {
+      ResponseChunk c = AvroBytes.decode(r.value(), ResponseChunk.class);
+      chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
+    } else if (r.topic().equals(topics.etas())) {
+      etas.add(AvroBytes.decode(r.value(), EtaUpdate.class));
     } else if (r.topic().equals(topics.deadLetters())) {
       DeadLetter d = AvroBytes.decode(r.value(), DeadLetter.class);
       deadLetters.add(d);
@@ -104,6 +107,13 @@ public final class ResponseCollector implements AutoCloseable {
   /** Tokens streamed as chunks, per request id. */
   public Map<String, Integer> chunkTokens() {
     return new HashMap<>(chunkTokens);
+  }
+
+  /** Every ETA update read, in the order read. */
+  public List<EtaUpdate> etas() {
+    synchronized (etas) {
+      return List.copyOf(etas);
+    }
   }
 
   public List<DeadLetter> deadLetters() {

@@ -19,8 +19,17 @@ public interface ServingIO extends Serializable {
   /** The requests, one raw record each. */
   Source<RawRecord, ?, ?> requests();
 
-  /** Response events: chunks, then exactly one final response per accepted request. */
+  /** Exactly one final response per accepted request. */
   Sink<KafkaBytes> responses();
+
+  /** Streamed chunks of the requests' tokens. */
+  Sink<KafkaBytes> chunks();
+
+  /** The ETA stream: predicted finish times of live requests. */
+  Sink<KafkaBytes> etas();
+
+  /** Each engine's load after each command. */
+  Sink<KafkaBytes> engineStatus();
 
   /** Refused requests and undeliverable responses, with their reasons. */
   Sink<KafkaBytes> deadLetters();

@@ -14,6 +14,12 @@ public enum Stage {
   PREDICTIONS_SINK("predictions-sink", "predictions topic"),
   ENCODE_RESPONSES("responses-encode", "encode responses"),
   RESPONSES_SINK("responses-sink", "responses"),
+  ENCODE_CHUNKS("chunks-encode", "encode chunks"),
+  CHUNKS_SINK("chunks-sink", "chunks"),
+  ENCODE_ETAS("etas-encode", "encode ETAs"),
+  ETAS_SINK("etas-sink", "ETAs"),
+  ENCODE_STATUS("engine-status-encode", "encode engine status"),
+  STATUS_SINK("engine-status-sink", "engine status"),
   ENCODE_DEAD_LETTERS("dead-letters-encode", "encode dead letters"),
   DEAD_LETTERS_SINK("dead-letters-sink", "dead letters");
 

@@ -14,9 +14,24 @@ public record Topics(String prefix) implements Serializable {
     return prefix + "requests";
   }
 
-  /** ResponseEvent (chunks, then exactly one FinalResponse per accepted request), key = request id. */
+  /** FinalResponse, exactly one per accepted request, key = request id. */
   public String responses() {
     return prefix + "responses";
+  }
+
+  /** ResponseChunk, the tokens of each request as they are produced (before its final response), key = request id. */
+  public String chunks() {
+    return prefix + "chunks";
+  }
+
+  /** EtaUpdate, predicted finish times of live requests, key = request id. */
+  public String etas() {
+    return prefix + "etas";
+  }
+
+  /** EngineStatus, each engine's queue, batch and KV after each command, key = engine. */
+  public String engineStatus() {
+    return prefix + "engine-status";
   }
 
   /** EngineFeedback (step facts + PredictionUpdates), key = engine; read back by the job as a broadcast stream. */
@@ -30,6 +45,6 @@ public record Topics(String prefix) implements Serializable {
   }
 
   public List<String> all() {
-    return List.of(requests(), responses(), predictions(), deadLetters());
+    return List.of(requests(), responses(), chunks(), etas(), engineStatus(), predictions(), deadLetters());
   }
 }

@@ -8,14 +8,20 @@ import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.engine.text.TokenizerConfig;
 import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.EncodeDeadLetters;
-import io.trailflink.flink.EncodeResponses;
+import io.trailflink.flink.EncodeRecords;
 import io.trailflink.flink.FeedbackFunction;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.scheduler.policy.TrailPolicy;
+import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EngineStatus;
+import io.trailflink.schema.EtaUpdate;
+import io.trailflink.schema.FinalResponse;
+import io.trailflink.schema.ResponseChunk;
+import io.trailflink.schema.SchemaFingerprints;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
 import io.trailflink.serving.RawRecord;
@@ -26,6 +32,10 @@ import io.trailflink.serving.records.RecordLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -47,9 +57,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * requests (io) ─► validate ─(bad)─► dead letters (io)
  *                      │
  *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── broadcast ◄── predictions topic
- *                                     │ StepCommand     │ chunks, then one final response        ▲
+ *                                     │ StepCommand     │ responses, chunks, ETAs, status       ▲
  *                     partition by engine index         ▼                                        │
- *                                     ▼             responses (io)                              │
+ *                                     ▼          encode ─► their sinks (io)                      │
  *                          async decode UDF (one engine per subtask) ─► StepResult ─► keyBy(engine) ─► predictor
  * </pre>
  * The edges marked (io) are the caller's {@link ServingIO}: the Kafka topics when serving, other sources and
@@ -118,17 +128,36 @@ public final class TrailServingJob {
 
     // outputs are encoded and sized before their sinks: a record a sink would refuse becomes a dead letter, not a
     // sink failure that restarts the job onto the same record
-    SingleOutputStreamOperator<KafkaBytes> responses = named(commands.getSideOutput(SchedulerFunction.RESPONSES)
-        .process(new EncodeResponses(topics.responses(), limits.maxRecordBytes())), Stage.ENCODE_RESPONSES)
-        .setParallelism(1);
-    responses.sinkTo(io.responses())
-        .uid(Stage.RESPONSES_SINK.uid).name(Stage.RESPONSES_SINK.displayName).setParallelism(1);
+    int maxBytes = limits.maxRecordBytes();
+    DataStream<DeadLetter> unwritable = valid.getSideOutput(DeadLetters.TAG)
+        .union(commands.getSideOutput(DeadLetters.TAG))
+        .union(output(commands.getSideOutput(SchedulerFunction.RESPONSES), new EncodeRecords<>(FinalResponse.class,
+            topics.responses(), maxBytes, FinalResponse::getRequestId), io.responses(), Stage.ENCODE_RESPONSES,
+            Stage.RESPONSES_SINK))
+        .union(output(commands.getSideOutput(SchedulerFunction.CHUNKS), new EncodeRecords<>(ResponseChunk.class,
+            topics.chunks(), maxBytes, ResponseChunk::getRequestId), io.chunks(), Stage.ENCODE_CHUNKS,
+            Stage.CHUNKS_SINK))
+        .union(output(commands.getSideOutput(SchedulerFunction.ETAS), new EncodeRecords<>(EtaUpdate.class,
+            topics.etas(), maxBytes, EtaUpdate::getRequestId), io.etas(), Stage.ENCODE_ETAS, Stage.ETAS_SINK))
+        .union(output(commands.getSideOutput(SchedulerFunction.STATUS), new EncodeRecords<>(EngineStatus.class,
+            topics.engineStatus(), maxBytes, EngineStatus::getEngine), io.engineStatus(), Stage.ENCODE_STATUS,
+            Stage.STATUS_SINK));
 
-    named(valid.getSideOutput(DeadLetters.TAG)
-        .union(commands.getSideOutput(DeadLetters.TAG), responses.getSideOutput(DeadLetters.TAG))
+    named(unwritable
         .process(new EncodeDeadLetters(topics.deadLetters(), limits)), Stage.ENCODE_DEAD_LETTERS).setParallelism(1)
         .sinkTo(io.deadLetters())
         .uid(Stage.DEAD_LETTERS_SINK.uid).name(Stage.DEAD_LETTERS_SINK.displayName).setParallelism(1);
+  }
+
+  /**
+   * Encodes {@code records} for their topic and sinks them; returns the records that could not be written, as dead
+   * letters.
+   */
+  private static <T extends SpecificRecord> DataStream<DeadLetter> output(DataStream<T> records,
+      EncodeRecords<T> encode, Sink<KafkaBytes> sink, Stage encodeStage, Stage sinkStage) {
+    SingleOutputStreamOperator<KafkaBytes> encoded = named(records.process(encode), encodeStage).setParallelism(1);
+    encoded.sinkTo(sink).uid(sinkStage.uid).name(sinkStage.displayName).setParallelism(1);
+    return encoded.getSideOutput(DeadLetters.TAG);
   }
 
   /** {@code op} with the uid and name of {@code stage}. */
@@ -189,8 +218,14 @@ public final class TrailServingJob {
             .setTopic(topic)
             .setKeySerializationSchema((KeyOf<EngineFeedback>) EngineFeedback::getEngine)
             .setValueSerializationSchema(AvroSerializationSchema.forSpecific(EngineFeedback.class))
+            .setHeaderProvider(feedback -> schemaHeader(EngineFeedback.getClassSchema()))
             .build())
         .build();
+  }
+
+  /** Headers naming {@code schema} as the writer schema (fresh per record: the producer seals them). */
+  private static Headers schemaHeader(org.apache.avro.Schema schema) {
+    return new RecordHeaders().add(SchemaFingerprints.HEADER, SchemaFingerprints.headerValue(SchemaFingerprints.of(schema)));
   }
 
   /** Kafka key of a record: a UTF-8 id. */

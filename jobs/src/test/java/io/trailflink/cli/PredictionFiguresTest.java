@@ -16,9 +16,10 @@ class PredictionFiguresTest {
     // request a: 40 output tokens, cap 64. Predicted 300 remaining at generated 0, 10 remaining at generated 30.
     EngineFeedback fb = feedback(update("a", 0, 300), update("a", 30, 10), update("unknown", 0, 5));
     FinalResponse a = FinalResponse.newBuilder().setRequestId("a").setTenant("t").setText("").setPromptTokens(3)
-        .setOutputTokens(40).setSubmittedAtMs(0).setFirstTokenAtMs(1).setFinishedAtMs(2).setTtftMs(1)
+        .setOutputTokens(40).setSubmittedAt(java.time.Instant.ofEpochMilli(0)).setFirstTokenAt(java.time.Instant.ofEpochMilli(1))
+        .setFinishedAt(java.time.Instant.ofEpochMilli(2)).setTtftMs(1)
         .setLatencyMs(2).setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason("stop").setError(null)
-        .setEngine("engine-0").setPolicy("trail").setInitialPrediction(300).build();
+        .setEngine("engine-0").setPolicy("trail").setInitialPrediction(300.0).build();
     DemoCommand.PredictionFigures f = DemoCommand.PredictionFigures.of(List.of(fb), List.of(a), Map.of("a", 64));
     assertEquals(2, f.count(), "a prediction for a request without a final response is not scored");
     assertEquals((260 + 0) / 2.0, f.mae(), 1e-9); // |300 − 40|, |10 − 10|

@@ -23,7 +23,8 @@ class BatchFilesTest {
 
   static FinalResponse answer(String id, int tokens) {
     return FinalResponse.newBuilder().setRequestId(id).setText("t-" + id).setPromptTokens(1).setOutputTokens(tokens)
-        .setSubmittedAtMs(0).setFirstTokenAtMs(1).setFinishedAtMs(2).setTtftMs(1).setLatencyMs(2).setQueueingMs(0)
+        .setSubmittedAt(java.time.Instant.ofEpochMilli(0)).setFirstTokenAt(java.time.Instant.ofEpochMilli(1))
+        .setFinishedAt(java.time.Instant.ofEpochMilli(2)).setTtftMs(1).setLatencyMs(2).setQueueingMs(0)
         .setPreemptions(0).setEvictions(0).setFinishReason("stop").setEngine("e").setPolicy("trail")
         .setInitialPrediction(Double.NaN).build();
   }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.trailflink.embedded.EmbeddedKafka;
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.FinalResponse;
-import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.EtaUpdate;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.records.KafkaBytes;
 import java.nio.file.Path;
@@ -72,6 +72,21 @@ class ServingIOTest {
     }
 
     @Override
+    public Sink<KafkaBytes> chunks() {
+      return new MemorySink("chunks");
+    }
+
+    @Override
+    public Sink<KafkaBytes> etas() {
+      return new MemorySink("etas");
+    }
+
+    @Override
+    public Sink<KafkaBytes> engineStatus() {
+      return new MemorySink("engine-status");
+    }
+
+    @Override
     public Sink<KafkaBytes> deadLetters() {
       return new MemorySink("dead-letters");
     }
@@ -104,9 +119,7 @@ class ServingIOTest {
         while (System.currentTimeMillis() < deadline) {
           finals.clear();
           for (KafkaBytes b : WRITTEN.getOrDefault("responses", new ConcurrentLinkedQueue<>())) {
-            if (AvroBytes.decode(b.value(), ResponseEvent.class).getPayload() instanceof FinalResponse f) {
-              finals.add(f);
-            }
+            finals.add(AvroBytes.decode(b.value(), FinalResponse.class));
           }
           if (finals.size() >= 6 && !WRITTEN.getOrDefault("dead-letters", new ConcurrentLinkedQueue<>()).isEmpty()) {
             break;
@@ -120,6 +133,10 @@ class ServingIOTest {
         assertEquals(1, dead.size());
         DeadLetter d = AvroBytes.decode(dead.get(0).value(), DeadLetter.class);
         assertTrue(d.getReason().length() > 0 && d.getSourceTopic().equals("memory"), d.toString());
+        assertTrue(!WRITTEN.get("chunks").isEmpty() && !WRITTEN.get("engine-status").isEmpty(), "streams written");
+        List<EtaUpdate> etas = WRITTEN.get("etas").stream().map(b -> AvroBytes.decode(b.value(), EtaUpdate.class))
+            .toList();
+        assertEquals(6, etas.stream().filter(e -> e.getCause().equals("accepted")).count(), "one ETA at acceptance each");
       } finally {
         job.cancel().get();
       }

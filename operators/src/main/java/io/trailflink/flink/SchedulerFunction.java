@@ -3,7 +3,9 @@ package io.trailflink.flink;
 import io.trailflink.scheduler.Decision;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
-import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.EngineStatus;
+import io.trailflink.schema.EtaUpdate;
+import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
@@ -38,11 +40,14 @@ import org.slf4j.LoggerFactory;
 public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(SchedulerFunction.class);
-  /**
-   * The responses topic's records, in order per request: a chunk as each step's tokens are applied, then exactly
-   * one final response. One side output, so nothing downstream can reorder a request's last chunk and its final.
-   */
-  public static final OutputTag<ResponseEvent> RESPONSES = new OutputTag<>("responses") {};
+  /** Exactly one final response per accepted request (the responses topic). */
+  public static final OutputTag<FinalResponse> RESPONSES = new OutputTag<>("responses") {};
+  /** A chunk as each command's tokens are applied, before the request's final response (the chunks topic). */
+  public static final OutputTag<ResponseChunk> CHUNKS = new OutputTag<>("chunks") {};
+  /** Predicted finish times of live requests (the ETA stream). */
+  public static final OutputTag<EtaUpdate> ETAS = new OutputTag<>("etas") {};
+  /** Each engine's load after each command (the engine-status topic). */
+  public static final OutputTag<EngineStatus> STATUS = new OutputTag<>("engine-status") {};
   static final long TICK_MS = 1_000;
   /** Broadcast state: the last step sequence number seen in feedback, per engine (same on every subtask). */
   public static final MapStateDescriptor<String, Long> LAST_STEP =
@@ -73,7 +78,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     if (r.cancel()) { // the next command releases it on the engine
       FinalResponse cancelled = loop.cancel(r.id(), "cancelled by the client", now);
       if (cancelled != null) {
-        ctx.output(RESPONSES, new ResponseEvent(r.id(), cancelled));
+        ctx.output(RESPONSES, cancelled);
       }
     } else {
       Decision d = loop.submit(r, now);
@@ -81,10 +86,11 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
         RawRecord src = r.source() != null ? r.source() : new RawRecord("", -1, -1, new byte[0]);
         ctx.output(DeadLetters.TAG, DeadLetters.of(src, r.id(), d.reason()));
       } else if (d.kind() == Decision.Kind.SHED) {
-        ctx.output(RESPONSES, new ResponseEvent(r.id(), loop.shed(r, d.reason(), now)));
+        ctx.output(RESPONSES, loop.shed(r, d.reason(), now));
       }
     }
     emit(loop, now, out);
+    loop.drainEtas().forEach(e -> ctx.output(ETAS, e));
     state.update(loop);
     metrics(ctx.getCurrentKey()).observe(loop, List.of());
     ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
@@ -109,9 +115,14 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
         LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
       }
       emit(loop, now, out); // the next command first: the engine's idle time is the loop's critical path
-      loop.drainChunks().forEach(c -> ctx.output(RESPONSES, new ResponseEvent(c.getRequestId(), c)));
-      finals.forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
-      loop.expire(now).forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f))); // deadlines
+      loop.drainChunks().forEach(c -> ctx.output(CHUNKS, c));
+      finals.forEach(f -> ctx.output(RESPONSES, f));
+      loop.expire(now).forEach(f -> ctx.output(RESPONSES, f)); // deadlines
+      loop.drainEtas().forEach(e -> ctx.output(ETAS, e));
+      EngineStatus status = loop.drainStatus();
+      if (status != null) {
+        ctx.output(STATUS, status);
+      }
       state.update(loop);
       metrics(engineIndex).observe(loop, finals);
     });
@@ -125,7 +136,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       return;
     }
     long now = ctx.timerService().currentProcessingTime();
-    loop.expire(now).forEach(f -> ctx.output(RESPONSES, new ResponseEvent(f.getRequestId(), f)));
+    loop.expire(now).forEach(f -> ctx.output(RESPONSES, f));
     if (loop.giveUpStalledCommand(now)) {
       LOG.warn("engine-{}: no feedback for {} ms; command given up, resident requests will be recomputed",
           ctx.getCurrentKey(), config.stallTimeoutMs());
@@ -212,7 +223,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       for (FinalResponse f : finals) {
         ttft.update(f.getTtftMs());
         latency.update(f.getLatencyMs());
-        if (!Double.isNaN(f.getInitialPrediction())) {
+        if (f.getInitialPrediction() != null) {
           predictionError.update(Math.round(Math.abs(f.getInitialPrediction() - f.getOutputTokens())));
         }
       }

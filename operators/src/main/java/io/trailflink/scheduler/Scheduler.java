@@ -405,6 +405,11 @@ public final class Scheduler implements java.io.Serializable {
     return List.copyOf(running.values());
   }
 
+  /** The queued requests (waiting, preempted, evicted) in the order the policy would place them: O(n). */
+  public List<Request> queuedInOrder() {
+    return List.copyOf(queue.values());
+  }
+
   public int runningCount() {
     return running.size();
   }

@@ -7,6 +7,8 @@ import io.trailflink.scheduler.Scheduler;
 import io.trailflink.engine.FinishReason;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EngineStatus;
+import io.trailflink.schema.EtaUpdate;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.engine.StepExecutor;
@@ -20,6 +22,7 @@ import io.trailflink.schema.StepCommand;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -72,6 +75,10 @@ public final class EngineLoop implements Serializable {
   private String incarnation;
   private final LoopStats stats = new LoopStats();
   private transient PredictionModel synthetic; // predictions from forced lengths (--predictions), built on first use
+  /** The ETA stream's measurements and marks; null in a snapshot taken before it existed. */
+  private EtaBoard etas;
+  /** The engine's load after the last applied feedback (not state: drained after every call). */
+  private transient EngineStatus status;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
     this.engine = ServingConfig.engineName(engineIndex);
@@ -107,6 +114,7 @@ public final class EngineLoop implements Serializable {
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
       }
+      etas().publish(scheduler, requests, v.id(), engine, config.policy(), now);
     }
     return d;
   }
@@ -285,6 +293,8 @@ public final class EngineLoop implements Serializable {
     incarnation = fb.getEngineIncarnation();
     List<FinalResponse> finals = new ArrayList<>();
     Set<String> answered = new HashSet<>();
+    int iterations = 0; // decode iterations the command ran: its most new tokens for one request
+    int newTokens = 0;
     for (RequestProgress p : fb.getProgress()) {
       if (StepExecutor.PROBED.equals(p.getOutcome())) {
         continue; // an embedding for the predictor; the request itself is untouched
@@ -301,9 +311,11 @@ public final class EngineLoop implements Serializable {
           s.firstTokenAtMs = fb.getFinishedAtMs();
         }
         s.append(p.getNewTokenIds(), p.getTextDelta());
+        iterations = Math.max(iterations, n);
+        newTokens += n;
         pendingChunks().add(ResponseChunk.newBuilder().setRequestId(s.request.id()).setEngine(engine)
             .setStepSeq(fb.getStepSeq()).setTokenIds(p.getNewTokenIds()).setText(p.getTextDelta())
-            .setGenerated(s.generatedCount).setEmittedAtMs(fb.getFinishedAtMs()).build());
+            .setGenerated(s.generatedCount).setEmittedAt(Instant.ofEpochMilli(fb.getFinishedAtMs())).build());
         scheduler.lateProgress(r.id(), n); // plain progress while running; paused/evicted since, with pipelining
         if (p.getFinishReason() == null) {
           predictSynthetic(s, r.generated());
@@ -331,9 +343,26 @@ public final class EngineLoop implements Serializable {
     }
     if (!config.syntheticPredictions()) {
       for (PredictionUpdate u : fb.getPredictions()) {
+        Request r = scheduler.request(u.getRequestId());
+        if (r != null && !r.hasPrediction()) {
+          etas().initialPrediction(u.getPredictedRemaining());
+        }
         scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
+        ServedRequest s = requests.get(u.getRequestId());
+        if (s != null) {
+          s.predictedP90 = u.getPredictedRemainingP90() == null ? Double.NaN : u.getPredictedRemainingP90();
+        }
       }
     }
+    etas().commandDone(fb.getIssuedAtMs(), fb.getFinishedAtMs(), iterations, scheduler.runningCount(),
+        scheduler.queuedCount());
+    etas().publish(scheduler, requests, null, engine, config.policy(), now);
+    status = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy()).setAt(Instant.ofEpochMilli(now))
+        .setStepSeq(fb.getStepSeq()).setRunning(scheduler.runningCount())
+        .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
+        .setKvBlocksUsed(scheduler.ledger().used()).setKvBlocksCapacity(scheduler.ledger().capacity())
+        .setNewTokens(newTokens).setBusyMs(fb.getBusyMs())
+        .setStepMs(Double.isNaN(etas().stepMs()) ? null : etas().stepMs()).build();
     return finals;
   }
 
@@ -354,8 +383,11 @@ public final class EngineLoop implements Serializable {
     SimRequest sim = new SimRequest(s.request.id(), 0, s.request.promptTokenIds().length, truth);
     PredictionModel.Noise noise = synthetic.noiseFor(s.arrivalNumber);
     int cap = s.request.maxNewTokens();
-    scheduler.predict(s.request.id(), generated == 0 ? synthetic.initial(sim, noise, cap)
-        : synthetic.remaining(sim, noise, generated, cap), generated);
+    double predicted = generated == 0 ? synthetic.initial(sim, noise, cap) : synthetic.remaining(sim, noise, generated, cap);
+    if (generated == 0) {
+      etas().initialPrediction(predicted);
+    }
+    scheduler.predict(s.request.id(), predicted, generated);
   }
 
   /**
@@ -366,6 +398,25 @@ public final class EngineLoop implements Serializable {
     List<ResponseChunk> out = chunks == null ? List.of() : chunks;
     chunks = null;
     return out;
+  }
+
+  /** The ETA updates published since the last call (on acceptance, first prediction, and every --eta-every-ms). */
+  public List<EtaUpdate> drainEtas() {
+    return etas().drain();
+  }
+
+  /** The engine's load after the feedback applied by the last {@link #apply}, or null when it applied none. */
+  public EngineStatus drainStatus() {
+    EngineStatus out = status;
+    status = null;
+    return out;
+  }
+
+  private EtaBoard etas() {
+    if (etas == null) { // a new loop, or one restored from a snapshot taken before the ETA stream
+      etas = new EtaBoard(config.etaEveryMs(), config.maxRunning());
+    }
+    return etas;
   }
 
   private List<ResponseChunk> pendingChunks() {
@@ -459,11 +510,12 @@ public final class EngineLoop implements Serializable {
   /** The one final response of a request shed at submission: {@code rejected}, with the reason as its error. */
   public FinalResponse shed(ValidatedRequest v, String reason, long now) {
     return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText("")
-        .setPromptTokens(v.promptTokenIds().length).setOutputTokens(0).setSubmittedAtMs(v.submittedAtMs())
-        .setFirstTokenAtMs(now).setFinishedAtMs(now).setTtftMs(now - v.submittedAtMs())
+        .setPromptTokens(v.promptTokenIds().length).setOutputTokens(0)
+        .setSubmittedAt(Instant.ofEpochMilli(v.submittedAtMs())).setFirstTokenAt(Instant.ofEpochMilli(now))
+        .setFinishedAt(Instant.ofEpochMilli(now)).setTtftMs(now - v.submittedAtMs())
         .setLatencyMs(now - v.submittedAtMs()).setQueueingMs(now - v.submittedAtMs()).setPreemptions(0)
         .setEvictions(0).setFinishReason(FinishReason.REJECTED).setError(reason).setEngine(engine)
-        .setPolicy(config.policy()).setInitialPrediction(Double.NaN).build();
+        .setPolicy(config.policy()).setInitialPrediction(null).build();
   }
 
   private FinalResponse finish(ServedRequest s, String reason, String error, long finishedAt) {
@@ -473,14 +525,16 @@ public final class EngineLoop implements Serializable {
     scheduler.finish(v.id());
     long first = s.firstTokenAtMs < 0 ? finishedAt : s.firstTokenAtMs;
     stats.finished++;
+    etas().finished(v.id(), s.generatedCount, FinishReason.STOP.equals(reason) || FinishReason.LENGTH.equals(reason));
     return FinalResponse.newBuilder().setRequestId(v.id()).setTenant(v.tenant()).setText(s.text.toString())
         .setPromptTokens(v.promptTokenIds().length).setOutputTokens(s.generatedCount)
-        .setSubmittedAtMs(v.submittedAtMs()).setFirstTokenAtMs(first).setFinishedAtMs(finishedAt)
+        .setSubmittedAt(Instant.ofEpochMilli(v.submittedAtMs())).setFirstTokenAt(Instant.ofEpochMilli(first))
+        .setFinishedAt(Instant.ofEpochMilli(finishedAt))
         .setTtftMs(first - v.submittedAtMs()).setLatencyMs(finishedAt - v.submittedAtMs())
         .setQueueingMs(s.firstAdmittedAtMs < 0 ? finishedAt - v.submittedAtMs() : s.firstAdmittedAtMs - v.submittedAtMs())
         .setPreemptions(r == null ? 0 : r.preemptions()).setEvictions(r == null ? 0 : r.evictions())
         .setFinishReason(reason).setError(error).setEngine(engine).setPolicy(config.policy())
-        .setInitialPrediction(r == null ? Double.NaN : r.initialPrediction()).build();
+        .setInitialPrediction(r == null || !r.hasPrediction() ? null : r.initialPrediction()).build();
   }
 
   // -- views for metrics and tests

@@ -8,5 +8,13 @@ package io.trailflink.serving;
  * @param partition source partition
  * @param offset source offset
  * @param value the record value (may be empty, never null)
+ * @param schemaFingerprint the writer schema its {@code trail.schema.fingerprint} header names; null without one
+ * @param badHeader why the header could not be read (then the record is refused); null when fine or absent
  */
-public record RawRecord(String topic, int partition, long offset, byte[] value) implements java.io.Serializable {}
+public record RawRecord(String topic, int partition, long offset, byte[] value, Long schemaFingerprint,
+    String badHeader) implements java.io.Serializable {
+  /** A record without a schema header. */
+  public RawRecord(String topic, int partition, long offset, byte[] value) {
+    this(topic, partition, offset, value, null, null);
+  }
+}

@@ -48,13 +48,16 @@ public final class RequestValidator {
     this.tokenizer = tokenizer;
     this.reader = new BoundedAvroReader<>(InferenceRequest.class, Map.of("id", limits.maxIdBytes(),
         "prompt", limits.maxPromptBytes(), "messages.content", limits.maxPromptBytes()),
-        RecordLimits.MAX_OTHER_STRING_BYTES, SchemaHistory.olderVersions("InferenceRequest"));
+        RecordLimits.MAX_OTHER_STRING_BYTES, SchemaHistory.released("InferenceRequest"));
   }
 
   public Outcome validate(RawRecord raw) {
+    if (raw.badHeader() != null) {
+      return refuse(null, raw.badHeader());
+    }
     InferenceRequest r = new InferenceRequest();
     try {
-      reader.read(raw.value(), r);
+      reader.read(raw.value(), r, raw.schemaFingerprint());
     } catch (MalformedRecordException e) {
       return refuse(r.getId(), e.getMessage()); // the id when it was read (and found valid) before the fault
     }

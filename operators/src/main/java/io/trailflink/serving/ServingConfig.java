@@ -29,10 +29,22 @@ import java.io.Serializable;
  * @param park whether a waiting request embedded for its initial prediction keeps its KV (prefilled once, paused
  *     until admitted, while a quarter of the KV stays free) instead of being probed (a prefill whose KV is dropped
  *     and repeated at admission)
+ * @param etaEveryMs how often a live request's ETA is published again on the ETA stream (ms); 0 = no ETA stream
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
-    int maxWaiting, String predictions, boolean park) implements Serializable {
+    int maxWaiting, String predictions, boolean park, long etaEveryMs) implements Serializable {
+
+  /** {@link #etaEveryMs} by default (ms). */
+  public static final long DEFAULT_ETA_EVERY_MS = 1_000;
+
+  /** ETAs every {@link #DEFAULT_ETA_EVERY_MS}. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting, String predictions, boolean park) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, park, DEFAULT_ETA_EVERY_MS);
+  }
 
   /** Parking waiting requests' prefills. */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
@@ -77,6 +89,9 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     }
     if (maxNewTokensLimit <= 0 || contextTokens <= 0) {
       throw new IllegalArgumentException("max_new_tokens limit and context must be > 0");
+    }
+    if (etaEveryMs < 0) {
+      throw new IllegalArgumentException("--eta-every-ms must be >= 0 (0 = no ETA stream), got " + etaEveryMs);
     }
     if (pipelineDepth < 1 || pipelineDepth > 2) {
       throw new IllegalArgumentException("pipeline depth must be 1 or 2, got " + pipelineDepth);

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trailflink.schema.DeadLetter;
 import io.trailflink.schema.FinalResponse;
-import io.trailflink.schema.ResponseEvent;
+import io.trailflink.schema.SchemaFingerprints;
+import java.time.Instant;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.records.BoundedAvroReader;
 import io.trailflink.serving.records.KafkaBytes;
@@ -68,21 +69,25 @@ class EncodeForKafkaTest {
   @Test
   void aResponseTooLargeForKafkaBecomesADeadLetterNamingTheRequest() throws Exception {
     FinalResponse f = FinalResponse.newBuilder().setRequestId("r1").setText("x".repeat(120_000)).setPromptTokens(1)
-        .setOutputTokens(1).setSubmittedAtMs(0).setFirstTokenAtMs(0).setFinishedAtMs(0).setTtftMs(0).setLatencyMs(0)
-        .setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason("length").setEngine("engine-0")
-        .setPolicy("trail").setInitialPrediction(Double.NaN).build();
-    ResponseEvent small = new ResponseEvent("r0", FinalResponse.newBuilder(f).setRequestId("r0").setText("ok").build());
-    try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new EncodeResponses("trail.responses", 100_000))) {
+        .setOutputTokens(1).setSubmittedAt(Instant.EPOCH).setFirstTokenAt(Instant.EPOCH).setFinishedAt(Instant.EPOCH)
+        .setTtftMs(0).setLatencyMs(0).setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason("length")
+        .setEngine("engine-0").setPolicy("trail").setInitialPrediction(null).build();
+    FinalResponse small = FinalResponse.newBuilder(f).setRequestId("r0").setText("ok").build();
+    try (var h = ProcessFunctionTestHarnesses.forProcessFunction(
+        new EncodeRecords<>(FinalResponse.class, "trail.responses", 100_000, FinalResponse::getRequestId))) {
       h.processElement(small, 0);
-      h.processElement(new ResponseEvent("r1", f), 0);
+      h.processElement(f, 0);
       assertEquals(1, h.extractOutputValues().size(), "the small response is written");
+      KafkaBytes written = h.extractOutputValues().get(0);
+      assertEquals(SchemaFingerprints.of(FinalResponse.getClassSchema()), written.schemaFingerprint(),
+          "the writer schema travels with the record");
       var dead = List.copyOf(h.getSideOutput(DeadLetters.TAG));
       assertEquals(1, dead.size());
       DeadLetter d = dead.get(0).getValue();
       assertEquals("r1", d.getRequestId());
       assertEquals("trail.responses", d.getSourceTopic());
       assertEquals(-1, d.getSourceOffset());
-      assertTrue(d.getReason().startsWith("response not written: record of ") && d.getReason().contains("100000"),
+      assertTrue(d.getReason().startsWith("record not written: record of ") && d.getReason().contains("100000"),
           d.getReason());
     }
   }

@@ -71,7 +71,7 @@ class FlinkFunctionsTest {
       }
       var responses = List.copyOf(h.getSideOutput(SchedulerFunction.RESPONSES));
       assertEquals(1, responses.size(), responses.toString());
-      var f = (io.trailflink.schema.FinalResponse) responses.get(0).getValue().getPayload();
+      var f = responses.get(0).getValue();
       assertEquals("c", f.getRequestId());
       assertEquals("rejected", f.getFinishReason());
       assertEquals(null, h.getSideOutput(DeadLetters.TAG), "shed requests are answered, not dead-lettered");
@@ -101,16 +101,20 @@ class FlinkFunctionsTest {
           .build();
       h.processBroadcastElement(fb, 0);
       h.processBroadcastElement(fb, 0); // the at-least-once loop may repeat it
-      var events = new ArrayList<>(h.getSideOutput(SchedulerFunction.RESPONSES));
-      var finals = events.stream().map(e -> e.getValue().getPayload())
-          .filter(p -> p instanceof io.trailflink.schema.FinalResponse)
-          .map(p -> (io.trailflink.schema.FinalResponse) p).toList();
+      var finals = h.getSideOutput(SchedulerFunction.RESPONSES).stream().map(e -> e.getValue()).toList();
       assertEquals(1, finals.size());
       assertEquals("xyz", finals.get(0).getText());
       assertEquals(3, finals.get(0).getOutputTokens());
-      assertTrue(events.get(events.size() - 1).getValue().getPayload() instanceof io.trailflink.schema.FinalResponse,
-          "the final response comes after the request's chunks");
-      assertEquals(2, events.size(), "one chunk (the repeated feedback adds none), then the final");
+      assertEquals(1, h.getSideOutput(SchedulerFunction.CHUNKS).size(), "one chunk: the repeated feedback adds none");
+      var status = List.copyOf(h.getSideOutput(SchedulerFunction.STATUS));
+      assertEquals(1, status.size(), "one status per applied feedback");
+      assertEquals(0, status.get(0).getValue().getRunning());
+      assertEquals(3, status.get(0).getValue().getNewTokens());
+      var etas = h.getSideOutput(SchedulerFunction.ETAS).stream().map(e -> e.getValue()).toList();
+      assertEquals(1, etas.size(), "one ETA: at acceptance (the duplicate is refused)");
+      assertEquals("accepted", etas.get(0).getCause());
+      assertEquals(1, etas.get(0).getQueuePosition(), "accepted into the queue, first in line");
+      assertEquals(null, etas.get(0).getPredictedFinishAt(), "no step time measured yet");
 
       h.getOperator().setCurrentKey(0);
       EngineLoop loop = fn.getRuntimeContext().getState(fn.loopStateDescriptor()).value();

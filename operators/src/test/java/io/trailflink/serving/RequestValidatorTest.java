@@ -93,7 +93,8 @@ class RequestValidatorTest {
   @Test
   void aRequestWrittenWithTheFirstReleasedSchemaIsStillServed() throws Exception {
     // producers built against v1 (no messages, stop, top_k, repetition_penalty) write shorter records
-    org.apache.avro.Schema v1 = io.trailflink.schema.SchemaHistory.olderVersions("InferenceRequest").get(0);
+    var history = io.trailflink.schema.SchemaHistory.released("InferenceRequest"); // newest first
+    org.apache.avro.Schema v1 = history.get(history.size() - 1);
     org.apache.avro.Schema current = InferenceRequest.getClassSchema();
     assertEquals(org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
         org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(current, v1).getType(),
@@ -121,6 +122,15 @@ class RequestValidatorTest {
     RequestValidator.Outcome o = v.validate(new RawRecord("trail.requests", 0, 7, out.toByteArray()));
     assertTrue(o.valid(), o.reason());
     assertEquals("legacy", o.request().tenant());
+    long v1Print = io.trailflink.schema.SchemaFingerprints.of(v1);
+    RequestValidator.Outcome named = v.validate(new RawRecord("trail.requests", 0, 8, out.toByteArray(), v1Print, null));
+    assertTrue(named.valid(), "read with the writer schema its header names: " + named.reason());
+    RequestValidator.Outcome unknown = v.validate(new RawRecord("trail.requests", 0, 9, out.toByteArray(), 42L, null));
+    assertTrue(!unknown.valid() && unknown.reason().startsWith("unknown writer schema: header trail.schema.fingerprint "
+        + "000000000000002a names no released InferenceRequest schema"), unknown.reason());
+    RequestValidator.Outcome wrong = v.validate(new RawRecord("trail.requests", 0, 10, out.toByteArray(),
+        io.trailflink.schema.SchemaFingerprints.of(current), null));
+    assertTrue(!wrong.valid(), "v1 bytes under a header naming the current schema are not a current record");
     assertEquals(0.5f, o.request().sampling().getTemperature());
     assertEquals(0, o.request().sampling().getTopK(), "new fields take their defaults");
     assertEquals(1f, o.request().sampling().getRepetitionPenalty());

@@ -42,4 +42,26 @@ public record LengthBins(int count, int cap) implements Serializable {
     }
     return e;
   }
+
+  /**
+   * The {@code q}-quantile of the remaining length (tokens): the bin where the cumulative probability reaches
+   * {@code q}, interpolated linearly inside it (mass spread evenly over each bin; the last bin is taken to end at
+   * the cap). {@code probabilities} need not sum exactly to 1.
+   */
+  public double quantile(float[] probabilities, double q) {
+    double total = 0;
+    for (int k = 0; k < count; k++) {
+      total += probabilities[k];
+    }
+    double target = q * total;
+    double cumulative = 0;
+    for (int k = 0; k < count; k++) {
+      double p = probabilities[k];
+      if (p > 0 && cumulative + p >= target) {
+        return (k + (target - cumulative) / p) * width();
+      }
+      cumulative += p;
+    }
+    return cap;
+  }
 }

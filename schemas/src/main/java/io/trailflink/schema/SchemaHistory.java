@@ -8,15 +8,17 @@ import java.util.List;
 import org.apache.avro.Schema;
 
 /**
- * Earlier released versions of the topics' record schemas ({@code schema-history/<Record>-v<N>.avsc}), so that a
- * reader without a schema registry can still read what older producers wrote: their records lack the fields added
- * since, which the current schema gives defaults. A new version goes here whenever a released schema changes.
+ * The released versions of the topics' record schemas ({@code schema-history/<Record>-v<N>.avsc}, self-contained),
+ * so that a reader without a schema registry can still read what older producers wrote: their records lack the
+ * fields added since, which the current schema gives defaults. The newest version is the current schema as released;
+ * a change to a topic's schema adds the next version here, and {@code ReleasedSchemasTest} checks that it stays
+ * compatible both ways with the one before (or is a declared break).
  */
 public final class SchemaHistory {
   private SchemaHistory() {}
 
-  /** The released versions of {@code record} before the current one, newest first (empty when none). */
-  public static List<Schema> olderVersions(String record) {
+  /** The released versions of {@code record}, newest first (empty when none). */
+  public static List<Schema> released(String record) {
     List<Schema> out = new ArrayList<>();
     for (int v = 1; ; v++) {
       try (InputStream in = SchemaHistory.class.getResourceAsStream("/schema-history/" + record + "-v" + v + ".avsc")) {

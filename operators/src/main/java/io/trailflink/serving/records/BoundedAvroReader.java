@@ -1,5 +1,7 @@
 package io.trailflink.serving.records;
 
+import io.trailflink.schema.SchemaFingerprints;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,7 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
   private final BoundedBinaryDecoder decoder;
   private final FieldTrackingReader<T> reader;
   private final List<FieldTrackingReader<T>> olderWriters; // newest first
+  private final Map<Long, FieldTrackingReader<T>> byFingerprint = new java.util.HashMap<>(); // every known writer
   private final String typeName;
 
   /**
@@ -45,9 +48,15 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
     data.setCustomCoders(false); // generated custom decoders would bypass the field tracking
     Schema schema = data.getSchema(type);
     this.reader = new FieldTrackingReader<>(schema, schema, data, decoder);
+    byFingerprint.put(SchemaFingerprints.of(schema), reader);
     this.olderWriters = new ArrayList<>();
     for (Schema writer : olderWriterSchemas) {
-      olderWriters.add(new FieldTrackingReader<>(writer, schema, data, decoder));
+      if (SchemaFingerprints.of(writer) == SchemaFingerprints.of(schema)) {
+        continue; // the current schema's own release
+      }
+      FieldTrackingReader<T> older = new FieldTrackingReader<>(writer, schema, data, decoder);
+      olderWriters.add(older);
+      byFingerprint.putIfAbsent(SchemaFingerprints.of(writer), older);
     }
     this.typeName = type.getSimpleName();
   }
@@ -77,6 +86,26 @@ public final class BoundedAvroReader<T extends SpecificRecord> {
       }
       throw current; // the reason against the current schema says most
     }
+  }
+
+  /**
+   * Like {@link #read(byte[], Object)}, but with the writer schema named by its fingerprint (the record's
+   * {@link SchemaFingerprints#HEADER} header); null reads as {@link #read(byte[], Object)} does. A fingerprint of no
+   * known version is refused.
+   */
+  public T read(byte[] bytes, T into, Long writerFingerprint) throws MalformedRecordException {
+    if (writerFingerprint == null) {
+      return read(bytes, into);
+    }
+    FieldTrackingReader<T> with = byFingerprint.get(writerFingerprint);
+    if (with == null) {
+      throw new MalformedRecordException("unknown writer schema: header " + SchemaFingerprints.HEADER + " "
+          + java.util.HexFormat.of().toHexDigits(writerFingerprint) + " names no released " + typeName + " schema");
+    }
+    if (bytes == null || bytes.length == 0) {
+      throw new MalformedRecordException("not an Avro " + typeName + ": empty record (no value; a tombstone?)");
+    }
+    return read(with, bytes, into);
   }
 
   private T read(FieldTrackingReader<T> with, byte[] bytes, T into) throws MalformedRecordException {

@@ -51,7 +51,23 @@ public final class DeadLetterRecords {
         .setSourceTopic(truncateUtf8(topic == null ? "" : topic, MAX_NAME_BYTES))
         .setSourcePartition(partition).setSourceOffset(offset)
         .setReason(reason == null ? "(no reason given)" : truncateChars(reason, MAX_REASON_CHARS))
-        .setRefusedAtMs(nowMs).build();
+        .setReasonKind(kindOf(reason)).setRefusedAt(java.time.Instant.ofEpochMilli(nowMs)).build();
+  }
+
+  /** Most characters of a reason's kind. */
+  static final int MAX_KIND_CHARS = 80;
+
+  /**
+   * A reason's kind, for grouping dead letters: the words before its first colon (reasons name their field or
+   * their check first, then the particulars), without digits, at most {@link #MAX_KIND_CHARS} characters.
+   */
+  public static String kindOf(String reason) {
+    if (reason == null || reason.isBlank()) {
+      return "(no reason given)";
+    }
+    int colon = reason.indexOf(':');
+    String head = (colon < 0 ? reason : reason.substring(0, colon)).replaceAll("[0-9]+", "N").strip();
+    return head.length() <= MAX_KIND_CHARS ? head : head.substring(0, MAX_KIND_CHARS);
   }
 
   static String sha256(byte[] bytes) {

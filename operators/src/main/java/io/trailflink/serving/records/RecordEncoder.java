@@ -1,5 +1,8 @@
 package io.trailflink.serving.records;
 
+import io.trailflink.schema.SchemaFingerprints;
+import org.apache.avro.specific.SpecificData;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,7 @@ import org.apache.avro.specific.SpecificRecord;
 public final class RecordEncoder<T extends SpecificRecord> {
   private final SpecificDatumWriter<T> writer;
   private final int maxRecordBytes; // key plus value (bytes)
+  private final long fingerprint; // of the writer schema
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
   private BinaryEncoder encoder;
 
@@ -30,6 +34,7 @@ public final class RecordEncoder<T extends SpecificRecord> {
 
   public RecordEncoder(Class<T> type, int maxRecordBytes) {
     this.writer = new SpecificDatumWriter<>(type);
+    this.fingerprint = SchemaFingerprints.of(SpecificData.get().getSchema(type));
     this.maxRecordBytes = maxRecordBytes;
   }
 
@@ -45,7 +50,7 @@ public final class RecordEncoder<T extends SpecificRecord> {
     } catch (IOException | RuntimeException e) {
       return new Outcome(null, "could not be encoded: " + e, new byte[0]);
     }
-    KafkaBytes bytes = new KafkaBytes(keyBytes, value);
+    KafkaBytes bytes = new KafkaBytes(keyBytes, value, fingerprint);
     if (bytes.size() > maxRecordBytes) {
       return new Outcome(null, "record of " + bytes.size() + " bytes exceeds the limit of " + maxRecordBytes
           + " bytes (--max-record-bytes)", value);

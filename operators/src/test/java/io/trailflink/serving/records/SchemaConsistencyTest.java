@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
-import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
+import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
-import io.trailflink.schema.ResponseChunk;
-import io.trailflink.schema.ResponseEvent;
 import io.trailflink.schema.Sampling;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
@@ -34,8 +32,7 @@ class SchemaConsistencyTest {
         StepResult.getClassSchema().getField("progress").schema().getElementType());
     assertEquals(RequestProgress.getClassSchema(),
         EngineFeedback.getClassSchema().getField("progress").schema().getElementType());
-    Schema payload = ResponseEvent.getClassSchema().getField("payload").schema();
-    assertEquals(ResponseChunk.getClassSchema(), union(payload, 0));
-    assertEquals(FinalResponse.getClassSchema(), union(payload, 1));
+    assertEquals(PredictionUpdate.getClassSchema(),
+        EngineFeedback.getClassSchema().getField("predictions").schema().getElementType());
   }
 }
