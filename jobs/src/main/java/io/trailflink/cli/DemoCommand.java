@@ -139,6 +139,7 @@ final class DemoCommand implements Callable<Integer> {
       writeResults(finals);
     }
     PredictionFigures pred = PredictionFigures.of(c.feedback(), finals, caps);
+    EtaFigures eta = EtaFigures.of(c.etas(), finals);
 
     JsonObject o = new JsonObject();
     o.addProperty("policy", serving.policy);
@@ -183,6 +184,14 @@ final class DemoCommand implements Callable<Integer> {
     Stats.put(o, "prediction_mae_tokens", pred.mae);
     Stats.put(o, "prediction_capped_mae_tokens", pred.cappedMae);
     Stats.put(o, "initial_prediction_mae_tokens", pred.initialMae);
+    o.addProperty("eta_requests", eta.requests());
+    Stats.put(o, "eta_first_mae_s", eta.firstMaeS());
+    Stats.put(o, "eta_first_median_ae_s", eta.firstMedianS());
+    Stats.put(o, "eta_first_naive_position_mae_s", eta.firstNaiveMaeS());
+    Stats.put(o, "eta_first_naive_fifo_mae_s", eta.firstFifoMaeS());
+    o.addProperty("eta_estimates", eta.estimates());
+    Stats.put(o, "eta_all_mae_s", eta.allMaeS());
+    Stats.put(o, "eta_all_naive_position_mae_s", eta.allNaiveMaeS());
     o.addProperty("wall_s", wallMs / 1000.0);
 
     System.out.printf("%-26s %s%n", "policy", serving.policy);
@@ -204,6 +213,12 @@ final class DemoCommand implements Callable<Integer> {
         : String.format("%d published; MAE of remaining %.1f tokens (%.1f capped at max_new_tokens, as the "
             + "scheduler ranks), of initial (total) %.1f tokens", pred.count, pred.mae, pred.cappedMae,
             pred.initialMae));
+    if (eta.requests() > 0) {
+      System.out.printf("%-26s first estimate of %d requests: MAE %.1f s (median %.1f); naive ETAs at the same "
+          + "moments: queue position %.1f s, FIFO %.1f s; over all %d estimates: %.1f s vs %.1f s%n", "ETA error",
+          eta.requests(), eta.firstMaeS(), eta.firstMedianS(), eta.firstNaiveMaeS(), eta.firstFifoMaeS(),
+          eta.estimates(), eta.allMaeS(), eta.allNaiveMaeS());
+    }
     if (json) {
       System.out.println(o);
     }

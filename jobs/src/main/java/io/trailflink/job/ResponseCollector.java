@@ -5,6 +5,7 @@ import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.ResponseChunk;
+import io.trailflink.schema.EngineStatus;
 import io.trailflink.schema.EtaUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,14 +22,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads the job's output topics on a background thread: final responses (and how many arrived per id, to catch
- * duplicates), chunks, dead letters, and the engine feedback on the predictions topic (for busy fraction and
- * loop-hop figures). Everything it reads is from the start of each topic.
+ * duplicates), chunks, ETAs, engine status, dead letters, and the engine feedback on the predictions topic (for
+ * busy fraction and loop-hop figures). Everything it reads is from the start of each topic.
  */
 public final class ResponseCollector implements AutoCloseable {
   private final Map<String, List<FinalResponse>> finals = new ConcurrentHashMap<>();
   private final Map<String, Integer> chunkTokens = new ConcurrentHashMap<>();
   private final List<DeadLetter> deadLetters = Collections.synchronizedList(new ArrayList<>());
   private final List<EtaUpdate> etas = Collections.synchronizedList(new ArrayList<>());
+  private final List<EngineStatus> engineStatus = Collections.synchronizedList(new ArrayList<>());
   private final List<EngineFeedback> feedback = Collections.synchronizedList(new ArrayList<>());
   private final List<long[]> feedbackTimes = Collections.synchronizedList(new ArrayList<>());
   private final Thread thread;
@@ -57,8 +59,8 @@ public final class ResponseCollector implements AutoCloseable {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    consumer.subscribe(List.of(topics.responses(), topics.chunks(), topics.etas(), topics.deadLetters(),
-        topics.predictions()));
+    consumer.subscribe(List.of(topics.responses(), topics.chunks(), topics.etas(), topics.engineStatus(),
+        topics.deadLetters(), topics.predictions()));
     thread = new Thread(() -> {
       try (consumer) {
         while (running) {
@@ -82,6 +84,8 @@ public final class ResponseCollector implements AutoCloseable {
       chunkTokens.merge(c.getRequestId(), c.getTokenIds().size(), Integer::sum);
     } else if (r.topic().equals(topics.etas())) {
       etas.add(AvroBytes.decode(r.value(), EtaUpdate.class));
+    } else if (r.topic().equals(topics.engineStatus())) {
+      engineStatus.add(AvroBytes.decode(r.value(), EngineStatus.class));
     } else if (r.topic().equals(topics.deadLetters())) {
       DeadLetter d = AvroBytes.decode(r.value(), DeadLetter.class);
       deadLetters.add(d);
@@ -113,6 +117,13 @@ public final class ResponseCollector implements AutoCloseable {
   public List<EtaUpdate> etas() {
     synchronized (etas) {
       return List.copyOf(etas);
+    }
+  }
+
+  /** Every engine status read, in the order read. */
+  public List<EngineStatus> engineStatus() {
+    synchronized (engineStatus) {
+      return List.copyOf(engineStatus);
     }
   }
 

@@ -72,6 +72,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--no-park", description = "Probe waiting prompts (a prefill whose KV is dropped, repeated at admission) instead of parking them (prefilled once, KV kept until admitted while a quarter of the KV stays free).")
   public boolean noPark;
 
+  @Option(names = "--eta-every-ms", description = "Publish each live request's predicted finish time on the ETA topic again after this long; it is also published at acceptance and at its first prediction; 0 = no ETA stream (default: ${DEFAULT-VALUE}).")
+  public long etaEveryMs = ServingConfig.DEFAULT_ETA_EVERY_MS;
+
   @Option(names = "--refresh-every", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: ${DEFAULT-VALUE}).")
   public int refreshEvery = 0;
 
@@ -167,7 +170,7 @@ public final class ServingOptions implements Serializable {
           + " yet)");
     }
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs);
   }
 
   /**

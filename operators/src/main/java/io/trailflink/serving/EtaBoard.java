@@ -50,7 +50,7 @@ final class EtaBoard implements Serializable {
 
   /** A command's feedback: {@code iterations} decode iterations, issued and finished at these epoch ms. */
   void commandDone(long issuedAtMs, long finishedAtMs, int decodeIterations, int running, int queued) {
-    if (lastFinishedAtMs > 0 && decodeIterations > 0) {
+    if (decodeIterations > 0) {
       double wall = finishedAtMs - Math.max(lastFinishedAtMs, issuedAtMs); // idle time before it is not its cost
       wallMs = average(wallMs, Math.max(0, wall));
       iterations = average(iterations, decodeIterations);

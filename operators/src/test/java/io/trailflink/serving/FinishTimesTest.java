@@ -1,0 +1,23 @@
+package io.trailflink.serving;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FinishTimesTest {
+  @Test
+  void queuedRequestsTakeTheFirstSlotToFreeInThePolicysOrder() {
+    // two slots; running requests finish after 10 and 30 iterations; three queued of 5, 5 and 50, in that order
+    double[] at = FinishTimes.offsetsMs(List.of(10.0, 30.0), List.of(5.0, 5.0, 50.0), 2, 2.0);
+    assertArrayEquals(new double[] {20, 60, 30, 40, 140}, at, 1e-9);
+  }
+
+  @Test
+  void freeSlotsStartQueuedRequestsAtOnceAndMoreRunningThanSlotsKeepTheLatestFinishers() {
+    assertArrayEquals(new double[] {3, 4}, FinishTimes.offsetsMs(List.of(), List.of(3.0, 4.0), 4, 1.0), 1e-9);
+    // three running in what the estimate takes for two slots: the queued one follows the second to finish
+    assertArrayEquals(new double[] {1, 5, 9, 7}, FinishTimes.offsetsMs(List.of(1.0, 5.0, 9.0), List.of(2.0), 2, 1.0),
+        1e-9);
+  }
+}
