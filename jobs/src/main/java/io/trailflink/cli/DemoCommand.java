@@ -40,6 +40,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7") long seed;
   @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up waiting for responses after this long.") long timeoutS;
+  @Option(names = "--sql", description = "After the run, a query file (e.g. sql/queries/eta-accuracy.sql) over the run's topics, its result printed as a table.") Path sql;
+  @Option(names = "--etas-out", description = "Write every ETA update read (with the request's actual finish, when it has one) here, one JSON line each.") Path etasOut;
   @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
   @Option(names = "--cancel", defaultValue = "0", description = "Cancel drill: once every request is sent, cancel the first N (default: ${DEFAULT-VALUE}).") int cancel;
   @Option(names = "--results", description = "Write every final response here, one JSON line each (text, tokens, TTFT, latency, ...); also a workload for `simulate` (prompt_tokens, out_tokens).") Path results;
@@ -51,6 +53,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (workload != null && !Files.isRegularFile(workload)) {
       throw new IllegalArgumentException("--workload " + workload + ": no such file");
+    }
+    if (sql != null && !Files.isReadable(sql)) {
+      throw new IllegalArgumentException("--sql " + sql + ": no such file");
     }
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, maxNewTokens);
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
@@ -94,7 +99,13 @@ final class DemoCommand implements Callable<Integer> {
       }
       System.err.println();
       Thread.sleep(500);
-      return report(collector, w, System.currentTimeMillis() - start);
+      int rc = report(collector, w, System.currentTimeMillis() - start);
+      if (sql != null) {
+        System.err.println("demo: " + sql + " over the run's topics ...");
+        SqlCommand.run(TrailCli.home().resolve("sql/tables"), s.bootstrapServers(), serving.topicPrefix, true, sql,
+            Files.readString(sql));
+      }
+      return rc;
     }
   }
 
@@ -116,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
     return "demo-" + i;
   }
 
-  private int report(ResponseCollector c, DemoWorkload w, long wallMs) {
+  private int report(ResponseCollector c, DemoWorkload w, long wallMs) throws java.io.IOException {
     int total = w.items().size();
     Map<String, Integer> caps = new HashMap<>(); // max_new_tokens by request id, as sent
     for (int i = 0; i < total; i++) {
@@ -140,6 +151,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     PredictionFigures pred = PredictionFigures.of(c.feedback(), finals, caps);
     EtaFigures eta = EtaFigures.of(c.etas(), finals);
+    if (etasOut != null) {
+      EtaFigures.write(etasOut, c.etas(), finals);
+    }
 
     JsonObject o = new JsonObject();
     o.addProperty("policy", serving.policy);

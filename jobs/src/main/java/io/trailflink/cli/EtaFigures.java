@@ -86,6 +86,32 @@ record EtaFigures(int requests, double firstMaeS, double firstMedianS, double fi
         mean(all), mean(allNaive));
   }
 
+  /** Every ETA update as a JSON line, with {@code finished_at_ms} of its request when it was served. */
+  static void write(java.nio.file.Path file, List<EtaUpdate> etas, List<FinalResponse> finals) throws java.io.IOException {
+    Map<String, Long> finished = new HashMap<>();
+    finals.forEach(f -> finished.put(f.getRequestId(), f.getFinishedAt().toEpochMilli()));
+    try (var out = java.nio.file.Files.newBufferedWriter(file)) {
+      for (EtaUpdate e : etas) {
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("id", e.getRequestId());
+        o.addProperty("cause", e.getCause());
+        o.addProperty("state", e.getState());
+        o.addProperty("emitted_at_ms", e.getEmittedAt().toEpochMilli());
+        o.addProperty("generated", e.getGenerated());
+        o.addProperty("queue_position", e.getQueuePosition());
+        o.addProperty("predicted_remaining", e.getPredictedRemaining());
+        o.addProperty("assumed_remaining", e.getAssumedRemaining());
+        o.addProperty("step_ms", e.getStepMs());
+        o.addProperty("slots", e.getSlots());
+        o.addProperty("predicted_finish_at_ms", e.getPredictedFinishAt() == null ? null
+            : e.getPredictedFinishAt().toEpochMilli());
+        o.addProperty("finished_at_ms", finished.get(e.getRequestId()));
+        out.write(o.toString());
+        out.newLine();
+      }
+    }
+  }
+
   private static double byPosition(EtaUpdate e, double interval) {
     return e.getEmittedAt().toEpochMilli() + (e.getQueuePosition() + 1) * interval;
   }

@@ -47,6 +47,13 @@ final class SqlCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--query " + source.file + ": no such file");
     }
     String sql = source.file != null ? Files.readString(source.file) : source.sql;
+    run(tableDir, bootstrapServers, topicPrefix, bounded, name, sql);
+    return 0;
+  }
+
+  /** Runs {@code sql} over the topics and prints its result (bounded: the final table; else every change). */
+  static void run(Path tableDir, String bootstrapServers, String topicPrefix, boolean bounded, Path name, String sql)
+      throws Exception {
     List<Row> changes = new ArrayList<>();
     ResolvedSchema schema;
     try (SqlRunner runner = new SqlRunner(tableDir, bootstrapServers, topicPrefix, bounded)) {
@@ -66,7 +73,6 @@ final class SqlCommand implements Callable<Integer> {
       System.out.print(table(schema.getColumnNames(), rows));
       System.err.println(rows.size() + " rows");
     }
-    return 0;
   }
 
   private static String cells(Row r) {

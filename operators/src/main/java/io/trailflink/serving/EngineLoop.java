@@ -169,7 +169,7 @@ public final class EngineLoop implements Serializable {
 
     List<String> involved = new ArrayList<>(decode);
     admit.forEach(a -> involved.add(a.getRequestId()));
-    inFlight.addLast(new InFlight(seq, now, involved));
+    inFlight.addLast(new InFlight(seq, now, involved, admit.size()));
     stats.commands++;
     double decisionUs = (System.nanoTime() - t0) / 1e3;
     double decisionCpuUs = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3;
@@ -354,7 +354,8 @@ public final class EngineLoop implements Serializable {
         }
       }
     }
-    etas().commandDone(fb.getIssuedAtMs(), fb.getFinishedAtMs(), iterations, scheduler.runningCount(),
+    etas().commandDone(new EtaBoard.Command(fb.getIssuedAtMs(), fb.getFinishedAtMs(), fb.getBusyMs(),
+        fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills), scheduler.runningCount(),
         scheduler.queuedCount());
     etas().publish(scheduler, requests, null, engine, config.policy(), now);
     status = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy()).setAt(Instant.ofEpochMilli(now))
@@ -362,7 +363,7 @@ public final class EngineLoop implements Serializable {
         .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
         .setKvBlocksUsed(scheduler.ledger().used()).setKvBlocksCapacity(scheduler.ledger().capacity())
         .setNewTokens(newTokens).setBusyMs(fb.getBusyMs())
-        .setStepMs(Double.isNaN(etas().stepMs()) ? null : etas().stepMs()).build();
+        .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs()).build();
     return finals;
   }
 
@@ -593,13 +594,16 @@ public final class EngineLoop implements Serializable {
     final long seq;
     final long issuedAtMs; // epoch ms
     final List<String> requests; // decoded or admitted by it
+    /** Prompts it prefills (admissions and parks; a parked request's admission later needs none). */
+    final int prefills;
     /** Planned for an engine that has since been lost (restart): its answer is only used to release. */
     boolean voided;
 
-    InFlight(long seq, long issuedAtMs, List<String> requests) {
+    InFlight(long seq, long issuedAtMs, List<String> requests, int prefills) {
       this.seq = seq;
       this.issuedAtMs = issuedAtMs;
       this.requests = requests;
+      this.prefills = prefills;
     }
   }
 }

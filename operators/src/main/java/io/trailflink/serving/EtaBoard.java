@@ -20,13 +20,32 @@ import java.util.Map;
  */
 final class EtaBoard implements Serializable {
   private static final long serialVersionUID = 1L;
-  private static final double SMOOTHING = 0.2; // weight of the newest command in the moving averages
+  private static final double SMOOTHING = 0.2; // weight of the newest sample in the batch-size average
+  /** Commands whose wall time and iterations make the iteration time (a sliding window). */
+  static final int WINDOW = 32;
+  /** Commands measured before any finish time is published (the first ones carry warm-up and parked prefills). */
+  static final int WARM = 8;
 
   private final long everyMs; // 0 = no ETA stream
   private final int maxRunning;
-  // moving averages over commands: wall time (ms) and decode iterations, so their ratio is ms per iteration
-  private double wallMs = Double.NaN;
-  private double iterations = Double.NaN;
+  /** The last {@link #WINDOW} commands with decode iterations. */
+  private final Command[] window = new Command[WINDOW];
+  private long measured; // commands measured so far
+  private double lastStepMs = Double.NaN; // the iteration time of the last published estimates (ms)
+
+  /**
+   * One command's timing, as its feedback tells it.
+   *
+   * @param issuedAtMs when the scheduler issued it (epoch ms)
+   * @param finishedAtMs when the engine finished it (epoch ms)
+   * @param busyMs engine compute time (ms)
+   * @param decodeMs part of it in decode iterations (ms)
+   * @param prefillMs part of it prefilling prompts (ms)
+   * @param iterations decode iterations it ran
+   * @param prefills prompts it prefilled
+   */
+  record Command(long issuedAtMs, long finishedAtMs, double busyMs, double decodeMs, double prefillMs,
+      int iterations, int prefills) implements Serializable {}
   private double slots = Double.NaN; // running requests while others queued
   private long lastFinishedAtMs = -1; // epoch ms of the previous command's end
   private double outputSum; // tokens, finished requests
@@ -48,17 +67,18 @@ final class EtaBoard implements Serializable {
     return everyMs > 0;
   }
 
-  /** A command's feedback: {@code iterations} decode iterations, issued and finished at these epoch ms. */
-  void commandDone(long issuedAtMs, long finishedAtMs, int decodeIterations, int running, int queued) {
-    if (decodeIterations > 0) {
-      double wall = finishedAtMs - Math.max(lastFinishedAtMs, issuedAtMs); // idle time before it is not its cost
-      wallMs = average(wallMs, Math.max(0, wall));
-      iterations = average(iterations, decodeIterations);
+  /** A command's feedback, with the batch and queue after it. */
+  void commandDone(Command c, int running, int queued) {
+    if (c.iterations() > 0) {
+      // wall time from the previous command's end (or its own start after an idle gap), so idle time is not its cost
+      double wall = Math.max(0, c.finishedAtMs() - Math.max(lastFinishedAtMs, c.issuedAtMs()));
+      window[(int) (measured++ % WINDOW)] = new Command(c.issuedAtMs(), c.issuedAtMs() + (long) wall, c.busyMs(),
+          c.decodeMs(), c.prefillMs(), c.iterations(), c.prefills());
     }
     if (queued > 0 && running > 0) {
       slots = average(slots, running);
     }
-    lastFinishedAtMs = Math.max(lastFinishedAtMs, finishedAtMs);
+    lastFinishedAtMs = Math.max(lastFinishedAtMs, c.finishedAtMs());
   }
 
   void initialPrediction(double tokens) {
@@ -74,9 +94,42 @@ final class EtaBoard implements Serializable {
     }
   }
 
-  /** Measured wall time per decode iteration (ms), NaN before the first measurement. */
-  double stepMs() {
-    return wallMs / iterations;
+  /**
+   * Wall time per decode iteration to expect from now on (ms), NaN before {@link #WARM} commands are measured: the
+   * window's decode time per iteration, plus a prompt's prefill time for each admission an iteration will bring at
+   * steady state ({@code slots ÷ mean output} — not the window's own rate of prefills, which a burst of parked
+   * prompts inflates), scaled by the window's wall time over engine time (the loop's overhead).
+   */
+  double stepMs(int maxNewTokens) {
+    if (measured < WARM) {
+      return Double.NaN;
+    }
+    double wall = 0;
+    double busy = 0;
+    double decode = 0;
+    double prefill = 0;
+    long iterationsSum = 0;
+    long prefillsSum = 0;
+    for (int i = 0; i < Math.min(measured, WINDOW); i++) {
+      Command c = window[i];
+      wall += c.finishedAtMs() - c.issuedAtMs();
+      busy += c.busyMs();
+      decode += c.decodeMs();
+      prefill += c.prefillMs();
+      iterationsSum += c.iterations();
+      prefillsSum += c.prefills();
+    }
+    if (decode <= 0 || busy <= 0) {
+      return wall / iterationsSum; // a feedback without phase times: its wall time per iteration
+    }
+    double perPrefill = prefillsSum == 0 ? 0 : prefill / prefillsSum;
+    double admissionsPerIteration = slots() / Math.max(1, priorOutputTokens(maxNewTokens));
+    return (decode / iterationsSum + perPrefill * admissionsPerIteration) * Math.max(1, wall / busy);
+  }
+
+  /** The iteration time the last estimates used (ms); NaN before the first. */
+  double lastStepMs() {
+    return lastStepMs;
   }
 
   /** Requests assumed to decode side by side. */
@@ -102,12 +155,20 @@ final class EtaBoard implements Serializable {
       return;
     }
     List<Request> running = scheduler.runningRequests();
-    List<Request> queued = scheduler.queuedInOrder();
+    List<Request> queued = new ArrayList<>(scheduler.queuedInOrder());
+    if (scheduler.policy().usesPredictions()) {
+      // a policy that ranks by predicted length will rank a request not predicted yet once it is (it is parked or
+      // probed soon): place it by the length assumed for it, not behind every predicted one as the queue does now
+      queued.sort(java.util.Comparator.comparingDouble(this::assumedRemaining)); // stable: ties keep queue order
+    }
     List<Double> runningWork = new ArrayList<>(running.size());
     running.forEach(r -> runningWork.add(assumedRemaining(r)));
     List<Double> queuedWork = new ArrayList<>(queued.size());
     queued.forEach(r -> queuedWork.add(assumedRemaining(r)));
-    double stepMs = stepMs();
+    int meanCap = (int) Math.round(requests.values().stream().mapToInt(s -> s.request.maxNewTokens()).average()
+        .orElse(maxRunning));
+    double stepMs = stepMs(meanCap);
+    lastStepMs = stepMs;
     double[] offsets = Double.isNaN(stepMs) ? null
         : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs);
     for (int i = 0; i < running.size() + queued.size(); i++) {

@@ -90,15 +90,15 @@ class EngineLoopTest {
     // one slot, oracle predictions: the shortest goes first; ETAs refreshed on every feedback
     ServingConfig oracle = new ServingConfig("trail", 1, 1, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "oracle", true, 1);
     EngineLoop loop = new EngineLoop(0, oracle);
-    Map<String, Integer> lengths = Map.of("long", 40, "short", 8, "mid", 24);
+    Map<String, Integer> lengths = Map.of("long", 120, "short", 40, "mid", 80); // the first estimates wait 8 commands
     for (String id : List.of("long", "short", "mid")) {
-      loop.submit(new ValidatedRequest(id, "t", new int[] {1, 2, 3}, 64, lengths.get(id), Sampling.newBuilder().build(),
+      loop.submit(new ValidatedRequest(id, "t", new int[] {1, 2, 3}, 128, lengths.get(id), Sampling.newBuilder().build(),
           List.of(), 0L, 0, null), 0);
     }
     assertEquals(List.of("accepted", "accepted", "accepted"), loop.drainEtas().stream().map(e -> e.getCause()).toList());
     ScriptedEngine engine = new ScriptedEngine(lengths);
     Map<String, Long> finished = new HashMap<>();
-    Map<String, Long> etaAfterFirstCommand = new HashMap<>();
+    Map<String, Long> firstEta = new HashMap<>();
     long now = 0;
     for (StepCommand c = loop.nextCommand(now); c != null; c = loop.nextCommand(now)) {
       EngineFeedback fb = engine.run(c);
@@ -108,17 +108,17 @@ class EngineLoopTest {
       }
       for (var e : loop.drainEtas()) {
         if (e.getPredictedFinishAt() != null) {
-          etaAfterFirstCommand.putIfAbsent(e.getRequestId(), e.getPredictedFinishAt().toEpochMilli());
+          firstEta.putIfAbsent(e.getRequestId(), e.getPredictedFinishAt().toEpochMilli());
         }
       }
       assertTrue(loop.drainStatus() != null, "a status after every applied feedback");
     }
     assertEquals(3, finished.size());
-    assertTrue(etaAfterFirstCommand.get("short") < etaAfterFirstCommand.get("mid")
-        && etaAfterFirstCommand.get("mid") < etaAfterFirstCommand.get("long"), etaAfterFirstCommand.toString());
+    assertTrue(firstEta.get("short") < firstEta.get("mid")
+        && firstEta.get("mid") < firstEta.get("long"), firstEta.toString());
     for (String id : lengths.keySet()) {
-      double error = Math.abs(etaAfterFirstCommand.get(id) - finished.get(id));
-      assertTrue(error <= 0.25 * finished.get(id), id + ": ETA " + etaAfterFirstCommand.get(id) + " vs finish "
+      double error = Math.abs(firstEta.get(id) - finished.get(id));
+      assertTrue(error <= 0.25 * finished.get(id), id + ": ETA " + firstEta.get(id) + " vs finish "
           + finished.get(id));
     }
   }
