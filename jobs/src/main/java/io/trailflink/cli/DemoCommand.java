@@ -41,6 +41,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).") int webUiPort;
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up waiting for responses after this long.") long timeoutS;
   @Option(names = "--sql", description = "After the run, a query file (e.g. sql/queries/eta-accuracy.sql) over the run's topics, its result printed as a table.") Path sql;
+  @Option(names = "--deadline-ms", defaultValue = "0", description = "Give every request this deadline_ms (a time budget from submission; 0 = none); the summary then counts deadlines met, missed (cancelled) and refused (--admission predictive).") long deadlineMs;
   @Option(names = "--etas-out", description = "Write every ETA update read (with the request's actual finish, when it has one) here, one JSON line each.") Path etasOut;
   @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
   @Option(names = "--cancel", defaultValue = "0", description = "Cancel drill: once every request is sent, cancel the first N (default: ${DEFAULT-VALUE}).") int cancel;
@@ -80,7 +81,8 @@ final class DemoCommand implements Callable<Integer> {
           DemoWorkload.Item it = w.items().get(sent);
           producer.send(InferenceRequest.newBuilder().setId(requestId(sent)).setPrompt(it.prompt())
               .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
-              .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo").build());
+              .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo")
+              .setDeadlineMs(deadlineMs > 0 ? deadlineMs : null).build());
           sent++;
           if (sent == total && cancel > 0) { // the drill: cancels while the engine is saturated
             for (int i = 0; i < Math.min(cancel, total); i++) {
@@ -169,6 +171,24 @@ final class DemoCommand implements Callable<Integer> {
       o.addProperty("chunks_after_cancel", chunksAfterCancel(c));
     }
     o.addProperty("dead_lettered", c.deadLetters().size());
+    if (deadlineMs > 0) {
+      long served = finals.stream().filter(f -> "stop".equals(f.getFinishReason())
+          || "length".equals(f.getFinishReason())).count();
+      long missed = finals.stream().filter(f -> f.getError() != null && f.getError().startsWith("deadline:")).count();
+      long refused = finals.stream().filter(f -> f.getError() != null
+          && f.getError().startsWith("deadline-unreachable")).count();
+      long servedTokens = finals.stream().filter(f -> "stop".equals(f.getFinishReason())
+          || "length".equals(f.getFinishReason())).mapToLong(FinalResponse::getOutputTokens).sum();
+      o.addProperty("deadline_ms", deadlineMs);
+      o.addProperty("deadline_met", served);
+      o.addProperty("deadline_missed", missed);
+      o.addProperty("deadline_refused_at_admission", refused);
+      o.addProperty("deadline_met_of_admitted", served / (double) Math.max(1, finals.size() - refused));
+      o.addProperty("goodput_tokens_per_s", servedTokens / spanS);
+      System.out.printf("%-26s %d ms: %d met, %d missed (cancelled at the deadline), %d refused at admission; "
+          + "%.1f %% of admitted met it; goodput %.1f tokens/s%n", "deadlines", deadlineMs, served, missed, refused,
+          100.0 * served / Math.max(1, finals.size() - refused), servedTokens / spanS);
+    }
     Stats.put(o, "mean_latency_ms", Stats.mean(lat));
     Stats.put(o, "p50_latency_ms", Stats.percentile(lat, 50));
     Stats.put(o, "p99_latency_ms", Stats.percentile(lat, 99));

@@ -72,6 +72,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--no-park", description = "Probe waiting prompts (a prefill whose KV is dropped, repeated at admission) instead of parking them (prefilled once, KV kept until admitted while a quarter of the KV stays free).")
   public boolean noPark;
 
+  @Option(names = "--admission", description = "none, or predictive: a request with a deadline whose predicted finish (TRAIL's work ahead of it plus its own, at the engine's measured iteration time) is already past it is refused at once with one final response, rejected (deadline-unreachable) (default: ${DEFAULT-VALUE}).")
+  public String admission = "none";
+
   @Option(names = "--eta-every-ms", description = "Publish each live request's predicted finish time on the ETA topic again after this long; it is also published at acceptance and at its first prediction; 0 = no ETA stream (default: ${DEFAULT-VALUE}).")
   public long etaEveryMs = ServingConfig.DEFAULT_ETA_EVERY_MS;
 
@@ -164,13 +167,23 @@ public final class ServingOptions implements Serializable {
    * @param contextTokens the model's context, read from its config.json
    * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
    */
+  /** Whether {@code --admission} is predictive; a one-line error for an unknown value. */
+  boolean predictiveAdmission() {
+    return switch (admission) {
+      case "none" -> false;
+      case "predictive" -> true;
+      default -> throw new IllegalArgumentException("--admission must be none or predictive, got " + admission);
+    };
+  }
+
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     if (!"shed".equals(overload)) {
       throw new IllegalArgumentException("--overload must be shed, got '" + overload + "' (backpressure is not built"
           + " yet)");
     }
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs);
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs,
+        predictiveAdmission());
   }
 
   /**

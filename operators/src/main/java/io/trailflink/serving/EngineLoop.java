@@ -89,7 +89,8 @@ public final class EngineLoop implements Serializable {
 
   /**
    * Accepts a request into the queue, or refuses it: REJECT (duplicate id in flight, can never fit the KV budget; a
-   * dead letter) or SHED (the waiting queue is at {@code maxWaiting}: answered with {@link #shed}).
+   * dead letter) or SHED (the waiting queue is at {@code maxWaiting}, or with predictive admission its predicted
+   * finish is past its deadline: answered with {@link #shed}).
    */
   public Decision submit(ValidatedRequest v, long now) {
     if (requests.containsKey(v.id())) {
@@ -113,6 +114,17 @@ public final class EngineLoop implements Serializable {
       predictSynthetic(s, 0);
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
+      }
+      if (config.predictiveAdmission() && v.deadlineAtMs() > 0) {
+        double finishAt = etas().predictedFinishAtMs(scheduler, requests, v.id(), now);
+        if (finishAt > v.deadlineAtMs()) { // NaN (no iteration time measured yet) admits
+          requests.remove(v.id());
+          scheduler.cancel(v.id());
+          stats.unreachable++;
+          return new Decision(Decision.Kind.SHED, v.id(), String.format(java.util.Locale.ROOT,
+              "deadline-unreachable: predicted to finish %d ms after submission, its deadline is %d ms",
+              Math.round(finishAt - v.submittedAtMs()), v.deadlineAtMs() - v.submittedAtMs()));
+        }
       }
       etas().publish(scheduler, requests, v.id(), engine, config.policy(), now);
     }

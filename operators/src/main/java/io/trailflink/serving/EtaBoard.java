@@ -154,6 +154,55 @@ final class EtaBoard implements Serializable {
     if (!enabled() || requests.isEmpty() || !anyDue(scheduler, requests, accepted, now)) {
       return;
     }
+    Plan plan = plan(scheduler, requests);
+    double stepMs = plan.stepMs();
+    lastStepMs = stepMs;
+    double[] offsets = plan.offsets();
+    for (int i = 0; i < plan.order().size(); i++) {
+      boolean isRunning = i < plan.running();
+      Request r = plan.order().get(i);
+      ServedRequest s = requests.get(r.id());
+      String cause = cause(r, accepted, now);
+      if (s == null || cause == null) {
+        continue;
+      }
+      marks.put(r.id(), new Mark(now, r.hasPrediction()));
+      int position = isRunning ? 0 : i - plan.running() + 1;
+      double p90 = Math.min(s.predictedP90, r.maxNewTokens() - r.generated());
+      pending().add(EtaUpdate.newBuilder().setRequestId(r.id()).setTenant(s.request.tenant()).setEngine(engine)
+          .setPolicy(policy).setCause(cause).setState(r.state().name().toLowerCase(Locale.ROOT))
+          .setSubmittedAt(Instant.ofEpochMilli(s.request.submittedAtMs())).setEmittedAt(Instant.ofEpochMilli(now))
+          .setGenerated(r.generated()).setQueuePosition(position).setQueuedAhead(Math.max(0, position - 1))
+          .setPredictedRemaining(r.hasPrediction() ? r.remainingEstimate() : null)
+          .setPredictedRemainingP90(Double.isNaN(p90) ? null : p90)
+          .setAssumedRemaining(plan.work().get(i))
+          .setStepMs(Double.isNaN(stepMs) ? null : stepMs).setSlots(slots())
+          .setPredictedFinishAt(offsets == null ? null : Instant.ofEpochMilli(now + Math.round(offsets[i])))
+          .build());
+    }
+  }
+
+  /**
+   * When {@code id} (live) is predicted to finish, as its ETA would say now (epoch ms); NaN before the iteration
+   * time is measured.
+   */
+  double predictedFinishAtMs(Scheduler scheduler, Map<String, ServedRequest> requests, String id, long now) {
+    Plan plan = plan(scheduler, requests);
+    if (plan.offsets() == null) {
+      return Double.NaN;
+    }
+    for (int i = 0; i < plan.order().size(); i++) {
+      if (plan.order().get(i).id().equals(id)) {
+        return now + plan.offsets()[i];
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** The running batch then the queue as the estimate plays them, with their work and finish offsets (ms). */
+  private record Plan(List<Request> order, int running, List<Double> work, double stepMs, double[] offsets) {}
+
+  private Plan plan(Scheduler scheduler, Map<String, ServedRequest> requests) {
     List<Request> running = scheduler.runningRequests();
     List<Request> queued = new ArrayList<>(scheduler.queuedInOrder());
     if (scheduler.policy().usesPredictions()) {
@@ -168,31 +217,13 @@ final class EtaBoard implements Serializable {
     int meanCap = (int) Math.round(requests.values().stream().mapToInt(s -> s.request.maxNewTokens()).average()
         .orElse(maxRunning));
     double stepMs = stepMs(meanCap);
-    lastStepMs = stepMs;
     double[] offsets = Double.isNaN(stepMs) ? null
         : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs);
-    for (int i = 0; i < running.size() + queued.size(); i++) {
-      boolean isRunning = i < running.size();
-      Request r = isRunning ? running.get(i) : queued.get(i - running.size());
-      ServedRequest s = requests.get(r.id());
-      String cause = cause(r, accepted, now);
-      if (s == null || cause == null) {
-        continue;
-      }
-      marks.put(r.id(), new Mark(now, r.hasPrediction()));
-      int position = isRunning ? 0 : i - running.size() + 1;
-      double p90 = Math.min(s.predictedP90, r.maxNewTokens() - r.generated());
-      pending().add(EtaUpdate.newBuilder().setRequestId(r.id()).setTenant(s.request.tenant()).setEngine(engine)
-          .setPolicy(policy).setCause(cause).setState(r.state().name().toLowerCase(Locale.ROOT))
-          .setSubmittedAt(Instant.ofEpochMilli(s.request.submittedAtMs())).setEmittedAt(Instant.ofEpochMilli(now))
-          .setGenerated(r.generated()).setQueuePosition(position).setQueuedAhead(Math.max(0, position - 1))
-          .setPredictedRemaining(r.hasPrediction() ? r.remainingEstimate() : null)
-          .setPredictedRemainingP90(Double.isNaN(p90) ? null : p90)
-          .setAssumedRemaining(isRunning ? runningWork.get(i) : queuedWork.get(i - running.size()))
-          .setStepMs(Double.isNaN(stepMs) ? null : stepMs).setSlots(slots())
-          .setPredictedFinishAt(offsets == null ? null : Instant.ofEpochMilli(now + Math.round(offsets[i])))
-          .build());
-    }
+    List<Request> order = new ArrayList<>(running);
+    order.addAll(queued);
+    List<Double> work = new ArrayList<>(runningWork);
+    work.addAll(queuedWork);
+    return new Plan(order, running.size(), work, stepMs, offsets);
   }
 
   /** The updates published since the last call. */

@@ -17,6 +17,7 @@ public final class LoopStats implements Serializable {
   long cancelled; // requests cancelled in flight
   long cancelsUnknown; // cancels of ids not in flight (unknown or finished)
   long deadlines; // requests cancelled because their deadline passed
+  long unreachable; // requests refused at admission: predicted to finish after their deadline
   long parked; // waiting requests prefilled ahead of their turn and paused (instead of probed)
   double busyMs; // engine compute time over all steps (ms)
   long firstIssuedAtMs = -1; // epoch ms
@@ -104,6 +105,11 @@ public final class LoopStats implements Serializable {
   }
 
   /** Requests cancelled because their deadline passed. */
+  /** Requests refused at admission because their predicted finish was past their deadline. */
+  public long unreachable() {
+    return unreachable;
+  }
+
   public long deadlines() {
     return deadlines;
   }

@@ -30,10 +30,21 @@ import java.io.Serializable;
  *     until admitted, while a quarter of the KV stays free) instead of being probed (a prefill whose KV is dropped
  *     and repeated at admission)
  * @param etaEveryMs how often a live request's ETA is published again on the ETA stream (ms); 0 = no ETA stream
+ * @param predictiveAdmission refuse a request with a deadline whose predicted finish (its ETA at acceptance) is
+ *     already past it: one final response {@code rejected}, error {@code deadline-unreachable: …}
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
-    int maxWaiting, String predictions, boolean park, long etaEveryMs) implements Serializable {
+    int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission)
+    implements Serializable {
+
+  /** Without predictive admission. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting, String predictions, boolean park, long etaEveryMs) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, park, etaEveryMs, false);
+  }
 
   /** {@link #etaEveryMs} by default (ms). */
   public static final long DEFAULT_ETA_EVERY_MS = 1_000;

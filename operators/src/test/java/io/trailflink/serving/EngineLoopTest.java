@@ -86,6 +86,35 @@ class EngineLoopTest {
   }
 
   @org.junit.jupiter.api.Test
+  void predictiveAdmissionRefusesADeadlineTheQueueCannotMeetAndAdmitsOneItCan() {
+    ServingConfig config = new ServingConfig("trail", 1, 1, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "oracle", true, 1_000,
+        true);
+    EngineLoop loop = new EngineLoop(0, config);
+    Map<String, Integer> lengths = new HashMap<>(Map.of("busy", 120));
+    loop.submit(new ValidatedRequest("busy", "t", new int[] {1, 2, 3}, 128, 120, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    ScriptedEngine engine = new ScriptedEngine(lengths);
+    long now = 0;
+    for (int i = 0; i < 10; i++) { // 10 commands of 5 ms, 4 iterations each: the iteration time is measured
+      StepCommand c = loop.nextCommand(now);
+      EngineFeedback fb = engine.run(c);
+      now = fb.getFinishedAtMs();
+      loop.apply(fb, now);
+    }
+    // "busy" has ~80 tokens left on the only slot, at ~1.25 ms per token: a 40-token request finishes ~150 ms from now
+    ValidatedRequest tight = new ValidatedRequest("tight", "t", new int[] {1, 2, 3}, 64, 40,
+        Sampling.newBuilder().build(), List.of(), now, 0, null).withDeadline(now + 60);
+    Decision refused = loop.submit(tight, now);
+    assertEquals(Decision.Kind.SHED, refused.kind());
+    assertTrue(refused.reason().startsWith("deadline-unreachable: predicted to finish "), refused.reason());
+    assertEquals(1, loop.stats().unreachable());
+    assertNull(loop.scheduler().request("tight"), "a refused request leaves nothing behind");
+    ValidatedRequest roomy = new ValidatedRequest("roomy", "t", new int[] {1, 2, 3}, 64, 40,
+        Sampling.newBuilder().build(), List.of(), now, 0, null).withDeadline(now + 5_000);
+    assertEquals(Decision.Kind.ACCEPT, loop.submit(roomy, now).kind());
+  }
+
+  @org.junit.jupiter.api.Test
   void etasFollowThePolicysOrderAndLandNearTheRealFinish() {
     // one slot, oracle predictions: the shortest goes first; ETAs refreshed on every feedback
     ServingConfig oracle = new ServingConfig("trail", 1, 1, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "oracle", true, 1);
