@@ -10,7 +10,9 @@ SELECT
   ((EXTRACT(EPOCH FROM r.finished_at) - EXTRACT(EPOCH FROM e.emitted_at)) * 1000
     + EXTRACT(MILLISECOND FROM r.finished_at) - EXTRACT(MILLISECOND FROM e.emitted_at)) / 1000.0 AS remaining_s
 FROM etas AS e
-JOIN responses AS r ON e.request_id = r.request_id
+JOIN responses AS r
+  ON e.request_id = r.request_id AND e.submitted_at = r.submitted_at -- an id reused later is another request
+  AND r.finished_at BETWEEN e.emitted_at - INTERVAL '1' MINUTE AND e.emitted_at + INTERVAL '1' HOUR -- bounded state
 WHERE e.predicted_finish_at IS NOT NULL AND r.finish_reason IN ('stop', 'length');
 
 SELECT

@@ -216,7 +216,7 @@ final class BatchCommand implements Callable<Integer> {
               .setFinishedAt(Instant.ofEpochMilli(c.finishedAtMs()))
               .setTtftMs(c.firstTokenAtMs() - submitted).setLatencyMs(c.finishedAtMs() - submitted)
               .setQueueingMs(0).setPreemptions(0).setEvictions(0).setFinishReason(c.finish().wireName())
-              .setEngine("direct").setPolicy("fcfs (direct)").setInitialPrediction(Double.NaN).build();
+              .setEngine("direct").setPolicy("fcfs (direct)").setInitialPrediction(null).build();
           write(() -> out.answered(f));
           progress.done(c.id(), c.tokens().length);
           progress.tokensGenerated(c.tokens().length, System.currentTimeMillis());

@@ -47,6 +47,7 @@ final class ConsumeCommand implements Callable<Integer> {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     long finals = 0;
+    long otherVersions = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<String> subscribed = new ArrayList<>(List.of(topics.responses(), topics.deadLetters()));
@@ -65,6 +66,10 @@ final class ConsumeCommand implements Callable<Integer> {
             DeadLetter d = AvroBytes.decode(r.value(), DeadLetter.class);
             System.out.println(json ? deadJson(d) : "dead letter " + d.getRequestId() + ": " + d.getReason());
             continue;
+          }
+          if (r.topic().equals(topics.responses()) && !AvroBytes.writtenAs(r, FinalResponse.class)) {
+            otherVersions++;
+            continue; // a record of another release (v1 wrote a union of chunk and final here)
           }
           if (r.topic().equals(topics.chunks())) {
             ResponseChunk c = AvroBytes.decode(r.value(), ResponseChunk.class);
@@ -85,7 +90,8 @@ final class ConsumeCommand implements Callable<Integer> {
         }
       }
     }
-    System.err.println(finals + " final responses");
+    System.err.println(finals + " final responses" + (otherVersions > 0 ? " (" + otherVersions
+        + " records of another schema release skipped)" : ""));
     return 0;
   }
 

@@ -34,4 +34,20 @@ public final class AvroBytes {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * Whether a record read from a topic was written with {@code type}'s current schema, as its
+   * {@code trail.schema.fingerprint} header says (a record without the header is taken to be): readers skip the
+   * others instead of misreading them (e.g. the responses topic's records of release v1, a union).
+   */
+  public static boolean writtenAs(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r,
+      Class<? extends SpecificRecord> type) {
+    org.apache.kafka.common.header.Header h = r.headers().lastHeader(io.trailflink.schema.SchemaFingerprints.HEADER);
+    if (h == null) {
+      return true;
+    }
+    Long writer = io.trailflink.schema.SchemaFingerprints.parse(h.value());
+    return writer != null && writer == io.trailflink.schema.SchemaFingerprints.of(
+        org.apache.avro.specific.SpecificData.get().getSchema(type));
+  }
 }

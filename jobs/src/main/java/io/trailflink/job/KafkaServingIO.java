@@ -51,14 +51,16 @@ public final class KafkaServingIO implements ServingIO {
     return encodedSink(topics.chunks());
   }
 
+  /** Never transactional: an ETA a checkpoint interval late is no ETA (a repeat after a restore is harmless). */
   @Override
   public Sink<KafkaBytes> etas() {
-    return encodedSink(topics.etas());
+    return encodedSink(topics.etas(), false);
   }
 
+  /** Never transactional, as {@link #etas}. */
   @Override
   public Sink<KafkaBytes> engineStatus() {
-    return encodedSink(topics.engineStatus());
+    return encodedSink(topics.engineStatus(), false);
   }
 
   @Override
@@ -67,7 +69,10 @@ public final class KafkaServingIO implements ServingIO {
   }
 
   private KafkaSink<KafkaBytes> encodedSink(String topic) {
-    boolean exactlyOnce = options.exactlyOnce;
+    return encodedSink(topic, options.exactlyOnce);
+  }
+
+  private KafkaSink<KafkaBytes> encodedSink(String topic, boolean exactlyOnce) {
     return KafkaSink.<KafkaBytes>builder()
         .setBootstrapServers(options.bootstrapServers)
         .setKafkaProducerConfig(producerConfig(options, exactlyOnce))

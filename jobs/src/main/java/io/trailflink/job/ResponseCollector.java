@@ -75,6 +75,9 @@ public final class ResponseCollector implements AutoCloseable {
   }
 
   private void accept(Topics topics, ConsumerRecord<byte[], byte[]> r) {
+    if (r.topic().equals(topics.responses()) && !AvroBytes.writtenAs(r, FinalResponse.class)) {
+      return; // another release's record (e.g. v1's union of chunk and final): not this reader's
+    }
     if (r.topic().equals(topics.responses())) {
       FinalResponse f = AvroBytes.decode(r.value(), FinalResponse.class);
       finals.computeIfAbsent(f.getRequestId(), k -> Collections.synchronizedList(new ArrayList<>())).add(f);

@@ -33,7 +33,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -218,15 +217,14 @@ public final class TrailServingJob {
             .setTopic(topic)
             .setKeySerializationSchema((KeyOf<EngineFeedback>) EngineFeedback::getEngine)
             .setValueSerializationSchema(AvroSerializationSchema.forSpecific(EngineFeedback.class))
-            .setHeaderProvider(feedback -> schemaHeader(EngineFeedback.getClassSchema()))
+            .setHeaderProvider(feedback -> new RecordHeaders().add(SchemaFingerprints.HEADER, FEEDBACK_SCHEMA))
             .build())
         .build();
   }
 
-  /** Headers naming {@code schema} as the writer schema (fresh per record: the producer seals them). */
-  private static Headers schemaHeader(org.apache.avro.Schema schema) {
-    return new RecordHeaders().add(SchemaFingerprints.HEADER, SchemaFingerprints.headerValue(SchemaFingerprints.of(schema)));
-  }
+  /** The predictions topic's writer schema, as its header value (headers are fresh per record: producers seal them). */
+  private static final byte[] FEEDBACK_SCHEMA =
+      SchemaFingerprints.headerValue(SchemaFingerprints.of(EngineFeedback.getClassSchema()));
 
   /** Kafka key of a record: a UTF-8 id. */
   @FunctionalInterface

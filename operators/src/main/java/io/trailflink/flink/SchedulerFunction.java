@@ -75,6 +75,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     if (loop == null) {
       loop = new EngineLoop(ctx.getCurrentKey(), config);
     }
+    loop.useSettings(config);
     if (r.cancel()) { // the next command releases it on the engine
       FinalResponse cancelled = loop.cancel(r.id(), "cancelled by the client", now);
       if (cancelled != null) {
@@ -90,7 +91,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       }
     }
     emit(loop, now, out);
-    loop.drainEtas().forEach(e -> ctx.output(ETAS, e));
+    loop.drainEtas(now).forEach(e -> ctx.output(ETAS, e));
     state.update(loop);
     metrics(ctx.getCurrentKey()).observe(loop, List.of());
     ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
@@ -105,6 +106,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       if (loop == null || !ServingConfig.engineName(engineIndex).equals(fb.getEngine())) {
         return;
       }
+      loop.useSettings(config);
       long restarts = loop.stats().engineRestarts();
       List<FinalResponse> finals = loop.apply(fb, now);
       if (loop.stats().engineRestarts() > restarts) {
@@ -118,7 +120,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       loop.drainChunks().forEach(c -> ctx.output(CHUNKS, c));
       finals.forEach(f -> ctx.output(RESPONSES, f));
       loop.expire(now).forEach(f -> ctx.output(RESPONSES, f)); // deadlines
-      loop.drainEtas().forEach(e -> ctx.output(ETAS, e));
+      loop.drainEtas(now).forEach(e -> ctx.output(ETAS, e));
       EngineStatus status = loop.drainStatus();
       if (status != null) {
         ctx.output(STATUS, status);

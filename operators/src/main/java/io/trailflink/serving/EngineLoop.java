@@ -79,6 +79,11 @@ public final class EngineLoop implements Serializable {
   private EtaBoard etas;
   /** The engine's load after the last applied feedback (not state: drained after every call). */
   private transient EngineStatus status;
+  /**
+   * The operator's current settings, for what may change across a restore (the ETA interval, predictive
+   * admission): {@link #config} is the one the loop was created with, as its snapshot holds it.
+   */
+  private transient ServingConfig settings;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
     this.engine = ServingConfig.engineName(engineIndex);
@@ -115,7 +120,7 @@ public final class EngineLoop implements Serializable {
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
       }
-      if (config.predictiveAdmission() && v.deadlineAtMs() > 0) {
+      if (settings().predictiveAdmission() && v.deadlineAtMs() > 0) {
         double finishAt = etas().predictedFinishAtMs(scheduler, requests, v.id(), now);
         if (finishAt > v.deadlineAtMs()) { // NaN (no iteration time measured yet) admits
           requests.remove(v.id());
@@ -362,14 +367,13 @@ public final class EngineLoop implements Serializable {
         scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
         ServedRequest s = requests.get(u.getRequestId());
         if (s != null) {
-          s.predictedP90 = u.getPredictedRemainingP90() == null ? Double.NaN : u.getPredictedRemainingP90();
+          s.predictedP90 = u.getPredictedRemainingP90();
         }
       }
     }
     etas().commandDone(new EtaBoard.Command(fb.getIssuedAtMs(), fb.getFinishedAtMs(), fb.getBusyMs(),
         fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills), scheduler.runningCount(),
         scheduler.queuedCount());
-    etas().publish(scheduler, requests, null, engine, config.policy(), now);
     status = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy()).setAt(Instant.ofEpochMilli(now))
         .setStepSeq(fb.getStepSeq()).setRunning(scheduler.runningCount())
         .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
@@ -413,9 +417,24 @@ public final class EngineLoop implements Serializable {
     return out;
   }
 
-  /** The ETA updates published since the last call (on acceptance, first prediction, and every --eta-every-ms). */
-  public List<EtaUpdate> drainEtas() {
+  /**
+   * The ETA updates due now (first predictions, refreshes every --eta-every-ms) plus those published since the last
+   * call (acceptances). Call it after the next command is out: the estimate plays the whole queue, and the engine's
+   * idle time is the loop's critical path.
+   */
+  public List<EtaUpdate> drainEtas(long now) {
+    etas().publish(scheduler, requests, null, engine, config.policy(), now);
     return etas().drain();
+  }
+
+  /** Takes the operator's current settings for what may change across a restore (see {@link #settings}). */
+  public void useSettings(ServingConfig current) {
+    settings = current;
+    etas().setEveryMs(current.etaEveryMs());
+  }
+
+  private ServingConfig settings() {
+    return settings != null ? settings : config;
   }
 
   /** The engine's load after the feedback applied by the last {@link #apply}, or null when it applied none. */
@@ -427,7 +446,7 @@ public final class EngineLoop implements Serializable {
 
   private EtaBoard etas() {
     if (etas == null) { // a new loop, or one restored from a snapshot taken before the ETA stream
-      etas = new EtaBoard(config.etaEveryMs(), config.maxRunning());
+      etas = new EtaBoard(settings().etaEveryMs(), config.maxRunning());
     }
     return etas;
   }

@@ -26,7 +26,7 @@ final class EtaBoard implements Serializable {
   /** Commands measured before any finish time is published (the first ones carry warm-up and parked prefills). */
   static final int WARM = 8;
 
-  private final long everyMs; // 0 = no ETA stream
+  private long everyMs; // 0 = no ETA stream
   private final int maxRunning;
   /** The last {@link #WINDOW} commands with decode iterations. */
   private final Command[] window = new Command[WINDOW];
@@ -54,6 +54,7 @@ final class EtaBoard implements Serializable {
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
   private transient List<EtaUpdate> pending;
+  private transient boolean sweeping; // a refresh sweep is under way
 
   /** When a request's ETA was last published, and whether it had a prediction then. */
   private record Mark(long atMs, boolean predicted) implements Serializable {}
@@ -61,6 +62,10 @@ final class EtaBoard implements Serializable {
   EtaBoard(long everyMs, int maxRunning) {
     this.everyMs = everyMs;
     this.maxRunning = maxRunning;
+  }
+
+  void setEveryMs(long everyMs) {
+    this.everyMs = everyMs;
   }
 
   boolean enabled() {
@@ -154,6 +159,7 @@ final class EtaBoard implements Serializable {
     if (!enabled() || requests.isEmpty() || !anyDue(scheduler, requests, accepted, now)) {
       return;
     }
+    sweeping = accepted == null;
     Plan plan = plan(scheduler, requests);
     double stepMs = plan.stepMs();
     lastStepMs = stepMs;
@@ -168,7 +174,7 @@ final class EtaBoard implements Serializable {
       }
       marks.put(r.id(), new Mark(now, r.hasPrediction()));
       int position = isRunning ? 0 : i - plan.running() + 1;
-      double p90 = Math.min(s.predictedP90, r.maxNewTokens() - r.generated());
+      double p90 = s.predictedP90 == null ? Double.NaN : Math.min(s.predictedP90, r.maxNewTokens() - r.generated());
       pending().add(EtaUpdate.newBuilder().setRequestId(r.id()).setTenant(s.request.tenant()).setEngine(engine)
           .setPolicy(policy).setCause(cause).setState(r.state().name().toLowerCase(Locale.ROOT))
           .setSubmittedAt(Instant.ofEpochMilli(s.request.submittedAtMs())).setEmittedAt(Instant.ofEpochMilli(now))
@@ -204,16 +210,26 @@ final class EtaBoard implements Serializable {
 
   private Plan plan(Scheduler scheduler, Map<String, ServedRequest> requests) {
     List<Request> running = scheduler.runningRequests();
-    List<Request> queued = new ArrayList<>(scheduler.queuedInOrder());
+    List<Request> inQueue = scheduler.queuedInOrder();
+    Integer[] byWork = new Integer[inQueue.size()];
+    double[] assumed = new double[inQueue.size()];
+    for (int i = 0; i < byWork.length; i++) {
+      byWork[i] = i;
+      assumed[i] = assumedRemaining(inQueue.get(i));
+    }
     if (scheduler.policy().usesPredictions()) {
       // a policy that ranks by predicted length will rank a request not predicted yet once it is (it is parked or
       // probed soon): place it by the length assumed for it, not behind every predicted one as the queue does now
-      queued.sort(java.util.Comparator.comparingDouble(this::assumedRemaining)); // stable: ties keep queue order
+      java.util.Arrays.sort(byWork, java.util.Comparator.comparingDouble(i -> assumed[i])); // stable
+    }
+    List<Request> queued = new ArrayList<>(byWork.length);
+    List<Double> queuedWork = new ArrayList<>(byWork.length);
+    for (int i : byWork) {
+      queued.add(inQueue.get(i));
+      queuedWork.add(assumed[i]);
     }
     List<Double> runningWork = new ArrayList<>(running.size());
     running.forEach(r -> runningWork.add(assumedRemaining(r)));
-    List<Double> queuedWork = new ArrayList<>(queued.size());
-    queued.forEach(r -> queuedWork.add(assumedRemaining(r)));
     int meanCap = (int) Math.round(requests.values().stream().mapToInt(s -> s.request.maxNewTokens()).average()
         .orElse(maxRunning));
     double stepMs = stepMs(meanCap);
@@ -252,12 +268,13 @@ final class EtaBoard implements Serializable {
     }
     Mark m = marks.get(r.id());
     if (m == null) {
-      return null; // accepted before the stream was on (a restored snapshot): waits for its next acceptance
+      return "refresh"; // accepted before the stream was on (a restored snapshot)
     }
     if (!m.predicted() && r.hasPrediction()) {
       return "predicted";
     }
-    return now - m.atMs() >= everyMs ? "refresh" : null;
+    // once a sweep runs, everything at least half an interval old is refreshed with it: fewer, larger sweeps
+    return now - m.atMs() >= (sweeping ? everyMs / 2 : everyMs) ? "refresh" : null;
   }
 
   private double assumedRemaining(Request r) {

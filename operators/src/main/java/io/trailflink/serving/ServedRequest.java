@@ -20,8 +20,8 @@ final class ServedRequest implements Serializable {
   boolean inEngine;
   /** Whether its prompt was sent to be embedded for the initial prediction (once, while waiting). */
   boolean probed;
-  /** 90th percentile of its remaining output from the predictor's last bins (tokens); NaN when none. */
-  double predictedP90 = Double.NaN;
+  /** 90th percentile of its remaining output from the predictor's last bins (tokens); null when none. */
+  Double predictedP90;
   /** Its 1-based place among the engine's arrivals: the seed of its synthetic prediction error. */
   final int arrivalNumber;
 

@@ -124,7 +124,7 @@ class EngineLoopTest {
       loop.submit(new ValidatedRequest(id, "t", new int[] {1, 2, 3}, 128, lengths.get(id), Sampling.newBuilder().build(),
           List.of(), 0L, 0, null), 0);
     }
-    assertEquals(List.of("accepted", "accepted", "accepted"), loop.drainEtas().stream().map(e -> e.getCause()).toList());
+    assertEquals(List.of("accepted", "accepted", "accepted"), loop.drainEtas(0).stream().map(e -> e.getCause()).toList());
     ScriptedEngine engine = new ScriptedEngine(lengths);
     Map<String, Long> finished = new HashMap<>();
     Map<String, Long> firstEta = new HashMap<>();
@@ -135,7 +135,7 @@ class EngineLoopTest {
       for (FinalResponse f : loop.apply(fb, now)) {
         finished.put(f.getRequestId(), f.getFinishedAt().toEpochMilli());
       }
-      for (var e : loop.drainEtas()) {
+      for (var e : loop.drainEtas(now)) {
         if (e.getPredictedFinishAt() != null) {
           firstEta.putIfAbsent(e.getRequestId(), e.getPredictedFinishAt().toEpochMilli());
         }
