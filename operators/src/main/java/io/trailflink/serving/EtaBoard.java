@@ -54,7 +54,6 @@ final class EtaBoard implements Serializable {
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
   private transient List<EtaUpdate> pending;
-  private transient boolean sweeping; // a refresh sweep is under way
 
   /** When a request's ETA was last published, and whether it had a prediction then. */
   private record Mark(long atMs, boolean predicted) implements Serializable {}
@@ -159,7 +158,6 @@ final class EtaBoard implements Serializable {
     if (!enabled() || requests.isEmpty() || !anyDue(scheduler, requests, accepted, now)) {
       return;
     }
-    sweeping = accepted == null;
     Plan plan = plan(scheduler, requests);
     double stepMs = plan.stepMs();
     lastStepMs = stepMs;
@@ -273,8 +271,7 @@ final class EtaBoard implements Serializable {
     if (!m.predicted() && r.hasPrediction()) {
       return "predicted";
     }
-    // once a sweep runs, everything at least half an interval old is refreshed with it: fewer, larger sweeps
-    return now - m.atMs() >= (sweeping ? everyMs / 2 : everyMs) ? "refresh" : null;
+    return now - m.atMs() >= everyMs ? "refresh" : null;
   }
 
   private double assumedRemaining(Request r) {
