@@ -8,20 +8,37 @@
 #   curl -X POST -F jarfile=@jobs/target/trail-flink-job.jar localhost:8090/jars/upload
 #   curl -X POST localhost:8090/jars/<id>/run -H 'Content-Type: application/json' \
 #        -d '{"programArgsList":["--bootstrap-servers","HOST:PORT","--model","'$PWD'/models/trail-tiny"]}'
-#   scripts/local-flink-cluster.sh stop
+#   scripts/local-flink-cluster.sh restart-tm [WORK_DIR]   # kill -9 the TaskManager, start a fresh one (a fault drill)
+#   scripts/local-flink-cluster.sh stop [WORK_DIR]          # stops the JVMs this script started (by their PIDs)
 #
-# Needs `./mvnw -B package -DskipTests` first (the job jar and jobs/target/flink-lib). Set NO_DJL_LIB=1 to leave
-# DJL off the framework classpath and see the failure it prevents.
+# Builds what it needs on first use (./mvnw install: the job jar, jobs/target/flink-lib and the project's modules
+# for the framework classpath). The job jar is thin: DJL comes only from jobs/target/flink-lib, on the framework
+# classpath as docker-compose.yml has it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd=${1:-start}
 work=${2:-/tmp/trail-flink-cluster}
-if [[ $cmd == stop ]]; then
-  pkill -f "org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir $work" || true
-  pkill -f "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir $work" || true
-  exit 0
+# stops a JVM this script started, by the PID it recorded (never by a name pattern: other clusters live here too)
+stop_pid() {
+  local f="$work/$1.pid"
+  if [[ -f $f ]]; then
+    kill "${2:--TERM}" "$(cat "$f")" 2>/dev/null || true
+    rm -f "$f"
+  fi
+}
+case $cmd in
+  stop)
+    stop_pid taskmanager
+    stop_pid jobmanager
+    exit 0 ;;
+  start|restart-tm) ;;
+  *) echo "usage: $0 start|restart-tm|stop [WORK_DIR]" >&2; exit 2 ;;
+esac
+if [[ ! -f "$root/jobs/target/trail-flink-job.jar" || ! -d "$root/jobs/target/flink-lib" ]] \
+    || ! (cd "$root" && ./mvnw -q -o -B dependency:build-classpath -pl jobs -Dmdep.outputFile=/dev/null >/dev/null 2>&1); then
+  echo "building the job jar, jobs/target/flink-lib and the project's modules (./mvnw install) ..." >&2
+  (cd "$root" && ./mvnw -q -B install -DskipTests >&2)
 fi
-[[ -d "$root/jobs/target/flink-lib" ]] || { echo "jobs/target/flink-lib missing: run ./mvnw -B package -DskipTests" >&2; exit 2; }
 mkdir -p "$work/conf" "$work/log"
 cat > "$work/conf/config.yaml" <<YAML
 jobmanager.rpc.address: localhost
@@ -40,9 +57,7 @@ YAML
 # the framework classpath: the jobs module's Flink dependencies, without what the job jar brings itself
 (cd "$root" && ./mvnw -q -o -B dependency:build-classpath -pl jobs -Dmdep.outputFile="$work/cp.txt" >/dev/null)
 fw=$(tr ':' '\n' < "$work/cp.txt" | grep -v -E '/ai/djl/|/io/trailflink/|flink-connector-kafka|/org/apache/kafka/|/flink-avro/|/org/apache/avro/|picocli' | paste -sd:)
-if [[ -z ${NO_DJL_LIB:-} ]]; then
-  fw="$fw:$(ls "$root"/jobs/target/flink-lib/*.jar | paste -sd:)"
-fi
+fw="$fw:$(ls "$root"/jobs/target/flink-lib/*.jar | paste -sd:)"
 opens="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
@@ -51,9 +66,14 @@ opens="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-opens=java.base/ja
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
 log4j="-Dlog4j2.configurationFile=$root/jobs/src/main/resources/log4j2-cli.xml"
-# shellcheck disable=SC2086
-nohup java -Xmx1g $opens $log4j -cp "$fw" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
-  --configDir "$work/conf" > "$work/log/jobmanager.out" 2>&1 &
+if [[ $cmd == start ]]; then
+  # shellcheck disable=SC2086
+  nohup java -Xmx1g $opens $log4j -cp "$fw" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
+    --configDir "$work/conf" > "$work/log/jobmanager.out" 2>&1 &
+  echo $! > "$work/jobmanager.pid"
+else
+  stop_pid taskmanager -KILL # the drill: the TaskManager dies without a goodbye
+fi
 # the TaskManager's JVM sizes and resource options, as Flink's own start scripts compute them
 params=$(java -cp "$fw" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_RESOURCE_PARAMS --configDir "$work/conf" 2>/dev/null \
   | grep BASH_JAVA_UTILS_EXEC_RESULT | sed 's/BASH_JAVA_UTILS_EXEC_RESULT://')
@@ -61,7 +81,8 @@ jvm=$(echo "$params" | head -1)
 dyn=$(echo "$params" | tail -1)
 # shellcheck disable=SC2086
 nohup java $jvm $opens -Dai.djl.offline=true $log4j -cp "$fw" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-  --configDir "$work/conf" $dyn > "$work/log/taskmanager.out" 2>&1 &
+  --configDir "$work/conf" $dyn >> "$work/log/taskmanager.out" 2>&1 &
+echo $! > "$work/taskmanager.pid"
 for _ in $(seq 60); do
   if curl -sf localhost:8090/overview | grep -q '"taskmanagers":1'; then
     echo "Flink session cluster up: http://localhost:8090 (logs in $work/log)"

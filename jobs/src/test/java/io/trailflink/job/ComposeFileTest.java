@@ -55,5 +55,32 @@ class ComposeFileTest {
     assertTrue(props.contains("external-resources: gpu") && props.contains("GPUDriverFactory"), props);
     String gpuRequest = tm.get("deploy").toString();
     assertTrue(gpuRequest.contains("gpu") && gpuRequest.contains("nvidia"), gpuRequest);
+    assertEquals(List.of("gpu"), tm.get("profiles"));
+
+    // the cpu profile: the same TaskManager, no GPU reservation and no GPU resource to discover
+    Map<String, Object> cpu = (Map<String, Object>) services.get("taskmanager-cpu");
+    assertEquals(List.of("cpu"), cpu.get("profiles"));
+    assertEquals("taskmanager", cpu.get("command"));
+    assertTrue(!cpu.get("deploy").toString().contains("gpu"), cpu.get("deploy").toString());
+    String cpuProps = (String) ((Map<String, Object>) cpu.get("environment")).get("FLINK_PROPERTIES");
+    assertTrue(!cpuProps.contains("external-resource") && cpuProps.contains("parent-first")
+        && cpuProps.contains("execution.checkpointing.dir"), cpuProps);
+    assertEquals(((List<String>) tm.get("volumes")), cpu.get("volumes"), "same jar, lib, model and checkpoints");
+  }
+
+  /** The thin job jar leaves out exactly what target/flink-lib holds for the cluster's lib/. */
+  @Test
+  void theJobJarLeavesOutWhatFlinkLibHolds() throws Exception {
+    String pom = Files.readString(ROOT.resolve("jobs/pom.xml"));
+    String ids = pom.replaceAll("(?s).*<includeArtifactIds>([^<]*)</includeArtifactIds>.*", "$1");
+    Map<String, String> groups = Map.of("api", "ai.djl:api", "pytorch-engine", "ai.djl.pytorch:*", "pytorch-jni",
+        "ai.djl.pytorch:*", "${pytorch.native.artifact}", "ai.djl.pytorch:*", "tokenizers",
+        "ai.djl.huggingface:tokenizers", "gson", "com.google.code.gson:gson", "jna", "net.java.dev.jna:jna",
+        "commons-compress", "org.apache.commons:commons-compress");
+    for (String id : ids.split(",")) {
+      String exclude = groups.get(id.strip());
+      assertTrue(exclude != null, "flink-lib holds " + id + ": say which shade exclude covers it");
+      assertTrue(pom.contains("<exclude>" + exclude + "</exclude>"), "the job jar must leave out " + id);
+    }
   }
 }
