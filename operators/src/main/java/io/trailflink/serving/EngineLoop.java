@@ -120,17 +120,18 @@ public final class EngineLoop implements Serializable {
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
       }
-      if (settings().predictiveAdmission() && v.deadlineAtMs() > 0) {
+      // with predictions from forced lengths a request is predicted on arrival; the model's come once its prompt is
+      // embedded, and refuseUnreachable decides then
+      if (settings().predictiveAdmission() && v.deadlineAtMs() > 0 && scheduler.request(v.id()).hasPrediction()) {
         double finishAt = etas().predictedFinishAtMs(scheduler, requests, v.id(), now);
         if (finishAt > v.deadlineAtMs()) { // NaN (no iteration time measured yet) admits
           requests.remove(v.id());
           scheduler.cancel(v.id());
           stats.unreachable++;
-          return new Decision(Decision.Kind.SHED, v.id(), String.format(java.util.Locale.ROOT,
-              "deadline-unreachable: predicted to finish %d ms after submission, its deadline is %d ms",
-              Math.round(finishAt - v.submittedAtMs()), v.deadlineAtMs() - v.submittedAtMs()));
+          return new Decision(Decision.Kind.SHED, v.id(), unreachable(finishAt, v));
         }
       }
+      etas().arrived(now);
       etas().publish(scheduler, requests, v.id(), engine, config.policy(), now);
     }
     return d;
@@ -358,11 +359,13 @@ public final class EngineLoop implements Serializable {
         }
       }
     }
+    Set<String> firstPredicted = new HashSet<>();
     if (!config.syntheticPredictions()) {
       for (PredictionUpdate u : fb.getPredictions()) {
         Request r = scheduler.request(u.getRequestId());
         if (r != null && !r.hasPrediction()) {
           etas().initialPrediction(u.getPredictedRemaining());
+          firstPredicted.add(u.getRequestId());
         }
         scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
         ServedRequest s = requests.get(u.getRequestId());
@@ -374,6 +377,9 @@ public final class EngineLoop implements Serializable {
     etas().commandDone(new EtaBoard.Command(fb.getIssuedAtMs(), fb.getFinishedAtMs(), fb.getBusyMs(),
         fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills), scheduler.runningCount(),
         scheduler.queuedCount());
+    if (settings().predictiveAdmission()) {
+      finals.addAll(refuseUnreachable(firstPredicted, now));
+    }
     status = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy()).setAt(Instant.ofEpochMilli(now))
         .setStepSeq(fb.getStepSeq()).setRunning(scheduler.runningCount())
         .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
@@ -381,6 +387,44 @@ public final class EngineLoop implements Serializable {
         .setNewTokens(newTokens).setBusyMs(fb.getBusyMs())
         .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs()).build();
     return finals;
+  }
+
+  /**
+   * Predictive admission for requests that were accepted without a prediction (the model predicts once a prompt is
+   * embedded, when the request is parked or probed): at their first prediction, one still waiting whose ETA is past
+   * its deadline is refused — released from the engine, one final response {@code rejected} — before it costs more.
+   */
+  private List<FinalResponse> refuseUnreachable(Set<String> firstPredicted, long now) {
+    Set<String> candidates = new HashSet<>();
+    for (String id : firstPredicted) {
+      ServedRequest s = requests.get(id);
+      Request r = scheduler.request(id);
+      if (s != null && r != null && s.request.deadlineAtMs() > 0 && r.state() != RequestState.RUNNING) {
+        candidates.add(id);
+      }
+    }
+    if (candidates.isEmpty()) {
+      return List.of();
+    }
+    List<FinalResponse> refused = new ArrayList<>();
+    for (var e : etas().predictedFinishAtMs(scheduler, requests, candidates, now).entrySet()) {
+      ServedRequest s = requests.get(e.getKey());
+      if (e.getValue() > s.request.deadlineAtMs()) {
+        stats.unreachable++;
+        if (s.inEngine) {
+          toRelease.add(e.getKey());
+        }
+        scheduler.cancel(e.getKey());
+        refused.add(finish(s, FinishReason.REJECTED, unreachable(e.getValue(), s.request), now));
+      }
+    }
+    return refused;
+  }
+
+  private static String unreachable(double finishAtMs, ValidatedRequest v) {
+    return String.format(java.util.Locale.ROOT,
+        "deadline-unreachable: predicted to finish %d ms after submission, its deadline is %d ms",
+        Math.round(finishAtMs - v.submittedAtMs()), v.deadlineAtMs() - v.submittedAtMs());
   }
 
   /**

@@ -25,6 +25,13 @@ final class EtaBoard implements Serializable {
   static final int WINDOW = 32;
   /** Commands measured before any finish time is published (the first ones carry warm-up and parked prefills). */
   static final int WARM = 8;
+  static final int ARRIVALS = 512;
+  static final int LENGTHS = 256;
+  /**
+   * The arrival rate is counted over this much recent time (ms): short enough that a burst already queued is not
+   * mistaken for a stream that keeps coming, long enough for a steady rate.
+   */
+  static final long ARRIVAL_WINDOW_MS = 2_000;
 
   private long everyMs; // 0 = no ETA stream
   private final int maxRunning;
@@ -53,6 +60,12 @@ final class EtaBoard implements Serializable {
   private double predictionSum; // tokens, initial predictions
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
+  /** Acceptance times of the last requests (epoch ms, a ring): the arrival rate that keeps coming. */
+  private final long[] arrivals = new long[ARRIVALS];
+  private long arrivalCount;
+  /** Output lengths of the last finished requests (tokens, a ring): the lengths arrivals will have. */
+  private final int[] lengths = new int[LENGTHS];
+  private long lengthCount;
   private transient List<EtaUpdate> pending;
 
   /** When a request's ETA was last published, and whether it had a prediction then. */
@@ -95,7 +108,64 @@ final class EtaBoard implements Serializable {
     if (served) {
       outputSum += outputTokens;
       outputCount++;
+      lengths[(int) (lengthCount++ % LENGTHS)] = outputTokens;
     }
+  }
+
+  /** A request was accepted at {@code now} (epoch ms). */
+  void arrived(long now) {
+    arrivals[(int) (arrivalCount++ % ARRIVALS)] = now;
+  }
+
+  /** Requests accepted per ms over the last {@link #ARRIVAL_WINDOW_MS}. */
+  double arrivalRatePerMs(long now) {
+    int n = 0;
+    for (int i = 0; i < Math.min(arrivalCount, ARRIVALS); i++) {
+      if (arrivals[i] > now - ARRIVAL_WINDOW_MS && arrivals[i] <= now) {
+        n++;
+      }
+    }
+    return n / (double) ARRIVAL_WINDOW_MS;
+  }
+
+  /**
+   * Per queued request, the share of the engine's token rate that requests arriving from now on and ranked ahead of
+   * it take: arrival rate × E[L · 1{L < its work}] ÷ token rate, L the output lengths of recently finished requests.
+   * Null when nothing arrives or the policy does not rank by length (later arrivals then queue behind).
+   */
+  private double[] aheadLoad(List<Double> queuedWork, double stepMs, boolean byLength, long now) {
+    double rate = arrivalRatePerMs(now);
+    int known = (int) Math.min(lengthCount, LENGTHS);
+    if (!byLength || rate <= 0 || known == 0 || Double.isNaN(stepMs)) {
+      return null;
+    }
+    int[] sorted = java.util.Arrays.copyOf(lengths, known);
+    java.util.Arrays.sort(sorted);
+    double[] prefix = new double[known + 1]; // prefix[k]: sum of the k shortest
+    for (int i = 0; i < known; i++) {
+      prefix[i + 1] = prefix[i] + sorted[i];
+    }
+    double tokensPerMs = slots() / stepMs;
+    double[] load = new double[queuedWork.size()];
+    for (int j = 0; j < load.length; j++) {
+      int below = lowerBound(sorted, queuedWork.get(j)); // lengths shorter than its work
+      load[j] = rate * (prefix[below] / known) / tokensPerMs;
+    }
+    return load;
+  }
+
+  private static int lowerBound(int[] sorted, double x) {
+    int lo = 0;
+    int hi = sorted.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (sorted[mid] < x) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   /**
@@ -158,7 +228,7 @@ final class EtaBoard implements Serializable {
     if (!enabled() || requests.isEmpty() || !anyDue(scheduler, requests, accepted, now)) {
       return;
     }
-    Plan plan = plan(scheduler, requests);
+    Plan plan = plan(scheduler, requests, now);
     double stepMs = plan.stepMs();
     lastStepMs = stepMs;
     double[] offsets = plan.offsets();
@@ -191,22 +261,28 @@ final class EtaBoard implements Serializable {
    * time is measured.
    */
   double predictedFinishAtMs(Scheduler scheduler, Map<String, ServedRequest> requests, String id, long now) {
-    Plan plan = plan(scheduler, requests);
-    if (plan.offsets() == null) {
-      return Double.NaN;
-    }
-    for (int i = 0; i < plan.order().size(); i++) {
-      if (plan.order().get(i).id().equals(id)) {
-        return now + plan.offsets()[i];
+    return predictedFinishAtMs(scheduler, requests, java.util.Set.of(id), now).getOrDefault(id, Double.NaN);
+  }
+
+  /** The same for several requests, from one plan; empty before the iteration time is measured. */
+  Map<String, Double> predictedFinishAtMs(Scheduler scheduler, Map<String, ServedRequest> requests,
+      java.util.Set<String> ids, long now) {
+    Plan plan = plan(scheduler, requests, now);
+    Map<String, Double> out = new HashMap<>();
+    if (plan.offsets() != null) {
+      for (int i = 0; i < plan.order().size(); i++) {
+        if (ids.contains(plan.order().get(i).id())) {
+          out.put(plan.order().get(i).id(), now + plan.offsets()[i]);
+        }
       }
     }
-    return Double.NaN;
+    return out;
   }
 
   /** The running batch then the queue as the estimate plays them, with their work and finish offsets (ms). */
   private record Plan(List<Request> order, int running, List<Double> work, double stepMs, double[] offsets) {}
 
-  private Plan plan(Scheduler scheduler, Map<String, ServedRequest> requests) {
+  private Plan plan(Scheduler scheduler, Map<String, ServedRequest> requests, long now) {
     List<Request> running = scheduler.runningRequests();
     List<Request> inQueue = scheduler.queuedInOrder();
     Integer[] byWork = new Integer[inQueue.size()];
@@ -231,8 +307,8 @@ final class EtaBoard implements Serializable {
     int meanCap = (int) Math.round(requests.values().stream().mapToInt(s -> s.request.maxNewTokens()).average()
         .orElse(maxRunning));
     double stepMs = stepMs(meanCap);
-    double[] offsets = Double.isNaN(stepMs) ? null
-        : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs);
+    double[] offsets = Double.isNaN(stepMs) ? null : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs,
+        aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now));
     List<Request> order = new ArrayList<>(running);
     order.addAll(queued);
     List<Double> work = new ArrayList<>(runningWork);

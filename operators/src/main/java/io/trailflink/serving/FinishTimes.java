@@ -21,6 +21,22 @@ public final class FinishTimes {
    * @param stepMs wall time of one decode iteration (ms)
    */
   public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs) {
+    return offsetsMs(running, queued, slots, stepMs, null);
+  }
+
+  /** Longest wait an estimate reports (ms): a request the arrivals ahead of it would starve. */
+  static final double STARVED_MS = 3_600_000;
+
+  /**
+   * As {@link #offsetsMs(List, List, int, double)}, with requests that arrive later and go ahead of a queued one: its
+   * wait {@code W0} (until a slot frees, from the work queued now) stretches to {@code W0 / (1 - load[j])}, where
+   * {@code load[j]} is the share of the engine's token rate that arrivals ranked ahead of it take (the busy-period
+   * argument of an M/G/1 queue under shortest-first); at a load of 1 or more it starves ({@link #STARVED_MS}).
+   *
+   * @param aheadLoad per queued request, the load of arrivals ranked ahead of it (0 = none); null = no arrivals
+   */
+  public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs,
+      double[] aheadLoad) {
     int batch = Math.max(1, slots);
     double[] out = new double[running.size() + queued.size()];
     PriorityQueue<Double> free = new PriorityQueue<>(Math.max(batch, running.size()) + 1);
@@ -36,9 +52,11 @@ public final class FinishTimes {
     }
     for (int j = 0; j < queued.size(); j++) {
       double start = free.poll();
-      double end = start + Math.max(1, queued.get(j)) * stepMs;
-      out[running.size() + j] = end;
-      free.add(end);
+      double work = Math.max(1, queued.get(j)) * stepMs;
+      double end = start + work;
+      free.add(end); // the schedule of the work queued now
+      double load = aheadLoad == null ? 0 : aheadLoad[j];
+      out[running.size() + j] = load >= 1 ? STARVED_MS : Math.min(STARVED_MS, start / (1 - load) + work);
     }
     return out;
   }

@@ -14,6 +14,15 @@ class FinishTimesTest {
   }
 
   @Test
+  void arrivalsRankedAheadStretchAQueuedRequestsWaitAndStarveItAtFullLoad() {
+    // one slot busy for 10 ms; the queued request's 10 ms wait becomes 10 / (1 - 0.5) = 20 ms, then its 5 ms of work
+    assertArrayEquals(new double[] {10, 25}, FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0,
+        new double[] {0.5}), 1e-9);
+    assertArrayEquals(new double[] {10, FinishTimes.STARVED_MS},
+        FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0, new double[] {1.2}), 1e-9);
+  }
+
+  @Test
   void freeSlotsStartQueuedRequestsAtOnceAndMoreRunningThanSlotsKeepTheLatestFinishers() {
     assertArrayEquals(new double[] {3, 4}, FinishTimes.offsetsMs(List.of(), List.of(3.0, 4.0), 4, 1.0), 1e-9);
     // three running in what the estimate takes for two slots: the queued one follows the second to finish
