@@ -117,6 +117,23 @@ final class EtaBoard implements Serializable {
     arrivals[(int) (arrivalCount++ % ARRIVALS)] = now;
   }
 
+  /**
+   * How long the arrivals have kept coming without a pause of {@link #ARRIVAL_WINDOW_MS} (ms, as far back as the
+   * ring remembers): the horizon over which they are expected to go on.
+   */
+  long arrivalStreamMs(long now) {
+    int n = (int) Math.min(arrivalCount, ARRIVALS);
+    long newer = now;
+    for (int k = 1; k <= n; k++) { // newest first
+      long at = arrivals[(int) ((arrivalCount - k) % ARRIVALS)];
+      if (newer - at > ARRIVAL_WINDOW_MS) {
+        break;
+      }
+      newer = at;
+    }
+    return now - newer;
+  }
+
   /** Requests accepted per ms over the last {@link #ARRIVAL_WINDOW_MS}. */
   double arrivalRatePerMs(long now) {
     int n = 0;
@@ -308,7 +325,7 @@ final class EtaBoard implements Serializable {
         .orElse(maxRunning));
     double stepMs = stepMs(meanCap);
     double[] offsets = Double.isNaN(stepMs) ? null : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs,
-        aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now));
+        aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now), arrivalStreamMs(now));
     List<Request> order = new ArrayList<>(running);
     order.addAll(queued);
     List<Double> work = new ArrayList<>(runningWork);

@@ -21,22 +21,25 @@ public final class FinishTimes {
    * @param stepMs wall time of one decode iteration (ms)
    */
   public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs) {
-    return offsetsMs(running, queued, slots, stepMs, null);
+    return offsetsMs(running, queued, slots, stepMs, null, 0);
   }
 
-  /** Longest wait an estimate reports (ms): a request the arrivals ahead of it would starve. */
+  /** Longest wait an estimate reports (ms). */
   static final double STARVED_MS = 3_600_000;
 
   /**
-   * As {@link #offsetsMs(List, List, int, double)}, with requests that arrive later and go ahead of a queued one: its
-   * wait {@code W0} (until a slot frees, from the work queued now) stretches to {@code W0 / (1 - load[j])}, where
-   * {@code load[j]} is the share of the engine's token rate that arrivals ranked ahead of it take (the busy-period
-   * argument of an M/G/1 queue under shortest-first); at a load of 1 or more it starves ({@link #STARVED_MS}).
+   * As {@link #offsetsMs(List, List, int, double)}, with requests that arrive later and go ahead of a queued one. Its
+   * wait {@code W0} (until a slot frees, from the work queued now) grows by the work that arrives ahead of it while
+   * it waits: {@code W = W0 + load[j] · min(W, horizon)}, where {@code load[j]} is the share of the engine's token
+   * rate that arrivals ranked ahead of it take (the busy-period argument of an M/G/1 queue under shortest-first,
+   * {@code W = W0 / (1 - load)}), and the arrivals are expected to go on for {@code horizonMs} — as long as they have
+   * gone on so far — not forever, so an overload that has lasted seconds does not predict hours.
    *
    * @param aheadLoad per queued request, the load of arrivals ranked ahead of it (0 = none); null = no arrivals
+   * @param horizonMs how much longer the arrivals are expected to last (ms)
    */
   public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs,
-      double[] aheadLoad) {
+      double[] aheadLoad, double horizonMs) {
     int batch = Math.max(1, slots);
     double[] out = new double[running.size() + queued.size()];
     PriorityQueue<Double> free = new PriorityQueue<>(Math.max(batch, running.size()) + 1);
@@ -56,7 +59,8 @@ public final class FinishTimes {
       double end = start + work;
       free.add(end); // the schedule of the work queued now
       double load = aheadLoad == null ? 0 : aheadLoad[j];
-      out[running.size() + j] = load >= 1 ? STARVED_MS : Math.min(STARVED_MS, start / (1 - load) + work);
+      double wait = load < 1 && start / (1 - load) <= horizonMs ? start / (1 - load) : start + load * horizonMs;
+      out[running.size() + j] = Math.min(STARVED_MS, wait + work);
     }
     return out;
   }

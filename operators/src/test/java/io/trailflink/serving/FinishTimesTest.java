@@ -14,12 +14,15 @@ class FinishTimesTest {
   }
 
   @Test
-  void arrivalsRankedAheadStretchAQueuedRequestsWaitAndStarveItAtFullLoad() {
+  void arrivalsRankedAheadStretchAQueuedRequestsWaitForAsLongAsTheyAreExpectedToLast() {
     // one slot busy for 10 ms; the queued request's 10 ms wait becomes 10 / (1 - 0.5) = 20 ms, then its 5 ms of work
     assertArrayEquals(new double[] {10, 25}, FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0,
-        new double[] {0.5}), 1e-9);
-    assertArrayEquals(new double[] {10, FinishTimes.STARVED_MS},
-        FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0, new double[] {1.2}), 1e-9);
+        new double[] {0.5}, 1_000), 1e-9);
+    // arrivals expected for 8 ms more only: 10 + 0.5 × 8 = 14 ms; at a load above 1: 10 + 1.2 × 8
+    assertArrayEquals(new double[] {10, 19}, FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0,
+        new double[] {0.5}, 8), 1e-9);
+    assertArrayEquals(new double[] {10, 10 + 1.2 * 8 + 5}, FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0,
+        new double[] {1.2}, 8), 1e-9);
   }
 
   @Test
