@@ -131,7 +131,8 @@ public final class EngineLoop implements Serializable {
           return new Decision(Decision.Kind.SHED, v.id(), unreachable(finishAt, v));
         }
       }
-      etas().arrived(now);
+      // the client's submission time, not acceptance: a burst that validation lets in over seconds is still a burst
+      etas().arrived(Math.min(v.submittedAtMs(), now));
       etas().publish(scheduler, requests, v.id(), engine, config.policy(), now);
     }
     return d;

@@ -60,7 +60,7 @@ final class EtaBoard implements Serializable {
   private double predictionSum; // tokens, initial predictions
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
-  /** Acceptance times of the last requests (epoch ms, a ring): the arrival rate that keeps coming. */
+  /** Submission times of the last accepted requests (epoch ms, a ring): the arrival rate that keeps coming. */
   private final long[] arrivals = new long[ARRIVALS];
   private long arrivalCount;
   /** Output lengths of the last finished requests (tokens, a ring): the lengths arrivals will have. */
@@ -112,9 +112,9 @@ final class EtaBoard implements Serializable {
     }
   }
 
-  /** A request was accepted at {@code now} (epoch ms). */
-  void arrived(long now) {
-    arrivals[(int) (arrivalCount++ % ARRIVALS)] = now;
+  /** A request submitted at {@code submittedAtMs} (epoch ms) was accepted. */
+  void arrived(long submittedAtMs) {
+    arrivals[(int) (arrivalCount++ % ARRIVALS)] = submittedAtMs;
   }
 
   /**
@@ -123,13 +123,17 @@ final class EtaBoard implements Serializable {
    */
   long arrivalStreamMs(long now) {
     int n = (int) Math.min(arrivalCount, ARRIVALS);
+    long[] times = new long[n];
+    for (int i = 0; i < n; i++) {
+      times[i] = arrivals[i];
+    }
+    java.util.Arrays.sort(times); // submission times need not come in order
     long newer = now;
-    for (int k = 1; k <= n; k++) { // newest first
-      long at = arrivals[(int) ((arrivalCount - k) % ARRIVALS)];
-      if (newer - at > ARRIVAL_WINDOW_MS) {
+    for (int k = n - 1; k >= 0; k--) {
+      if (newer - times[k] > ARRIVAL_WINDOW_MS) {
         break;
       }
-      newer = at;
+      newer = times[k];
     }
     return now - newer;
   }
