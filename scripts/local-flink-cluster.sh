@@ -31,7 +31,8 @@ case $cmd in
     stop_pid taskmanager
     stop_pid jobmanager
     exit 0 ;;
-  start|restart-tm) ;;
+  restart-tm) stop_pid taskmanager -KILL ;; # the drill: the TaskManager dies without a goodbye, before anything else
+  start) ;;
   *) echo "usage: $0 start|restart-tm|stop [WORK_DIR]" >&2; exit 2 ;;
 esac
 if [[ ! -f "$root/jobs/target/trail-flink-job.jar" || ! -d "$root/jobs/target/flink-lib" ]] \
@@ -71,8 +72,6 @@ if [[ $cmd == start ]]; then
   nohup java -Xmx1g $opens $log4j -cp "$fw" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
     --configDir "$work/conf" > "$work/log/jobmanager.out" 2>&1 &
   echo $! > "$work/jobmanager.pid"
-else
-  stop_pid taskmanager -KILL # the drill: the TaskManager dies without a goodbye
 fi
 # the TaskManager's JVM sizes and resource options, as Flink's own start scripts compute them
 params=$(java -cp "$fw" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_RESOURCE_PARAMS --configDir "$work/conf" 2>/dev/null \

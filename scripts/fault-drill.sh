@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Fault drill on the local standalone cluster (issue 17): one steady stream of requests to the job running with
+# --exactly-once, while FAULTS faults alternate every GAP_S seconds between kill -9 of the TaskManager (a fresh one
+# is started) and a restart of the Kafka broker on the same port and data directory. Then every final response is
+# read read_committed and counted per request id: lost (sent, never answered), duplicated (answered twice), and per
+# fault the time to recovery: from the fault to the first final response a live read_committed consumer receives
+# after it (with --exactly-once answers appear at checkpoints, every 2 s here).
+#
+#   FAULTS=4 GAP_S=40 scripts/fault-drill.sh [WORK_DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+work=${1:-/tmp/trail-fault-drill}
+faults=${FAULTS:-4}
+gap=${GAP_S:-40}
+port=${KAFKA_PORT:-19092}
+rm -rf "$work" && mkdir -p "$work"
+now_ms() { date +%s%3N; }
+kafka_pid=
+start_kafka() {
+  ./trail kafka --port "$port" --data-dir "$work/kafka" >> "$work/kafka.log" 2>&1 &
+  kafka_pid=$!
+  for _ in $(seq 60); do grep -q "Kafka broker at" "$work/kafka.log" 2>/dev/null && break; sleep 1; done
+}
+watcher=
+cleanup() {
+  [[ -n $watcher ]] && kill "$watcher" 2>/dev/null || true
+  scripts/local-flink-cluster.sh stop "$work/cluster" || true
+  [[ -n $kafka_pid ]] && kill "$kafka_pid" 2>/dev/null || true
+}
+# a live consumer: each final response with the time it was received (epoch ms), across broker restarts
+watch_answers() {
+  while true; do
+    ./trail consume --bootstrap-servers "localhost:$port" --follow --json 2>/dev/null \
+      | while IFS= read -r line; do echo "$(date +%s%3N) $line"; done
+    sleep 1
+  done
+}
+trap cleanup EXIT
+start_kafka
+scripts/local-flink-cluster.sh start "$work/cluster" >&2
+jar=$(curl -sf -X POST -F jarfile=@jobs/target/trail-flink-job.jar localhost:8090/jars/upload \
+  | python3 -c "import json,sys;print(json.load(sys.stdin)['filename'].split('/')[-1])")
+curl -sf -X POST "localhost:8090/jars/$jar/run" -H 'Content-Type: application/json' -d '{"programArgsList":[
+  "--bootstrap-servers","localhost:'"$port"'","--model","'"$root"'/models/trail-tiny","--device","cpu",
+  "--exactly-once","--checkpoint-interval-ms","2000","--checkpoint-dir","file://'"$work"'/checkpoints",
+  "--max-new-tokens-limit","64"]}' > "$work/job.json"
+echo "job $(cat "$work/job.json")" >&2
+# the stream: one request a second for the whole drill, ids drill-1..N
+total=$(( (faults + 2) * gap ))
+python3 - "$total" > "$work/requests.jsonl" <<'PY'
+import json, sys
+prompts = ["List 3 fruits.", "Count from 1 to 6.", "Name 4 colors.", "Spell the word \"river\"."]
+for i in range(1, int(sys.argv[1]) + 1):
+    print(json.dumps({"id": f"drill-{i}", "prompt": prompts[i % len(prompts)], "max_new_tokens": 32}))
+PY
+sleep 10
+watch_answers >> "$work/received.txt" &
+watcher=$!
+./trail produce --bootstrap-servers "localhost:$port" --file "$work/requests.jsonl" --rate 1 \
+  > "$work/sent.txt" 2> "$work/produce.log" &
+producer=$!
+: > "$work/faults.txt"
+for i in $(seq "$faults"); do
+  sleep "$gap"
+  if (( i % 2 == 1 )); then
+    echo "$(now_ms) taskmanager" >> "$work/faults.txt"
+    scripts/local-flink-cluster.sh restart-tm "$work/cluster" >&2 || true
+  else
+    echo "$(now_ms) broker" >> "$work/faults.txt"
+    kill "$kafka_pid"; wait "$kafka_pid" 2>/dev/null || true
+    sleep 5
+    start_kafka
+  fi
+  echo "fault $i of $faults: $(tail -1 "$work/faults.txt" | cut -d' ' -f2)" >&2
+done
+wait "$producer" || echo "the producer failed: see $work/produce.log" >&2
+sleep 60 # the last answers, and a checkpoint to commit them
+./trail consume --bootstrap-servers "localhost:$port" --from-beginning --json --idle-s 15 > "$work/finals.jsonl" \
+  2> "$work/consume.log"
+python3 - "$work" <<'PY'
+import collections, json, statistics, sys
+work = sys.argv[1]
+sent = [l.strip() for l in open(f"{work}/sent.txt") if l.strip()]
+finals = [json.loads(l) for l in open(f"{work}/finals.jsonl") if l.startswith('{"id"')]
+per_id = collections.Counter(f["id"] for f in finals)
+lost = [i for i in sent if per_id[i] == 0]
+dup = [i for i, n in per_id.items() if n > 1]
+received = sorted(int(l.split(" ", 1)[0]) for l in open(f"{work}/received.txt") if ' {"id"' in l)
+rec = []
+for line in open(f"{work}/faults.txt"):
+    at, kind = line.split()
+    after = [t for t in received if t > int(at)]
+    rec.append((kind, (after[0] - int(at)) / 1000 if after else float("nan")))
+print(f"sent {len(sent)}, answered {len(per_id)}, lost {len(lost)}, duplicated {len(dup)}")
+for kind, s in rec:
+    print(f"  {kind:12s} first answer received after the fault: {s:.1f} s")
+ok = [s for _, s in rec if s == s]
+if ok:
+    print(f"recovery: median {statistics.median(ok):.1f} s, max {max(ok):.1f} s over {len(rec)} faults")
+PY
