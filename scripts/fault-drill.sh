@@ -17,14 +17,21 @@ port=${KAFKA_PORT:-19092}
 rm -rf "$work" && mkdir -p "$work"
 now_ms() { date +%s%3N; }
 kafka_pid=
+kafka_starts=0
 start_kafka() {
-  ./trail kafka --port "$port" --data-dir "$work/kafka" >> "$work/kafka.log" 2>&1 &
+  kafka_starts=$((kafka_starts + 1))
+  local log="$work/kafka-$kafka_starts.log"
+  ./trail kafka --port "$port" --data-dir "$work/kafka" > "$log" 2>&1 &
   kafka_pid=$!
-  for _ in $(seq 60); do grep -q "Kafka broker at" "$work/kafka.log" 2>/dev/null && break; sleep 1; done
+  for _ in $(seq 60); do grep -q "Kafka broker at" "$log" 2>/dev/null && return 0; sleep 1; done
+  echo "the broker did not start in 60 s: $log" >&2
+  exit 1
 }
 watcher=
+producer=
 cleanup() {
-  [[ -n $watcher ]] && kill "$watcher" 2>/dev/null || true
+  [[ -n $watcher ]] && kill -- "-$watcher" 2>/dev/null || true # its process group: the loop and its consumer JVM
+  [[ -n $producer ]] && kill "$producer" 2>/dev/null || true
   scripts/local-flink-cluster.sh stop "$work/cluster" || true
   [[ -n $kafka_pid ]] && kill "$kafka_pid" 2>/dev/null || true
 }
@@ -55,7 +62,9 @@ for i in range(1, int(sys.argv[1]) + 1):
     print(json.dumps({"id": f"drill-{i}", "prompt": prompts[i % len(prompts)], "max_new_tokens": 32}))
 PY
 sleep 10
-watch_answers >> "$work/received.txt" &
+export -f watch_answers
+export port
+setsid bash -c watch_answers >> "$work/received.txt" 2>/dev/null &
 watcher=$!
 ./trail produce --bootstrap-servers "localhost:$port" --file "$work/requests.jsonl" --rate 1 \
   > "$work/sent.txt" 2> "$work/produce.log" &
@@ -68,13 +77,18 @@ for i in $(seq "$faults"); do
     scripts/local-flink-cluster.sh restart-tm "$work/cluster" >&2 || true
   else
     echo "$(now_ms) broker" >> "$work/faults.txt"
-    kill "$kafka_pid"; wait "$kafka_pid" 2>/dev/null || true
+    kill "$kafka_pid" 2>/dev/null || true
+    wait "$kafka_pid" 2>/dev/null || true
     sleep 5
     start_kafka
   fi
   echo "fault $i of $faults: $(tail -1 "$work/faults.txt" | cut -d' ' -f2)" >&2
 done
-wait "$producer" || echo "the producer failed: see $work/produce.log" >&2
+if ! wait "$producer"; then
+  echo "the producer failed, so which requests were sent is unknown: see $work/produce.log" >&2
+  exit 1
+fi
+producer=
 sleep 60 # the last answers, and a checkpoint to commit them
 ./trail consume --bootstrap-servers "localhost:$port" --from-beginning --json --idle-s 15 > "$work/finals.jsonl" \
   2> "$work/consume.log"

@@ -31,7 +31,11 @@ case $cmd in
     stop_pid taskmanager
     stop_pid jobmanager
     exit 0 ;;
-  restart-tm) stop_pid taskmanager -KILL ;; # the drill: the TaskManager dies without a goodbye, before anything else
+  restart-tm)
+    stop_pid taskmanager -KILL # the drill: the TaskManager dies without a goodbye
+    bash "$work/taskmanager.sh" # a fresh one at once, with the command that start wrote
+    echo "TaskManager restarted (PID $(cat "$work/taskmanager.pid"))"
+    exit 0 ;;
   start) ;;
   *) echo "usage: $0 start|restart-tm|stop [WORK_DIR]" >&2; exit 2 ;;
 esac
@@ -67,21 +71,22 @@ opens="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-opens=java.base/ja
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
 log4j="-Dlog4j2.configurationFile=$root/jobs/src/main/resources/log4j2-cli.xml"
-if [[ $cmd == start ]]; then
-  # shellcheck disable=SC2086
-  nohup java -Xmx1g $opens $log4j -cp "$fw" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
-    --configDir "$work/conf" > "$work/log/jobmanager.out" 2>&1 &
-  echo $! > "$work/jobmanager.pid"
-fi
+# shellcheck disable=SC2086
+nohup java -Xmx1g $opens $log4j -cp "$fw" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
+  --configDir "$work/conf" > "$work/log/jobmanager.out" 2>&1 &
+echo $! > "$work/jobmanager.pid"
 # the TaskManager's JVM sizes and resource options, as Flink's own start scripts compute them
 params=$(java -cp "$fw" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_RESOURCE_PARAMS --configDir "$work/conf" 2>/dev/null \
   | grep BASH_JAVA_UTILS_EXEC_RESULT | sed 's/BASH_JAVA_UTILS_EXEC_RESULT://')
 jvm=$(echo "$params" | head -1)
 dyn=$(echo "$params" | tail -1)
-# shellcheck disable=SC2086
-nohup java $jvm $opens -Dai.djl.offline=true $log4j -cp "$fw" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
+# the TaskManager's command, kept so that restart-tm starts a fresh one without computing anything
+cat > "$work/taskmanager.sh" <<SH
+nohup java $jvm $(echo $opens) -Dai.djl.offline=true $log4j -cp "$fw" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
   --configDir "$work/conf" $dyn >> "$work/log/taskmanager.out" 2>&1 &
-echo $! > "$work/taskmanager.pid"
+echo \$! > "$work/taskmanager.pid"
+SH
+bash "$work/taskmanager.sh"
 for _ in $(seq 60); do
   if curl -sf localhost:8090/overview | grep -q '"taskmanagers":1'; then
     echo "Flink session cluster up: http://localhost:8090 (logs in $work/log)"

@@ -72,7 +72,7 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--no-park", description = "Probe waiting prompts (a prefill whose KV is dropped, repeated at admission) instead of parking them (prefilled once, KV kept until admitted while a quarter of the KV stays free).")
   public boolean noPark;
 
-  @Option(names = "--admission", description = "none, or predictive: a request with a deadline whose predicted finish (TRAIL's work ahead of it plus its own, at the engine's measured iteration time) is already past it is refused at once with one final response, rejected (deadline-unreachable) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--admission", description = "none, or predictive: a request with a deadline whose predicted finish (TRAIL's work ahead of it, the shorter work expected to arrive meanwhile, its own, at the engine's measured iteration time) is already past it is refused with one final response, rejected (deadline-unreachable): at acceptance, or at its first prediction when the model predicts it later (default: ${DEFAULT-VALUE}).")
   public String admission = "none";
 
   @Option(names = "--eta-every-ms", description = "Publish each live request's predicted finish time on the ETA topic again after this long; it is also published at acceptance and at its first prediction; 0 = no ETA stream (default: ${DEFAULT-VALUE}).")

@@ -120,9 +120,12 @@ public final class EngineLoop implements Serializable {
       if (config.probeBatch() > 0) {
         unprobed().addLast(s);
       }
-      // with predictions from forced lengths a request is predicted on arrival; the model's come once its prompt is
-      // embedded, and refuseUnreachable decides then
-      if (settings().predictiveAdmission() && v.deadlineAtMs() > 0 && scheduler.request(v.id()).hasPrediction()) {
+      // a request predicted on arrival (from its forced length), or one no prediction will come for before it is
+      // admitted (no parking or probing), is judged now; the model predicts the others once their prompt is embedded
+      // (parked or probed), and refuseUnreachable judges them then
+      boolean predictionComing = !config.syntheticPredictions() && config.probeBatch() > 0;
+      if (settings().predictiveAdmission() && v.deadlineAtMs() > 0
+          && (scheduler.request(v.id()).hasPrediction() || !predictionComing)) {
         double finishAt = etas().predictedFinishAtMs(scheduler, requests, v.id(), now);
         if (finishAt > v.deadlineAtMs()) { // NaN (no iteration time measured yet) admits
           requests.remove(v.id());
@@ -415,8 +418,8 @@ public final class EngineLoop implements Serializable {
         if (s.inEngine) {
           toRelease.add(e.getKey());
         }
-        scheduler.cancel(e.getKey());
-        refused.add(finish(s, FinishReason.REJECTED, unreachable(e.getValue(), s.request), now));
+        etas().withdrawn(Math.min(s.request.submittedAtMs(), now));
+        refused.add(finish(s, FinishReason.REJECTED, unreachable(e.getValue(), s.request), now)); // frees its KV
       }
     }
     return refused;

@@ -60,11 +60,14 @@ final class EtaBoard implements Serializable {
   private double predictionSum; // tokens, initial predictions
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
-  /** Submission times of the last accepted requests (epoch ms, a ring): the arrival rate that keeps coming. */
-  private final long[] arrivals = new long[ARRIVALS];
+  /**
+   * Submission times of the last accepted requests (epoch ms, a ring): the arrival rate that keeps coming; null in a
+   * snapshot taken before it existed ({@link #arrivals()}).
+   */
+  private long[] arrivals;
   private long arrivalCount;
-  /** Output lengths of the last finished requests (tokens, a ring): the lengths arrivals will have. */
-  private final int[] lengths = new int[LENGTHS];
+  /** Output lengths of the last finished requests (tokens, a ring): the lengths arrivals will have; may be null. */
+  private int[] lengths;
   private long lengthCount;
   private transient List<EtaUpdate> pending;
 
@@ -108,13 +111,40 @@ final class EtaBoard implements Serializable {
     if (served) {
       outputSum += outputTokens;
       outputCount++;
-      lengths[(int) (lengthCount++ % LENGTHS)] = outputTokens;
+      lengths()[(int) (lengthCount++ % LENGTHS)] = outputTokens;
     }
   }
 
   /** A request submitted at {@code submittedAtMs} (epoch ms) was accepted. */
   void arrived(long submittedAtMs) {
-    arrivals[(int) (arrivalCount++ % ARRIVALS)] = submittedAtMs;
+    arrivals()[(int) (arrivalCount++ % ARRIVALS)] = submittedAtMs;
+  }
+
+  /** A request accepted at {@code submittedAtMs} was refused after all: it will not go ahead of anyone. */
+  void withdrawn(long submittedAtMs) {
+    long[] a = arrivals();
+    for (int i = 0; i < Math.min(arrivalCount, ARRIVALS); i++) {
+      if (a[i] == submittedAtMs) {
+        a[i] = Long.MIN_VALUE; // outside every window
+        return;
+      }
+    }
+  }
+
+  private long[] arrivals() {
+    if (arrivals == null) {
+      arrivals = new long[ARRIVALS];
+      arrivalCount = 0;
+    }
+    return arrivals;
+  }
+
+  private int[] lengths() {
+    if (lengths == null) {
+      lengths = new int[LENGTHS];
+      lengthCount = 0;
+    }
+    return lengths;
   }
 
   /**
@@ -125,12 +155,12 @@ final class EtaBoard implements Serializable {
     int n = (int) Math.min(arrivalCount, ARRIVALS);
     long[] times = new long[n];
     for (int i = 0; i < n; i++) {
-      times[i] = arrivals[i];
+      times[i] = arrivals()[i];
     }
     java.util.Arrays.sort(times); // submission times need not come in order
     long newer = now;
     for (int k = n - 1; k >= 0; k--) {
-      if (newer - times[k] > ARRIVAL_WINDOW_MS) {
+      if (times[k] == Long.MIN_VALUE || newer - times[k] > ARRIVAL_WINDOW_MS) {
         break;
       }
       newer = times[k];
@@ -141,8 +171,9 @@ final class EtaBoard implements Serializable {
   /** Requests accepted per ms over the last {@link #ARRIVAL_WINDOW_MS}. */
   double arrivalRatePerMs(long now) {
     int n = 0;
+    long[] a = arrivals();
     for (int i = 0; i < Math.min(arrivalCount, ARRIVALS); i++) {
-      if (arrivals[i] > now - ARRIVAL_WINDOW_MS && arrivals[i] <= now) {
+      if (a[i] > now - ARRIVAL_WINDOW_MS && a[i] <= now) {
         n++;
       }
     }
@@ -160,7 +191,7 @@ final class EtaBoard implements Serializable {
     if (!byLength || rate <= 0 || known == 0 || Double.isNaN(stepMs)) {
       return null;
     }
-    int[] sorted = java.util.Arrays.copyOf(lengths, known);
+    int[] sorted = java.util.Arrays.copyOf(lengths(), known);
     java.util.Arrays.sort(sorted);
     double[] prefix = new double[known + 1]; // prefix[k]: sum of the k shortest
     for (int i = 0; i < known; i++) {

@@ -30,8 +30,10 @@ import java.io.Serializable;
  *     until admitted, while a quarter of the KV stays free) instead of being probed (a prefill whose KV is dropped
  *     and repeated at admission)
  * @param etaEveryMs how often a live request's ETA is published again on the ETA stream (ms); 0 = no ETA stream
- * @param predictiveAdmission refuse a request with a deadline whose predicted finish (its ETA at acceptance) is
- *     already past it: one final response {@code rejected}, error {@code deadline-unreachable: …}
+ * @param predictiveAdmission refuse a request with a deadline whose ETA (the work ahead of it, the shorter work
+ *     expected to arrive while it waits, its own) is past it: one final response {@code rejected}, error
+ *     {@code deadline-unreachable: …}; judged at acceptance or, for a request predicted later, at its first
+ *     prediction
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
