@@ -9,13 +9,13 @@ import io.trailflink.schema.EtaUpdate;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.SchemaFingerprints;
+import io.trailflink.sim.SimResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,9 +98,10 @@ class SqlOverTheJobIntegrationTest {
       long start = ((LocalDateTime) r.getField("window_start")).toInstant(ZoneOffset.UTC).toEpochMilli();
       List<FinalResponse> g = groups.get(start + "/" + r.getField("policy") + "/" + r.getField("tenant"));
       assertEquals(g.size(), ((Number) r.getField("requests")).intValue(), r.toString());
-      double[] latency = g.stream().mapToDouble(FinalResponse::getLatencyMs).sorted().toArray();
-      assertEquals(percentile(latency, 0.5), (Double) r.getField("p50_latency_ms"), 1e-6, r.toString());
-      assertEquals(percentile(latency, 0.99), (Double) r.getField("p99_latency_ms"), 1e-6, r.toString());
+      double[] latency = g.stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
+      // Flink's PERCENTILE interpolates linearly between the two nearest ranks, as SimResult.percentile does
+      assertEquals(SimResult.percentile(latency, 50), (Double) r.getField("p50_latency_ms"), 1e-6, r.toString());
+      assertEquals(SimResult.percentile(latency, 99), (Double) r.getField("p99_latency_ms"), 1e-6, r.toString());
       double meanTtft = g.stream().mapToLong(FinalResponse::getTtftMs).average().orElseThrow();
       assertEquals(meanTtft, (Double) r.getField("mean_ttft_ms"), 1e-6, r.toString());
     }
@@ -158,14 +159,6 @@ class SqlOverTheJobIntegrationTest {
     Map<String, Long> fromSql = rows.stream().collect(Collectors.toMap(r -> (String) r.getField("reason_kind"),
         r -> ((Number) r.getField("dead_letters")).longValue()));
     assertEquals(byKind, fromSql);
-  }
-
-  /** Flink's PERCENTILE: linear interpolation between the two nearest ranks. */
-  static double percentile(double[] sorted, double p) {
-    double pos = p * (sorted.length - 1);
-    int lo = (int) Math.floor(pos);
-    int hi = Math.min(lo + 1, sorted.length - 1);
-    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
   }
 
   private static long minute(long epochMs) {
