@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real standalone Flink 2.2.1 session cluster on this machine, without Docker or a Flink download: one
-# JobManager JVM and one TaskManager JVM started from the Maven artifacts, with jobs/target/flink-lib (DJL) on the
+# JobManager JVM and TASKMANAGERS TaskManager JVMs (default 1; 2 for a job with --engines 2, one engine each)
+# started from the Maven artifacts, with jobs/target/flink-lib (DJL) on the
 # framework classpath as docker-compose.yml has it. For rehearsing what `flink run` does on a cluster: job-jar
 # upload, the job's own classloader, cancel and resubmit on the same TaskManager.
 #
@@ -8,7 +9,8 @@
 #   curl -X POST -F jarfile=@jobs/target/trail-flink-job.jar localhost:8090/jars/upload
 #   curl -X POST localhost:8090/jars/<id>/run -H 'Content-Type: application/json' \
 #        -d '{"programArgsList":["--bootstrap-servers","HOST:PORT","--model","'$PWD'/models/trail-tiny"]}'
-#   scripts/local-flink-cluster.sh restart-tm [WORK_DIR]   # kill -9 the TaskManager, start a fresh one (a fault drill)
+#   TASKMANAGERS=2 scripts/local-flink-cluster.sh start   # two TaskManagers, slots spread evenly over them
+#   scripts/local-flink-cluster.sh restart-tm [WORK_DIR] [I]   # kill -9 TaskManager I (default 0), start a fresh one
 #   scripts/local-flink-cluster.sh stop [WORK_DIR]          # stops the JVMs this script started (by their PIDs)
 #
 # Builds what it needs on first use (./mvnw install: the job jar, jobs/target/flink-lib and the project's modules
@@ -18,6 +20,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd=${1:-start}
 work=${2:-/tmp/trail-flink-cluster}
+tms=${TASKMANAGERS:-1}
+[[ $tms =~ ^[1-9][0-9]*$ ]] || { echo "TASKMANAGERS must be a whole number >= 1, got '$tms'" >&2; exit 2; }
 # stops a JVM this script started, by the PID it recorded (never by a name pattern: other clusters live here too)
 stop_pid() {
   local f="$work/$1.pid"
@@ -28,13 +32,17 @@ stop_pid() {
 }
 case $cmd in
   stop)
-    stop_pid taskmanager
+    for f in "$work"/taskmanager-*.pid; do
+      [[ -e $f ]] && stop_pid "$(basename "$f" .pid)"
+    done
     stop_pid jobmanager
     exit 0 ;;
   restart-tm)
-    stop_pid taskmanager -KILL # the drill: the TaskManager dies without a goodbye
-    bash "$work/taskmanager.sh" # a fresh one at once, with the command that start wrote
-    echo "TaskManager restarted (PID $(cat "$work/taskmanager.pid"))"
+    i=${3:-0}
+    [[ -f "$work/taskmanager-$i.sh" ]] || { echo "no TaskManager $i in $work" >&2; exit 2; }
+    stop_pid "taskmanager-$i" -KILL # the drill: the TaskManager dies without a goodbye
+    bash "$work/taskmanager-$i.sh" # a fresh one at once, with the command that start wrote
+    echo "TaskManager $i restarted (PID $(cat "$work/taskmanager-$i.pid"))"
     exit 0 ;;
   start) ;;
   *) echo "usage: $0 start|restart-tm|stop [WORK_DIR]" >&2; exit 2 ;;
@@ -52,7 +60,8 @@ jobmanager.memory.process.size: 1200m
 taskmanager.bind-host: localhost
 taskmanager.host: localhost
 taskmanager.numberOfTaskSlots: 4
-taskmanager.memory.process.size: 6g
+taskmanager.memory.process.size: $((tms == 1 ? 6 : 4))g
+cluster.evenly-spread-out-slots: true
 rest.port: 8090
 rest.address: localhost
 rest.bind-address: localhost
@@ -80,15 +89,17 @@ params=$(java -cp "$fw" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_
   | grep BASH_JAVA_UTILS_EXEC_RESULT | sed 's/BASH_JAVA_UTILS_EXEC_RESULT://')
 jvm=$(echo "$params" | head -1)
 dyn=$(echo "$params" | tail -1)
-# the TaskManager's command, kept so that restart-tm starts a fresh one without computing anything
-cat > "$work/taskmanager.sh" <<SH
+# each TaskManager's command, kept so that restart-tm starts a fresh one without computing anything
+for ((i = 0; i < tms; i++)); do
+  cat > "$work/taskmanager-$i.sh" <<SH
 nohup java $jvm $(echo $opens) -Dai.djl.offline=true $log4j -cp "$fw" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-  --configDir "$work/conf" $dyn >> "$work/log/taskmanager.out" 2>&1 &
-echo \$! > "$work/taskmanager.pid"
+  --configDir "$work/conf" $dyn >> "$work/log/taskmanager-$i.out" 2>&1 &
+echo \$! > "$work/taskmanager-$i.pid"
 SH
-bash "$work/taskmanager.sh"
+  bash "$work/taskmanager-$i.sh"
+done
 for _ in $(seq 60); do
-  if curl -sf localhost:8090/overview | grep -q '"taskmanagers":1'; then
+  if curl -sf localhost:8090/overview | grep -q "\"taskmanagers\":$tms,"; then
     echo "Flink session cluster up: http://localhost:8090 (logs in $work/log)"
     exit 0
   fi

@@ -1,4 +1,4 @@
--- trail.engine-status: each engine's queue, batch and KV after each command (io.trailflink.schema.EngineStatus, v1).
+-- trail.engine-status: each engine's queue, batch and KV after each command (io.trailflink.schema.EngineStatus, v2).
 CREATE TABLE IF NOT EXISTS engine_status (
   engine STRING NOT NULL,
   policy STRING NOT NULL,
@@ -12,6 +12,9 @@ CREATE TABLE IF NOT EXISTS engine_status (
   new_tokens INT NOT NULL,
   busy_ms DOUBLE NOT NULL,
   step_ms DOUBLE,
+  predicted_work_tokens DOUBLE NOT NULL,
+  placements_seen BIGINT NOT NULL,
+  ended ARRAY<STRING NOT NULL> NOT NULL,
   WATERMARK FOR `at` AS `at` - INTERVAL '5' SECOND
 ) WITH (
   'connector' = 'kafka',

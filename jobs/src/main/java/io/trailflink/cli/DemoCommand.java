@@ -11,6 +11,8 @@ import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
+import io.trailflink.scheduler.TenantWeights;
+import io.trailflink.sim.Workloads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,6 +46,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--deadline-ms", defaultValue = "0", description = "Give every request this deadline_ms (a time budget from submission; 0 = none); the summary then counts deadlines met, missed (cancelled) and refused (--admission predictive).") long deadlineMs;
   @Option(names = "--etas-out", description = "Write every ETA update read (with the request's actual finish, when it has one) here, one JSON line each.") Path etasOut;
   @Option(names = "--json", description = "Print the summary as one JSON object on the last line.") boolean json;
+  @Option(names = "--tenants", description = "Owners of the requests, NAME:SHARE,...: each request goes to a tenant at "
+      + "random in proportion to its share (of the arrival rate); default: all 'demo'.") String tenants;
+  @Option(names = "--without-tenant", description = "Do not send this tenant's requests (the others keep their "
+      + "arrival times): the baseline a noisy tenant is compared with.") String withoutTenant;
   @Option(names = "--cancel", defaultValue = "0", description = "Cancel drill: once every request is sent, cancel the first N (default: ${DEFAULT-VALUE}).") int cancel;
   @Option(names = "--results", description = "Write every final response here, one JSON line each (text, tokens, TTFT, latency, ...); also a workload for `simulate` (prompt_tokens, out_tokens).") Path results;
 
@@ -63,6 +69,7 @@ final class DemoCommand implements Callable<Integer> {
     serving.check(model);
     DemoWorkload w = workload == null ? DemoWorkload.generated(requests, maxNewTokens, rate, seed)
         : DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> System.err.println("skipped " + bad));
+    List<String> owners = owners(w.items().size());
     WorkDir work = WorkDir.create("trail-demo-"); // the broker's data: removed when the demo ends, also on failure
     System.err.println("demo: starting Kafka (KRaft) and the Flink MiniCluster ... (work dir " + work.path() + ")");
     try (work; EmbeddedServing s = EmbeddedServing.start(serving, model, work.path(), webUiPort);
@@ -75,14 +82,17 @@ final class DemoCommand implements Callable<Integer> {
       long lastLine = 0;
       long deadline = start + timeoutS * 1000;
       int total = w.items().size();
-      while (collector.completed() < total && System.currentTimeMillis() < deadline) {
+      int skipped = (int) owners.stream().filter(t -> t.equals(withoutTenant)).count();
+      while (collector.completed() < total - skipped && System.currentTimeMillis() < deadline) {
         long now = System.currentTimeMillis();
         while (sent < total && w.items().get(sent).atMs() <= now - start) {
           DemoWorkload.Item it = w.items().get(sent);
-          producer.send(InferenceRequest.newBuilder().setId(requestId(sent)).setPrompt(it.prompt())
-              .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
-              .setSubmittedAtMs(System.currentTimeMillis()).setTenant("demo")
-              .setDeadlineMs(deadlineMs > 0 ? deadlineMs : null).build());
+          if (!owners.get(sent).equals(withoutTenant)) {
+            producer.send(InferenceRequest.newBuilder().setId(requestId(sent)).setPrompt(it.prompt())
+                .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(it.forcedTokens())
+                .setSubmittedAtMs(System.currentTimeMillis()).setTenant(owners.get(sent))
+                .setDeadlineMs(deadlineMs > 0 ? deadlineMs : null).build());
+          }
           sent++;
           if (sent == total && cancel > 0) { // the drill: cancels while the engine is saturated
             for (int i = 0; i < Math.min(cancel, total); i++) {
@@ -109,6 +119,44 @@ final class DemoCommand implements Callable<Integer> {
       }
       return rc;
     }
+  }
+
+  /** Each request's tenant: drawn by --tenants' shares, or all "demo". */
+  private List<String> owners(int n) {
+    if (tenants == null) {
+      if (withoutTenant != null) {
+        throw new IllegalArgumentException("--without-tenant needs --tenants");
+      }
+      return java.util.Collections.nCopies(n, "demo");
+    }
+    Map<String, Double> shares;
+    try {
+      shares = TenantWeights.parse(tenants);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--tenants: " + e.getMessage());
+    }
+    if (withoutTenant != null && !shares.containsKey(withoutTenant)) {
+      throw new IllegalArgumentException("--without-tenant " + withoutTenant + ": not one of --tenants");
+    }
+    return Workloads.drawTenants(n, shares, seed);
+  }
+
+  /** Per tenant: completed requests, mean and p99 latency (ms). */
+  private static JsonObject byTenant(List<FinalResponse> finals) {
+    JsonObject out = new JsonObject();
+    Map<String, List<FinalResponse>> groups = new java.util.TreeMap<>();
+    for (FinalResponse f : finals) {
+      groups.computeIfAbsent(f.getTenant(), t -> new ArrayList<>()).add(f);
+    }
+    groups.forEach((t, fs) -> {
+      double[] lat = fs.stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
+      JsonObject o = new JsonObject();
+      o.addProperty("completed", fs.size());
+      Stats.put(o, "mean_latency_ms", Stats.mean(lat));
+      Stats.put(o, "p99_latency_ms", Stats.percentile(lat, 99));
+      out.add(t, o);
+    });
+    return out;
   }
 
   /** Response chunks a consumer saw for cancelled requests after their final response (must be 0). */
@@ -198,6 +246,16 @@ final class DemoCommand implements Callable<Integer> {
     o.addProperty("output_tokens", tokens);
     o.addProperty("throughput_tokens_per_s", tokens / spanS);
     o.addProperty("throughput_requests_per_s", finals.size() / spanS);
+    if (tenants != null) {
+      JsonObject tenantsJson = byTenant(finals);
+      o.add("by_tenant", tenantsJson);
+      tenantsJson.entrySet().forEach(e -> {
+        JsonObject t = e.getValue().getAsJsonObject();
+        System.out.printf(java.util.Locale.ROOT, "%-26s %d requests, mean latency %.2f s, p99 %.2f s%n",
+            "tenant " + e.getKey(), t.get("completed").getAsInt(), t.get("mean_latency_ms").getAsDouble() / 1000,
+            t.get("p99_latency_ms").getAsDouble() / 1000);
+      });
+    }
     o.addProperty("preemptions", finals.stream().mapToInt(FinalResponse::getPreemptions).sum());
     o.addProperty("evictions", finals.stream().mapToInt(FinalResponse::getEvictions).sum());
     o.addProperty("engine_steps", loop.steps);

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
         // the TRAIL predictor
         CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class,
         // scheduling
-        SimulateCommand.class, BenchCommand.class, FuzzCommand.class, SqlCommand.class, TheoryCheckCommand.class, MakeWorkloadCommand.class, BenchSchedulerCommand.class,
+        SimulateCommand.class, BenchCommand.class, BenchLoopCommand.class, FuzzCommand.class, SqlCommand.class, TheoryCheckCommand.class, MakeWorkloadCommand.class, BenchSchedulerCommand.class,
         CommandLine.HelpCommand.class})
 public final class TrailCli implements Runnable {
   @Override

@@ -1,12 +1,16 @@
 package io.trailflink.job;
 
 import io.trailflink.engine.EnginePriority;
+import io.trailflink.scheduler.TenantShares;
+import io.trailflink.scheduler.TenantWeights;
+import io.trailflink.scheduler.placement.Placements;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.records.RecordLimits;
 import io.trailflink.predictor.TrailPredictor;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
@@ -26,6 +30,28 @@ public final class ServingOptions implements Serializable {
 
   @Option(names = "--engines", description = "Decode engines (one per async-UDF subtask; default: ${DEFAULT-VALUE}).")
   public int engines = 1;
+
+  @Option(names = "--placement", description = "How a request's engine is chosen: hash (of its id), least-requests, "
+      + "least-predicted-work or least-load (default: ${DEFAULT-VALUE}).")
+  public String placement = ServingConfig.DEFAULT_PLACEMENT;
+
+  @Option(names = "--fairness", description = "none (TRAIL's order across tenants) or tenant (weighted fair shares of "
+      + "decode tokens across tenants, TRAIL's order within each; default: ${DEFAULT-VALUE}).")
+  public String fairness = "none";
+
+  @Option(names = "--tenant-weights", description = "Tenant weights for --fairness tenant, NAME:WEIGHT,...; a tenant "
+      + "without one gets --default-tenant-weight.")
+  public String tenantWeights;
+
+  @Option(names = "--tenant-weights-file", description = "A file of NAME = WEIGHT lines, instead of --tenant-weights.")
+  public String tenantWeightsFile;
+
+  @Option(names = "--default-tenant-weight", description = "Weight of a tenant without one (default: ${DEFAULT-VALUE}).")
+  public double defaultTenantWeight = 1;
+
+  @Option(names = "--starvation-bound", description = "A queued request waits at most this multiple of its predicted "
+      + "service time before it goes first (0 = off, default: ${DEFAULT-VALUE}).")
+  public double starvationBound = 0;
 
   @Option(names = "--max-running", description = "Most requests decoding at once per engine (default: ${DEFAULT-VALUE}).")
   public int maxRunning = 16;
@@ -161,12 +187,6 @@ public final class ServingOptions implements Serializable {
     return new Topics(topicPrefix);
   }
 
-  /**
-   * The scheduling side's settings.
-   *
-   * @param contextTokens the model's context, read from its config.json
-   * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
-   */
   /** Whether {@code --admission} is predictive; a one-line error for an unknown value. */
   boolean predictiveAdmission() {
     return switch (admission) {
@@ -176,14 +196,67 @@ public final class ServingOptions implements Serializable {
     };
   }
 
+  /** --engines, --placement, --fairness and the tenant weights: one-line errors naming the flag. */
+  private void checkPlacementAndFairness() {
+    if (engines < 1) {
+      throw new IllegalArgumentException("--engines must be > 0, got " + engines);
+    }
+    try {
+      Placements.parse(placement);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--placement: " + e.getMessage());
+    }
+    tenantShares();
+    if (!(starvationBound >= 0) || Double.isInfinite(starvationBound)) {
+      throw new IllegalArgumentException("--starvation-bound must be >= 0 (0 = off), got " + starvationBound);
+    }
+  }
+
+  /** The tenant shares of {@code --fairness tenant} (null for none); one-line errors naming the flag. */
+  TenantShares tenantShares() {
+    switch (fairness) {
+      case "none" -> {
+        if (tenantWeights != null || tenantWeightsFile != null) {
+          throw new IllegalArgumentException("--tenant-weights and --tenant-weights-file need --fairness tenant");
+        }
+        return null;
+      }
+      case "tenant" -> {
+        if (tenantWeights != null && tenantWeightsFile != null) {
+          throw new IllegalArgumentException("give --tenant-weights or --tenant-weights-file, not both");
+        }
+        if (!(defaultTenantWeight > 0) || Double.isInfinite(defaultTenantWeight)) {
+          throw new IllegalArgumentException("--default-tenant-weight must be > 0, got " + defaultTenantWeight);
+        }
+        Map<String, Double> weights;
+        try {
+          weights = tenantWeightsFile != null ? TenantWeights.read(Path.of(tenantWeightsFile))
+              : tenantWeights != null ? TenantWeights.parse(tenantWeights) : Map.of();
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException((tenantWeightsFile != null ? "--tenant-weights-file " : "--tenant-weights ")
+              + e.getMessage());
+        }
+        return new TenantShares(weights, defaultTenantWeight);
+      }
+      default -> throw new IllegalArgumentException("--fairness must be none or tenant, got '" + fairness + "'");
+    }
+  }
+
+  /**
+   * The scheduling side's settings.
+   *
+   * @param contextTokens the model's context, read from its config.json
+   * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
+   */
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
     if (!"shed".equals(overload)) {
       throw new IllegalArgumentException("--overload must be shed, got '" + overload + "' (backpressure is not built"
           + " yet)");
     }
+    checkPlacementAndFairness();
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs,
-        predictiveAdmission());
+        predictiveAdmission(), placement, tenantShares(), starvationBound);
   }
 
   /**
@@ -191,6 +264,7 @@ public final class ServingOptions implements Serializable {
    * one line naming the flag, not a stack trace from inside the job.
    */
   public void check(Path modelDir) {
+    checkPlacementAndFairness(); // flags that need no model first
     io.trailflink.engine.model.LlamaConfig model = io.trailflink.engine.model.LlamaConfig.load(modelDir);
     servingConfig(model.maxPositions(), 0); // policy, engines, max-running, kv-blocks, decode-steps, ...
     recordLimits();

@@ -8,6 +8,8 @@ public enum Stage {
   REQUESTS("requests-source", "requests"),
   VALIDATE("validate", "validate"),
   FEEDBACK("feedback-source", "predictions (feedback)"),
+  STATUS_SOURCE("engine-status-source", "engine status (placement)"),
+  PLACE("place", "place"),
   SCHEDULER("scheduler", "scheduler"),
   DECODE("decode", "decode (async engine)"),
   PREDICTOR("predictor", "predictor"),

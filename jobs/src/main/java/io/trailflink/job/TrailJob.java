@@ -39,6 +39,13 @@ public final class TrailJob implements java.util.concurrent.Callable<Integer> {
       }
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    try {
+      options.check(Path.of(options.modelDir));
+      ClusterSlots.check(env.getConfiguration(), options.engines);
+    } catch (IllegalArgumentException e) {
+      System.err.println("trail-flink-job: " + e.getMessage());
+      return 2;
+    }
     TrailServingJob.build(env, options, Path.of(options.modelDir), System.currentTimeMillis());
     env.execute("trail-serving (" + options.policy + ")");
     return 0;

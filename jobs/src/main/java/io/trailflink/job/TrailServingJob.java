@@ -10,6 +10,7 @@ import io.trailflink.flink.DeadLetters;
 import io.trailflink.flink.EncodeDeadLetters;
 import io.trailflink.flink.EncodeRecords;
 import io.trailflink.flink.FeedbackFunction;
+import io.trailflink.flink.PlaceRequestFunction;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.predictor.TrailPredictor;
@@ -24,6 +25,7 @@ import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.SchemaFingerprints;
 import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
+import io.trailflink.serving.EngineId;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.ValidatedRequest;
@@ -33,9 +35,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -55,16 +59,18 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <pre>
  * requests (io) ─► validate ─(bad)─► dead letters (io)
  *                      │
- *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── broadcast ◄── predictions topic
- *                                     │ StepCommand     │ responses, chunks, ETAs, status       ▲
+ *                   place (one key: every engine's load) ◄── engine-status topic ◄──────────────────┐
+ *                      │                                                                            │
+ *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── keyBy(engine) ◄── predictions topic
+ *                                     │ StepCommand     │ responses, chunks, ETAs, status ─┘     ▲
  *                     partition by engine index         ▼                                        │
  *                                     ▼          encode ─► their sinks (io)                      │
  *                          async decode UDF (one engine per subtask) ─► StepResult ─► keyBy(engine) ─► predictor
  * </pre>
  * The edges marked (io) are the caller's {@link ServingIO}: the Kafka topics when serving, other sources and
  * sinks in tests. Flink 2 has no iterations, so the feedback (step facts and predictions) always goes round
- * through the Kafka predictions topic; latency matters there, so the buffer timeout defaults to 0 and producers
- * do not linger. Operator uids and names come from {@link Stage}.
+ * through the Kafka predictions topic, and the engines' loads through the engine-status topic; latency matters
+ * there, so the buffer timeout defaults to 0 and producers do not linger. Operator uids and names come from {@link Stage}.
  */
 public final class TrailServingJob {
   private TrailServingJob() {}
@@ -99,23 +105,38 @@ public final class TrailServingJob {
         .process(new ValidateRequestFunction(config, limits, modelDir.toString(), o.rawPrompts)), Stage.VALIDATE)
         .setParallelism(1);
 
-    DataStream<EngineFeedback> feedback = env.fromSource(feedbackSource(o, topics, startedAtMs),
-        WatermarkStrategy.noWatermarks(), Stage.FEEDBACK.displayName).uid(Stage.FEEDBACK.uid).setParallelism(1);
+    DataStream<EngineFeedback> feedback = env.fromSource(readBack(o, topics.predictions(), "-feedback",
+        EngineFeedback.class, startedAtMs), WatermarkStrategy.noWatermarks(), Stage.FEEDBACK.displayName)
+        .uid(Stage.FEEDBACK.uid).setParallelism(1);
 
-    SingleOutputStreamOperator<StepCommand> commands = named(valid
-        .keyBy(ValidatedRequest::engineIndex)
-        .connect(feedback.broadcast(SchedulerFunction.LAST_STEP))
+    DataStream<EngineStatus> engineLoads = env.fromSource(readBack(o, topics.engineStatus(), "-placement",
+        EngineStatus.class, startedAtMs), WatermarkStrategy.noWatermarks(), Stage.STATUS_SOURCE.displayName)
+        .uid(Stage.STATUS_SOURCE.uid).setParallelism(1);
+
+    // one constant key on both sides: placement is one decision over every engine's load, so one instance sees all
+    SingleOutputStreamOperator<ValidatedRequest> placed = named(valid
+        .keyBy(r -> PlaceRequestFunction.KEY, Types.INT)
+        .connect(engineLoads.keyBy(s -> PlaceRequestFunction.KEY, Types.INT))
+        .process(new PlaceRequestFunction(config)), Stage.PLACE).setParallelism(1);
+
+    // keyed by engine on both sides: a request by the engine placement chose, feedback by the engine that produced
+    // it, so each record reaches its own engine's scheduler state only, whatever the number of engines
+    SingleOutputStreamOperator<StepCommand> commands = named(placed
+        .keyBy(ValidatedRequest::engineIndex, Types.INT)
+        .connect(feedback.keyBy(fb -> EngineId.indexOf(fb.getEngine()), Types.INT))
         .process(new SchedulerFunction(config)), Stage.SCHEDULER).setParallelism(o.engines);
 
-    DataStream<StepCommand> placed = commands.partitionCustom((Integer engine, int n) -> engine % n,
+    // engine i's commands to decode subtask i (there are as many subtasks as engines)
+    DataStream<StepCommand> toEngines = commands.partitionCustom((Integer engine, int n) -> engine % n,
         StepCommand::getEngineIndex);
     EngineConfig engineConfig = new EngineConfig(o.kvBlocks, o.blockSize, o.engineTapLayer(predictor), o.device,
         o.dtype);
     DecodeStepFunction decode = new DecodeStepFunction(modelDir.toString(), engineConfig, o.failAtCommand)
         .cpuThreads(o.engineThreads).cpuPriority(o.engineNice);
     SingleOutputStreamOperator<StepResult> results = named(
-        AsyncDataStream.orderedWait(placed, decode, 10, TimeUnit.MINUTES, 2), Stage.DECODE).setParallelism(o.engines);
+        AsyncDataStream.orderedWait(toEngines, decode, 10, TimeUnit.MINUTES, 2), Stage.DECODE).setParallelism(o.engines);
 
+    // keyed by engine: a request's predictor state lives with the engine that serves it
     SingleOutputStreamOperator<EngineFeedback> predictions = named(results
         .keyBy(StepResult::getEngine)
         .process(new FeedbackFunction(predictor == null ? null : predictor.toString(), model.hiddenSize(),
@@ -191,16 +212,18 @@ public final class TrailServingJob {
   }
 
   /**
-   * The loop's return path. A fresh job reads feedback produced since it started (older records belong to an
-   * earlier run); a restored job resumes from its checkpointed offsets.
+   * A topic the job writes and reads back: the predictions (the feedback loop's return path) or the engine statuses
+   * (placement's view of the engines). A fresh job reads what was produced since it started (older records belong
+   * to an earlier run); a restored job resumes from its checkpointed offsets.
    */
-  private static KafkaSource<EngineFeedback> feedbackSource(ServingOptions o, Topics topics, long startedAtMs) {
-    return KafkaSource.<EngineFeedback>builder()
+  private static <T extends SpecificRecordBase> KafkaSource<T> readBack(ServingOptions o, String topic,
+      String groupSuffix, Class<T> type, long startedAtMs) {
+    return KafkaSource.<T>builder()
         .setBootstrapServers(o.bootstrapServers)
-        .setTopics(topics.predictions())
-        .setGroupId(o.groupId + "-feedback")
+        .setTopics(topic)
+        .setGroupId(o.groupId + groupSuffix)
         .setStartingOffsets(OffsetsInitializer.timestamp(startedAtMs))
-        .setDeserializer(new FeedbackDeserializer())
+        .setDeserializer(new ReadBackDeserializer<>(type))
         .setProperty("fetch.max.wait.ms", "50")
         .build();
   }

@@ -107,8 +107,13 @@ class TrailCliTest {
         {"--workload", w.toString(), "--rate", "2", "--forced-lengths"},
         {"--workload", w.toString(), "--rate", "2", "--predictions", "noisy:46.1,33.9"},
         {"--workload", w.toString(), "--rate", "2", "--fit", "wild"},
+        {"--workload", w.toString(), "--rate", "2", "--placement", "random"},
+        {"--workload", w.toString(), "--rate", "2", "--fairness", "tenant", "--tenant-weights", "gold:-1"},
+        {"--workload", w.toString(), "--rate", "2", "--tenant-weights", "gold:2"},
+        {"--workload", w.toString(), "--rate", "2", "--engines", "0"},
     };
-    String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit"};
+    String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit",
+        "--placement", "--tenant-weights", "--fairness tenant", "--engines"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 1];
       args[0] = "bench";
@@ -130,8 +135,15 @@ class TrailCliTest {
         {"--rate", "0"},
         {"--rate", "5", "--kv-blocks", "3"},
         {"--rate", "5", "--burst"},
+        {"--rate", "5", "--engines", "0"},
+        {"--rate", "5", "--placement", "hash,random"},
+        {"--rate", "5", "--fairness", "maybe"},
+        {"--rate", "5", "--fairness", "tenant", "--tenant-weights", "gold:0"},
+        {"--rate", "5", "--tenants", "a:1,b:2", "--without-tenant", "c"},
+        {"--rate", "5", "--starvation-bound", "-1"},
     };
-    String[] expect = {"lifo", "--c", "rate", "--kv-blocks", "exactly one"};
+    String[] expect = {"lifo", "--c", "rate", "--kv-blocks", "exactly one", "--engines", "random", "--fairness",
+        "--tenant-weights", "--without-tenant", "--starvation-bound"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 3];
       args[0] = "simulate";

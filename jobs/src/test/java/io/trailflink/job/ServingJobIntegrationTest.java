@@ -20,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole serving job on the embedded default: a real Kafka broker, a Flink MiniCluster, the CPU engine with
  * the bundled model. Every accepted request gets exactly one final response whose token count matches the chunks
  * streamed for it; every kind of bad input lands in the dead-letter topic with its reason, and the job goes on.
+ * The first test runs two engines with load-aware placement: a repeated id and a cancel must still reach the engine
+ * that holds their request.
  */
 class ServingJobIntegrationTest {
   static final Path MODEL = Path.of("../models/trail-tiny");
@@ -35,6 +37,8 @@ class ServingJobIntegrationTest {
   void everyRequestGetsExactlyOneFinalResponseAndBadInputIsDeadLettered() throws Exception {
     ServingOptions o = new ServingOptions();
     o.policy = "trail";
+    o.engines = 2;
+    o.placement = "least-requests";
     o.maxRunning = 8;
     o.kvBlocks = 256;
     o.decodeSteps = 8;
@@ -121,6 +125,9 @@ class ServingJobIntegrationTest {
         Thread.sleep(200);
       }
       assertEquals(1, collector.finals().getOrDefault("after", List.of()).size());
+      Map<String, Long> perEngine = collector.finals().values().stream()
+          .collect(Collectors.groupingBy(l -> l.get(0).getEngine(), Collectors.counting()));
+      assertEquals(2, perEngine.size(), "both engines served: " + perEngine);
     }
   }
 

@@ -7,6 +7,7 @@ import io.trailflink.schema.EngineStatus;
 import io.trailflink.schema.EtaUpdate;
 import io.trailflink.schema.ResponseChunk;
 import io.trailflink.schema.StepCommand;
+import io.trailflink.serving.EngineId;
 import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
@@ -15,29 +16,29 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The TRAIL scheduler as a Flink operator, keyed by engine index: validated requests come in on the keyed side,
- * engine feedback (step facts and refreshed predictions, read back from the predictions topic) on the broadcast
- * side; {@link StepCommand}s go out to the async decode UDF, {@link FinalResponse}s and refusals to side outputs.
+ * The TRAIL scheduler as a Flink operator, keyed by engine index on both inputs: placed requests on the first,
+ * engine feedback (step facts and refreshed predictions, read back from the predictions topic) on the second, so
+ * each feedback record reaches its own engine's state only, in O(1) whatever the number of engines;
+ * {@link StepCommand}s go out to the async decode UDF, {@link FinalResponse}s and refusals to side outputs.
  * All policy lives in {@link EngineLoop} (plain Java), kept as this key's value state.
  *
  * <p>A processing-time timer per engine ticks every {@link #TICK_MS} ms while the engine has work, to give up
  * commands whose feedback never came ({@link ServingConfig#stallTimeoutMs()}) and to restart the loop after a
  * restore.
  */
-public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
+public class SchedulerFunction extends KeyedCoProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(SchedulerFunction.class);
   /** Exactly one final response per accepted request (the responses topic). */
@@ -49,9 +50,6 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
   /** Each engine's load after each command (the engine-status topic). */
   public static final OutputTag<EngineStatus> STATUS = new OutputTag<>("engine-status") {};
   static final long TICK_MS = 1_000;
-  /** Broadcast state: the last step sequence number seen in feedback, per engine (same on every subtask). */
-  public static final MapStateDescriptor<String, Long> LAST_STEP =
-      new MapStateDescriptor<>("last-feedback-step", String.class, Long.class);
 
   private final ServingConfig config;
   private final ValueStateDescriptor<EngineLoop> loopState =
@@ -68,7 +66,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
   }
 
   @Override
-  public void processElement(ValidatedRequest r, ReadOnlyContext ctx, Collector<StepCommand> out) throws Exception {
+  public void processElement1(ValidatedRequest r, Context ctx, Collector<StepCommand> out) throws Exception {
     long now = ctx.timerService().currentProcessingTime();
     ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
     EngineLoop loop = state.value();
@@ -98,36 +96,34 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
   }
 
   @Override
-  public void processBroadcastElement(EngineFeedback fb, Context ctx, Collector<StepCommand> out) throws Exception {
+  public void processElement2(EngineFeedback fb, Context ctx, Collector<StepCommand> out) throws Exception {
     long now = System.currentTimeMillis();
-    ctx.getBroadcastState(LAST_STEP).put(fb.getEngine(), fb.getStepSeq());
-    ctx.applyToKeyedState(loopState, (engineIndex, state) -> {
-      EngineLoop loop = state.value();
-      if (loop == null || !ServingConfig.engineName(engineIndex).equals(fb.getEngine())) {
-        return;
-      }
-      loop.useSettings(config);
-      long restarts = loop.stats().engineRestarts();
-      List<FinalResponse> finals = loop.apply(fb, now);
-      if (loop.stats().engineRestarts() > restarts) {
-        LOG.warn("{} restarted (incarnation {}): its resident requests will be recomputed", fb.getEngine(),
-            fb.getEngineIncarnation());
-      }
-      if (fb.getError() != null) {
-        LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
-      }
-      emit(loop, now, out); // the next command first: the engine's idle time is the loop's critical path
-      loop.drainChunks().forEach(c -> ctx.output(CHUNKS, c));
-      finals.forEach(f -> ctx.output(RESPONSES, f));
-      loop.expire(now).forEach(f -> ctx.output(RESPONSES, f)); // deadlines
-      loop.drainEtas(now).forEach(e -> ctx.output(ETAS, e));
-      EngineStatus status = loop.drainStatus();
-      if (status != null) {
-        ctx.output(STATUS, status);
-      }
-      state.update(loop);
-      metrics(engineIndex).observe(loop, finals);
-    });
+    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
+    EngineLoop loop = state.value();
+    if (loop == null) {
+      return; // feedback of a command this job's state does not know (an earlier run's): nothing to apply it to
+    }
+    loop.useSettings(config);
+    long restarts = loop.stats().engineRestarts();
+    List<FinalResponse> finals = loop.apply(fb, now);
+    if (loop.stats().engineRestarts() > restarts) {
+      LOG.warn("{} restarted (incarnation {}): its resident requests will be recomputed", fb.getEngine(),
+          fb.getEngineIncarnation());
+    }
+    if (fb.getError() != null) {
+      LOG.warn("{} step {} failed: {}", fb.getEngine(), fb.getStepSeq(), fb.getError());
+    }
+    emit(loop, now, out); // the next command first: the engine's idle time is the loop's critical path
+    loop.drainChunks().forEach(c -> ctx.output(CHUNKS, c));
+    finals.forEach(f -> ctx.output(RESPONSES, f));
+    loop.expire(now).forEach(f -> ctx.output(RESPONSES, f)); // deadlines
+    loop.drainEtas(now).forEach(e -> ctx.output(ETAS, e));
+    EngineStatus status = loop.drainStatus();
+    if (status != null) {
+      ctx.output(STATUS, status);
+    }
+    state.update(loop);
+    metrics(ctx.getCurrentKey()).observe(loop, finals);
   }
 
   @Override
@@ -174,7 +170,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
 
   private EngineMetrics metrics(int engineIndex) {
     return metrics.computeIfAbsent(engineIndex, i -> new EngineMetrics(
-        getRuntimeContext().getMetricGroup().addGroup("engine", ServingConfig.engineName(i))));
+        getRuntimeContext().getMetricGroup().addGroup("engine", EngineId.of(i).name())));
   }
 
   /** Per-engine gauges and histograms, visible in the web UI and to metric reporters. */
@@ -187,6 +183,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
     private volatile long evictions;
     private volatile long hopMs;
     private volatile int preempted;
+    private volatile long unknownTenants;
     private long commandsSeen;
     private final Histogram decisionUs = new DescriptiveStatisticsHistogram(1000);
     private final Histogram predictionError = new DescriptiveStatisticsHistogram(1000);
@@ -202,6 +199,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       g.gauge("preemptions", () -> preemptions);
       g.gauge("evictions", () -> evictions);
       g.gauge("loopHopMs", () -> hopMs);
+      g.gauge("unknownTenantRequests", () -> unknownTenants);
       g.histogram("ttftMs", ttft);
       g.histogram("latencyMs", latency);
       g.histogram("decisionUs", decisionUs);
@@ -218,6 +216,7 @@ public class SchedulerFunction extends KeyedBroadcastProcessFunction<Integer, Va
       evictions = loop.evictions();
       hopMs = loop.stats().lastHopMs();
       preempted = loop.preempted();
+      unknownTenants = loop.unknownTenantRequests();
       if (loop.stats().commands() > commandsSeen) {
         commandsSeen = loop.stats().commands();
         decisionUs.update(Math.round(loop.stats().lastDecisionUs()));

@@ -17,6 +17,7 @@ public final class Request implements java.io.Serializable {
   private final int promptTokens; // tokens
   private final int maxNewTokens; // tokens
   private final int trueOutputTokens; // tokens, for the oracle and the simulator; -1 when unknown
+  private final String tenant; // owner label, "" when none (tenant-fair scheduling shares tokens between them)
 
   // -- progress
   private int generated; // output tokens so far (TRAIL's age a)
@@ -25,10 +26,16 @@ public final class Request implements java.io.Serializable {
   private RequestState state = RequestState.WAITING;
   private int preemptions;
   private int evictions;
+  private boolean rescued; // placed past the starvation bound: not preempted again
   private long queuedSince; // ms: when the request last entered the candidate queue (for the starvation guard)
 
   public Request(String id, long arrivalMs, long arrivalOrder, int promptTokens, int maxNewTokens,
       int trueOutputTokens) {
+    this(id, arrivalMs, arrivalOrder, promptTokens, maxNewTokens, trueOutputTokens, "");
+  }
+
+  public Request(String id, long arrivalMs, long arrivalOrder, int promptTokens, int maxNewTokens,
+      int trueOutputTokens, String tenant) {
     if (promptTokens <= 0 || maxNewTokens <= 0) {
       throw new IllegalArgumentException("request " + id + ": prompt and max_new_tokens must be > 0");
     }
@@ -38,6 +45,7 @@ public final class Request implements java.io.Serializable {
     this.promptTokens = promptTokens;
     this.maxNewTokens = maxNewTokens;
     this.trueOutputTokens = trueOutputTokens;
+    this.tenant = tenant == null ? "" : tenant;
     this.queuedSince = arrivalMs;
   }
 
@@ -63,6 +71,10 @@ public final class Request implements java.io.Serializable {
 
   public int trueOutputTokens() {
     return trueOutputTokens;
+  }
+
+  public String tenant() {
+    return tenant;
   }
 
   public int generated() {
@@ -124,6 +136,15 @@ public final class Request implements java.io.Serializable {
 
   void setQueuedSince(long ms) {
     queuedSince = ms;
+  }
+
+  /** Whether it was placed past the starvation bound (it then runs to completion). */
+  public boolean rescued() {
+    return rescued;
+  }
+
+  void markRescued() {
+    rescued = true;
   }
 
   void countPreemption() {

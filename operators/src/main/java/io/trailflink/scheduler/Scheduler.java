@@ -1,5 +1,6 @@
 package io.trailflink.scheduler;
 
+import io.trailflink.scheduler.placement.EngineLoad;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -31,13 +32,17 @@ import java.util.TreeMap;
  *   <li><b>Growth.</b> Every running request gets KV reserved for its next {@code quantumTokens} tokens, best rank
  *       first. If the ledger is short, evict: preempted requests first (worst rank first: they are idle), then
  *       running ones (worst rank first).</li>
- *   <li><b>Fill.</b> While the batch has room, place the best candidate (lowest queue key; ties by arrival):
+ *   <li><b>Fill.</b> While the batch has room, place the best candidate — lowest queue key, ties by arrival; with
+ *       {@link TenantShares} the head of the least-served tenant's queue; ahead of both, a request past the
+ *       starvation bound ({@link #setStarvationBound}):
  *       a preempted one resumes in place; a waiting or evicted one needs KV for its prompt (plus generated tokens)
  *       and a quantum, evicting worse-ranked preempted requests if that makes room. If the best candidate cannot
  *       be placed the round stops (no skipping ahead: the head of the queue is never starved by smaller ones).</li>
  *   <li><b>Preempt</b> (preemptive policies, full batch only). While the best candidate's rank plus the policy's
- *       margin is below the rank of the worst preemptible running request, preempt that victim (it keeps its KV)
- *       and place the candidate. This is TRAIL's limited preemption: the policy decides who is preemptible.</li>
+ *       margin is below the rank of the worst preemptible running request (or the candidate is overdue), preempt
+ *       that victim (it keeps its KV) and place the candidate. This is TRAIL's limited preemption: the policy
+ *       decides who is preemptible. With tenant shares a victim's tenant must have been served at least as much
+ *       as the candidate's.</li>
  * </ol>
  *
  * <h2>Cost</h2>
@@ -62,10 +67,18 @@ public final class Scheduler implements java.io.Serializable {
   private final Map<String, QueueKey> queueKeys = new HashMap<>();
   private final Map<String, Request> running = new LinkedHashMap<>();
   private final Map<String, Request> preempted = new LinkedHashMap<>(); // queued but KV-resident: eviction candidates
+  private final TenantShares shares; // null: no fairness between tenants
+  private double starvationBound; // a queued request waits at most this multiple of its predicted service; 0 = off
+  private double tokenMs = Double.NaN; // ms per generated token (one engine iteration), for the starvation bound
+  private final TreeMap<QueueKey, Request> due = new TreeMap<>(); // with the bound: queued requests by when due
+  private final Map<String, QueueKey> dueKeys = new HashMap<>();
+  private long rescued; // placements of overdue requests ahead of the policy's order
+  private final Map<String, TreeMap<QueueKey, Request>> tenantQueues = new HashMap<>(); // with shares: per tenant
   private long submitted;
   private long preemptions;
   private long evictions;
   private long parked;
+  private double predictedWork; // tokens: sum of the live requests' remaining estimates, kept as they change
   private boolean headBlocked; // the last round left a batch slot free because the best candidate's KV did not fit
 
   /** Position in the candidate queue. */
@@ -82,9 +95,19 @@ public final class Scheduler implements java.io.Serializable {
   }
 
   public Scheduler(Policy policy, SchedulerConfig config) {
+    this(policy, config, null);
+  }
+
+  /**
+   * A scheduler that shares decode tokens between tenants by {@code shares} (null: none): candidates come from the
+   * least-served tenant's queue, in the policy's order within it, and a request preempts only requests of its own
+   * tenant or of tenants served at least as much.
+   */
+  public Scheduler(Policy policy, SchedulerConfig config, TenantShares shares) {
     this.policy = policy;
     this.config = config;
     this.ledger = new KvLedger(config.kvBlocks(), config.blockSize());
+    this.shares = shares;
   }
 
   /** Accepts a request into the queue, or rejects it when it could never fit the KV budget even alone. */
@@ -100,6 +123,10 @@ public final class Scheduler implements java.io.Serializable {
     }
     submitted++;
     live.put(r.id(), r);
+    predictedWork += r.remainingEstimate();
+    if (shares != null) {
+      shares.arrived(r.tenant());
+    }
     r.setState(RequestState.WAITING);
     enqueue(r, now);
     return new Decision(Decision.Kind.ACCEPT, r.id(), "queued");
@@ -121,13 +148,13 @@ public final class Scheduler implements java.io.Serializable {
     }
     boolean queued = queueKeys.containsKey(id);
     if (queued) {
-      queue.remove(queueKeys.remove(id));
+      dequeue(r);
     }
+    predictedWork -= r.remainingEstimate();
     r.predict(remainingTokens, generatedAt == 0);
+    predictedWork += r.remainingEstimate();
     if (queued) {
-      QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), id);
-      queue.put(k, r);
-      queueKeys.put(id, k);
+      requeue(r);
     }
   }
 
@@ -137,7 +164,7 @@ public final class Scheduler implements java.io.Serializable {
     if (r == null || r.state() != RequestState.RUNNING) {
       throw new IllegalStateException("progress for " + id + " which is not running: " + r);
     }
-    r.addGenerated(tokens);
+    addGenerated(r, tokens);
     if (!ledger.reserve(id, r.kvTokens())) { // normally reserved ahead by the growth phase
       throw new IllegalStateException("request " + id + " outgrew its KV reservation: " + r);
     }
@@ -160,16 +187,14 @@ public final class Scheduler implements java.io.Serializable {
     }
     boolean queued = queueKeys.containsKey(id);
     if (queued) {
-      queue.remove(queueKeys.remove(id));
+      dequeue(r);
     }
-    r.addGenerated(tokens);
+    addGenerated(r, tokens);
     if (r.state() == RequestState.PREEMPTED && !ledger.reserve(id, r.kvTokens())) {
       throw new IllegalStateException("preempted request " + id + " outgrew its KV reservation: " + r);
     }
     if (queued) {
-      QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), id);
-      queue.put(k, r);
-      queueKeys.put(id, k);
+      requeue(r);
     }
   }
 
@@ -232,7 +257,7 @@ public final class Scheduler implements java.io.Serializable {
     reserveGrowth(out, now);
     headBlocked = false;
     while (running.size() < config.maxRunning() && !queue.isEmpty()) {
-      if (!place(queue.firstEntry().getValue(), out, now)) {
+      if (!place(bestCandidate(now), out, now)) {
         headBlocked = true;
         break;
       }
@@ -284,6 +309,10 @@ public final class Scheduler implements java.io.Serializable {
       evict(victim, out, now, "room for " + c.id());
     }
     RequestState before = c.state();
+    if (overdue(c, now)) {
+      rescued++;
+      c.markRescued(); // it waited long enough: never preempted again
+    }
     dequeue(c);
     preempted.remove(c.id());
     c.setState(RequestState.RUNNING);
@@ -300,11 +329,12 @@ public final class Scheduler implements java.io.Serializable {
 
   private void preemptForShorter(List<Decision> out, long now) {
     while (!queue.isEmpty()) {
-      Request c = queue.firstEntry().getValue();
-      Request victim = null;
+      Request c = bestCandidate(now);
+      Request victim = fairVictim(c);
+      boolean unfairlyServed = victim != null;
       double victimRank = Double.NEGATIVE_INFINITY;
       for (Request r : running.values()) {
-        if (policy.preemptible(r)) {
+        if (!unfairlyServed && policy.preemptible(r) && !r.rescued() && servedAtLeast(r, c)) {
           double rank = policy.rank(r);
           if (victim == null || rank > victimRank) {
             victim = r;
@@ -312,7 +342,8 @@ public final class Scheduler implements java.io.Serializable {
           }
         }
       }
-      if (victim == null || !(policy.rank(c) + policy.margin() < victimRank)) {
+      if (victim == null
+          || !(unfairlyServed || overdue(c, now) || policy.rank(c) + policy.margin() < victimRank)) {
         return;
       }
       if (ledger.shortfall(c.id(), c.kvTokens() + config.quantumTokens()) > ledger.free()) {
@@ -324,12 +355,51 @@ public final class Scheduler implements java.io.Serializable {
       victim.countPreemption();
       preemptions++;
       enqueue(victim, now);
-      out.add(new Decision(Decision.Kind.PREEMPT, victim.id(), "for " + c.id() + ": rank " + fmt(policy.rank(c))
-          + " < " + fmt(policy.rank(victim))));
+      out.add(new Decision(Decision.Kind.PREEMPT, victim.id(), "for " + c.id() + (unfairlyServed
+          ? ": tenant '" + victim.tenant() + "' was served more than '" + c.tenant() + "'"
+          : ": rank " + fmt(policy.rank(c)) + " < " + fmt(policy.rank(victim)))));
       if (!place(c, out, now)) {
         throw new IllegalStateException("candidate " + c.id() + " could not be placed after preempting " + victim.id());
       }
     }
+  }
+
+  /** Whether {@code r} has waited past the starvation bound. */
+  private boolean overdue(Request r, long now) {
+    QueueKey d = dueKeys.get(r.id());
+    return d != null && d.key() <= now;
+  }
+
+  /**
+   * With tenant shares: a preemptible running request of a tenant served more than {@code c}'s (the most-served
+   * tenant's, worst rank first), which {@code c} preempts whatever their ranks — its tenant is owed the slot.
+   * Null without shares or when every running tenant has been served no more than {@code c}'s.
+   */
+  private Request fairVictim(Request c) {
+    if (shares == null) {
+      return null;
+    }
+    double own = shares.counter(c.tenant());
+    Request victim = null;
+    double victimCounter = own;
+    for (Request r : running.values()) {
+      if (r.tenant().equals(c.tenant()) || !policy.preemptible(r) || r.rescued()) {
+        continue;
+      }
+      double counter = shares.counter(r.tenant());
+      if (counter > victimCounter
+          || victim != null && counter == victimCounter && policy.rank(r) > policy.rank(victim)) {
+        victim = r;
+        victimCounter = counter;
+      }
+    }
+    return victim;
+  }
+
+  /** Without shares always; with them, whether {@code victim}'s tenant was served at least as much as {@code c}'s. */
+  private boolean servedAtLeast(Request victim, Request c) {
+    return shares == null || victim.tenant().equals(c.tenant())
+        || shares.counter(victim.tenant()) >= shares.counter(c.tenant());
   }
 
   private void evict(Request r, List<Decision> out, long now, String reason) {
@@ -367,15 +437,76 @@ public final class Scheduler implements java.io.Serializable {
 
   private void enqueue(Request r, long now) {
     r.setQueuedSince(now);
+    requeue(r);
+  }
+
+  /** Puts {@code r} into the candidate queue (and its tenant's, and the due order) under its current keys. */
+  private void requeue(Request r) {
     QueueKey k = new QueueKey(policy.queueKey(r), r.arrivalOrder(), r.id());
     queue.put(k, r);
     queueKeys.put(r.id(), k);
+    if (shares != null) {
+      tenantQueues.computeIfAbsent(r.tenant(), t -> new TreeMap<>()).put(k, r);
+    }
+    if (starvationBound > 0 && !Double.isNaN(tokenMs)) {
+      QueueKey d = new QueueKey(r.queuedSinceMs() + starvationBound * r.remainingEstimate() * tokenMs,
+          r.arrivalOrder(), r.id());
+      due.put(d, r);
+      dueKeys.put(r.id(), d);
+    }
   }
 
   private void dequeue(Request r) {
+    QueueKey d = dueKeys.remove(r.id());
+    if (d != null) {
+      due.remove(d);
+    }
     QueueKey k = queueKeys.remove(r.id());
     if (k != null) {
       queue.remove(k);
+      if (shares != null) {
+        TreeMap<QueueKey, Request> own = tenantQueues.get(r.tenant());
+        own.remove(k);
+        if (own.isEmpty()) {
+          tenantQueues.remove(r.tenant());
+        }
+      }
+    }
+  }
+
+  /**
+   * The candidate to place next: the request longest overdue under the starvation bound, if one is; else the head
+   * of the queue, or with tenant shares the head of the queue of the tenant served least so far (lowest virtual
+   * token counter; ties by name). Null when nothing is queued.
+   */
+  private Request bestCandidate(long now) {
+    if (queue.isEmpty()) {
+      return null;
+    }
+    if (!due.isEmpty() && due.firstKey().key() <= now) {
+      return due.firstEntry().getValue();
+    }
+    if (shares == null) {
+      return queue.firstEntry().getValue();
+    }
+    String best = null;
+    double bestCounter = 0;
+    for (String tenant : tenantQueues.keySet()) {
+      double c = shares.counter(tenant);
+      if (best == null || c < bestCounter || c == bestCounter && tenant.compareTo(best) < 0) {
+        best = tenant;
+        bestCounter = c;
+      }
+    }
+    return tenantQueues.get(best).firstEntry().getValue();
+  }
+
+  private void addGenerated(Request r, int tokens) {
+    predictedWork -= r.remainingEstimate();
+    r.addGenerated(tokens);
+    predictedWork += r.remainingEstimate();
+    if (shares != null) {
+      shares.charge(r.tenant(), tokens);
     }
   }
 
@@ -383,6 +514,10 @@ public final class Scheduler implements java.io.Serializable {
     Request r = live.remove(id);
     if (r == null) {
       return;
+    }
+    predictedWork = live.isEmpty() ? 0 : predictedWork - r.remainingEstimate(); // no drift left when idle
+    if (shares != null) {
+      shares.left(r.tenant());
     }
     dequeue(r);
     running.remove(id);
@@ -427,12 +562,53 @@ public final class Scheduler implements java.io.Serializable {
     return live.size();
   }
 
+  /** The live requests' predicted remaining output in all (tokens); O(1), kept as requests change. */
+  public double predictedWork() {
+    return predictedWork;
+  }
+
+  /** This engine's load as placement reads it. */
+  public EngineLoad load() {
+    return new EngineLoad(live.size(), running.size(), config.maxRunning(), predictedWork, ledger.free(),
+        ledger.capacity());
+  }
+
   public KvLedger ledger() {
     return ledger;
   }
 
   public Policy policy() {
     return policy;
+  }
+
+  /**
+   * Bounds waiting: a queued request that has waited {@code multiple} times its predicted service time (its
+   * predicted output × {@link #setTokenMs ms per token}) goes ahead of the policy's order (and of the tenant
+   * shares), may preempt any preemptible request, and once placed is never preempted; 0 turns the bound off. A request's due time is set when it
+   * enters the queue and whenever its prediction changes, with the token time of that moment.
+   */
+  public void setStarvationBound(double multiple) {
+    if (!(multiple >= 0) || Double.isInfinite(multiple)) {
+      throw new IllegalArgumentException("starvation bound must be >= 0 (0 = off), got " + multiple);
+    }
+    starvationBound = multiple;
+  }
+
+  /** The engine's current time per generated token (ms), which turns predicted tokens into service time. */
+  public void setTokenMs(double ms) {
+    if (ms > 0 && !Double.isInfinite(ms)) {
+      tokenMs = ms;
+    }
+  }
+
+  /** Placements of requests past the starvation bound, ahead of the policy's order. */
+  public long starvationRescues() {
+    return rescued;
+  }
+
+  /** The tenant shares, or null when tenants are not shared fairly. */
+  public TenantShares shares() {
+    return shares;
   }
 
   public long preemptions() {
@@ -502,6 +678,18 @@ public final class Scheduler implements java.io.Serializable {
     }
     if (preemptedSeen != preempted.size()) {
       throw new IllegalStateException("preempted index holds " + preempted.size() + ", " + preemptedSeen + " preempted");
+    }
+    if (!dueKeys.keySet().stream().allMatch(queueKeys::containsKey) || due.size() != dueKeys.size()) {
+      throw new IllegalStateException("the due order holds requests that are not queued");
+    }
+    if (shares != null && tenantQueues.values().stream().mapToInt(Map::size).sum() != queue.size()) {
+      throw new IllegalStateException("tenant queues hold " + tenantQueues.values().stream().mapToInt(Map::size).sum()
+          + " requests, the queue " + queue.size());
+    }
+    double work = live.values().stream().mapToDouble(Request::remainingEstimate).sum();
+    if (Math.abs(work - predictedWork) > 1e-6 * Math.max(1, work)) {
+      throw new IllegalStateException("predicted work is kept as " + predictedWork + ", the live requests sum to "
+          + work);
     }
     if (residentHolders != ledger.holders()) {
       throw new IllegalStateException("ledger has " + ledger.holders() + " holders, " + residentHolders

@@ -84,12 +84,16 @@ public final class EngineLoop implements Serializable {
    * admission): {@link #config} is the one the loop was created with, as its snapshot holds it.
    */
   private transient ServingConfig settings;
+  /** The highest placement sequence number among the requests received (reported in the status). */
+  private long placementsSeen;
+  /** Ids placed here that left since the last status; null in a snapshot taken before this field existed. */
+  private ArrayList<String> ended;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
-    this.engine = ServingConfig.engineName(engineIndex);
+    this.engine = EngineId.of(engineIndex).name();
     this.engineIndex = engineIndex;
     this.config = config;
-    this.scheduler = new Scheduler(config.newPolicy(), config.schedulerConfig());
+    this.scheduler = config.newScheduler();
   }
 
   /**
@@ -98,9 +102,18 @@ public final class EngineLoop implements Serializable {
    * finish is past its deadline: answered with {@link #shed}).
    */
   public Decision submit(ValidatedRequest v, long now) {
+    placementsSeen = Math.max(placementsSeen, v.placementSeq());
     if (requests.containsKey(v.id())) {
       return new Decision(Decision.Kind.REJECT, v.id(), "duplicate id while the first is in flight");
     }
+    Decision d = accept(v, now);
+    if (d.kind() != Decision.Kind.ACCEPT) {
+      ended().add(v.id());
+    }
+    return d;
+  }
+
+  private Decision accept(ValidatedRequest v, long now) {
     if (config.maxWaiting() > 0 && scheduler.queuedCount() >= config.maxWaiting()) {
       stats.shed++;
       return new Decision(Decision.Kind.SHED, v.id(), "overloaded: " + scheduler.queuedCount() + " requests wait on "
@@ -110,7 +123,7 @@ public final class EngineLoop implements Serializable {
     // that would clamp predictions to the true length
     int cap = Math.max(v.maxNewTokens(), v.forcedOutputTokens());
     Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, cap,
-        v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1);
+        v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1, v.tenant());
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
       deadlinesSeen |= v.deadlineAtMs() > 0;
@@ -381,6 +394,9 @@ public final class EngineLoop implements Serializable {
     etas().commandDone(new EtaBoard.Command(fb.getIssuedAtMs(), fb.getFinishedAtMs(), fb.getBusyMs(),
         fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills), scheduler.runningCount(),
         scheduler.queuedCount());
+    if (config.starvationBound() > 0) { // the bound's service times (NaN until measured: the last kept)
+      scheduler.setTokenMs(etas().stepMs(config.maxNewTokensLimit()));
+    }
     if (settings().predictiveAdmission()) {
       finals.addAll(refuseUnreachable(firstPredicted, now));
     }
@@ -389,7 +405,9 @@ public final class EngineLoop implements Serializable {
         .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
         .setKvBlocksUsed(scheduler.ledger().used()).setKvBlocksCapacity(scheduler.ledger().capacity())
         .setNewTokens(newTokens).setBusyMs(fb.getBusyMs())
-        .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs()).build();
+        .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs())
+        .setPredictedWorkTokens(scheduler.predictedWork()).setPlacementsSeen(placementsSeen).setEnded(drainEnded())
+        .build();
     return finals;
   }
 
@@ -489,6 +507,19 @@ public final class EngineLoop implements Serializable {
   public EngineStatus drainStatus() {
     EngineStatus out = status;
     status = null;
+    return out;
+  }
+
+  private ArrayList<String> ended() {
+    if (ended == null) {
+      ended = new ArrayList<>();
+    }
+    return ended;
+  }
+
+  private List<String> drainEnded() {
+    List<String> out = List.copyOf(ended());
+    ended.clear();
     return out;
   }
 
@@ -603,6 +634,7 @@ public final class EngineLoop implements Serializable {
     Request r = scheduler.request(v.id());
     requests.remove(v.id());
     scheduler.finish(v.id());
+    ended().add(v.id());
     long first = s.firstTokenAtMs < 0 ? finishedAt : s.firstTokenAtMs;
     stats.finished++;
     etas().finished(v.id(), s.generatedCount, FinishReason.STOP.equals(reason) || FinishReason.LENGTH.equals(reason));
@@ -633,6 +665,11 @@ public final class EngineLoop implements Serializable {
 
   public int running() {
     return scheduler.runningCount();
+  }
+
+  /** Requests of tenants without a weight of their own (with --fairness tenant and weights given). */
+  public long unknownTenantRequests() {
+    return scheduler.shares() == null ? 0 : scheduler.shares().unknownTenantRequests();
   }
 
   public int preempted() {

@@ -1,7 +1,11 @@
 package io.trailflink.serving;
 
 import io.trailflink.scheduler.Policy;
+import io.trailflink.scheduler.Scheduler;
 import io.trailflink.scheduler.SchedulerConfig;
+import io.trailflink.scheduler.TenantShares;
+import io.trailflink.scheduler.placement.Placement;
+import io.trailflink.scheduler.placement.Placements;
 import io.trailflink.scheduler.policy.Policies;
 import java.io.Serializable;
 
@@ -34,11 +38,29 @@ import java.io.Serializable;
  *     expected to arrive while it waits, its own) is past it: one final response {@code rejected}, error
  *     {@code deadline-unreachable: …}; judged at acceptance or, for a request predicted later, at its first
  *     prediction
+ * @param placement how the placement operator picks a request's engine ({@link Placements#KNOWN})
+ * @param tenantShares weighted fair shares of decode tokens between tenants, each engine keeping fresh counters;
+ *     null: TRAIL's order across tenants
+ * @param starvationBound a queued request waits at most this multiple of its predicted service time before it
+ *     goes first; 0 = off
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
-    int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission)
+    int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission,
+    String placement, TenantShares tenantShares, double starvationBound)
     implements Serializable {
+
+  /** Hash placement, no tenant shares, no starvation bound. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, park, etaEveryMs, predictiveAdmission,
+        DEFAULT_PLACEMENT, null, 0);
+  }
+
+  /** {@link #placement} by default. */
+  public static final String DEFAULT_PLACEMENT = "hash";
 
   /** Without predictive admission. */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
@@ -95,7 +117,7 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
   public ServingConfig {
     Policies.parse(policy, 0.8); // fails with a one-line message on an unknown policy
     if (engines <= 0) {
-      throw new IllegalArgumentException("engines must be > 0, got " + engines);
+      throw new IllegalArgumentException("--engines must be > 0, got " + engines);
     }
     if (decodeSteps <= 0) {
       throw new IllegalArgumentException("decode steps must be > 0, got " + decodeSteps);
@@ -125,7 +147,26 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
       }
       io.trailflink.sim.PredictionModel.parse(predictions, 0); // one line on a bad spec or an unreadable file
     }
+    if (placement == null) {
+      placement = DEFAULT_PLACEMENT; // a snapshot taken before this field existed
+    }
+    Placements.parse(placement); // one line on an unknown placement
+    if (!(starvationBound >= 0) || Double.isInfinite(starvationBound)) {
+      throw new IllegalArgumentException("--starvation-bound must be >= 0 (0 = off), got " + starvationBound);
+    }
     new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps * pipelineDepth + 1); // validates the rest
+  }
+
+  /** The placement policy. */
+  public Placement newPlacement() {
+    return Placements.parse(placement);
+  }
+
+  /** A fresh scheduler for one engine, with this configuration's policy, limits, tenant shares and bound. */
+  public Scheduler newScheduler() {
+    Scheduler s = new Scheduler(newPolicy(), schedulerConfig(), tenantShares == null ? null : tenantShares.fresh());
+    s.setStarvationBound(starvationBound);
+    return s;
   }
 
   /** Whether predictions are made from forced lengths instead of by the TRAIL predictor. */
@@ -145,12 +186,8 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
     return new SchedulerConfig(maxRunning, kvBlocks, blockSize, decodeSteps * pipelineDepth + 1);
   }
 
-  /** Stable placement rule: which engine serves a request id. */
+  /** The engine a request id hashes to: where validation sends it before placement (and hash placement keeps it). */
   public int engineFor(String requestId) {
-    return Math.floorMod(requestId.hashCode() * 0x9E3779B9, engines);
-  }
-
-  public static String engineName(int index) {
-    return "engine-" + index;
+    return Placement.hash(requestId, engines);
   }
 }

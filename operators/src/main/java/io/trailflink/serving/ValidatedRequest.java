@@ -14,14 +14,24 @@ import java.util.List;
  * @param sampling how tokens are chosen (the request's, or the model's generation_config.json defaults)
  * @param stop stop strings (empty for none)
  * @param submittedAtMs when the producer submitted it (epoch ms)
- * @param engineIndex the engine that serves it
+ * @param engineIndex the engine that serves it: its id's hash at validation, the placement operator's choice after
  * @param source the Kafka record it came from (for a dead letter if the scheduler refuses it); may be null
  * @param cancel true when this is a cancel of the request with this id (the other fields are empty)
  * @param deadlineAtMs when the request is cancelled if not finished (epoch ms); 0 = no deadline
+ * @param placementSeq the placement operator's sequence number of this request on its engine (1, 2, … per engine;
+ *     0 before placement): the engine reports the highest it has seen, so placement knows what its status counts
  */
 public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens,
     int forcedOutputTokens, Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex,
-    RawRecord source, boolean cancel, long deadlineAtMs) implements java.io.Serializable {
+    RawRecord source, boolean cancel, long deadlineAtMs, long placementSeq) implements java.io.Serializable {
+
+  /** Before placement. */
+  public ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens, int forcedOutputTokens,
+      Sampling sampling, List<String> stop, long submittedAtMs, int engineIndex, RawRecord source, boolean cancel,
+      long deadlineAtMs) {
+    this(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop, submittedAtMs, engineIndex,
+        source, cancel, deadlineAtMs, 0);
+  }
 
   /** A request to serve. */
   public ValidatedRequest(String id, String tenant, int[] promptTokenIds, int maxNewTokens, int forcedOutputTokens,
@@ -39,10 +49,16 @@ public record ValidatedRequest(String id, String tenant, int[] promptTokenIds, i
   /** The same request with a deadline (epoch ms; 0 = none). */
   public ValidatedRequest withDeadline(long atMs) {
     return new ValidatedRequest(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop,
-        submittedAtMs, engineIndex, source, cancel, atMs);
+        submittedAtMs, engineIndex, source, cancel, atMs, placementSeq);
+  }
+
+  /** The same request placed on engine {@code engine} as its {@code seq}-th placement there. */
+  public ValidatedRequest placedOn(int engine, long seq) {
+    return new ValidatedRequest(id, tenant, promptTokenIds, maxNewTokens, forcedOutputTokens, sampling, stop,
+        submittedAtMs, engine, source, cancel, deadlineAtMs, seq);
   }
 
   public String engine() {
-    return ServingConfig.engineName(engineIndex);
+    return EngineId.of(engineIndex).name();
   }
 }

@@ -7,15 +7,26 @@ package io.trailflink.sim;
  * @param arrivalMs arrival time (ms from the start of the run)
  * @param promptTokens prompt length (tokens)
  * @param outputTokens true output length (tokens), at least 1
+ * @param tenant owner label ("" when the workload has none)
  */
-public record SimRequest(String id, long arrivalMs, int promptTokens, int outputTokens) {
+public record SimRequest(String id, long arrivalMs, int promptTokens, int outputTokens, String tenant) {
   public SimRequest {
     if (promptTokens < 1 || outputTokens < 1) {
       throw new IllegalArgumentException("request " + id + ": prompt and output must be >= 1 token");
     }
+    tenant = tenant == null ? "" : tenant;
+  }
+
+  public SimRequest(String id, long arrivalMs, int promptTokens, int outputTokens) {
+    this(id, arrivalMs, promptTokens, outputTokens, "");
   }
 
   SimRequest at(long ms) {
-    return new SimRequest(id, ms, promptTokens, outputTokens);
+    return new SimRequest(id, ms, promptTokens, outputTokens, tenant);
+  }
+
+  /** The same request owned by {@code owner}. */
+  public SimRequest ownedBy(String owner) {
+    return new SimRequest(id, arrivalMs, promptTokens, outputTokens, owner);
   }
 }

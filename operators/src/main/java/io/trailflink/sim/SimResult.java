@@ -1,6 +1,7 @@
 package io.trailflink.sim;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * Outcome of simulating one policy on one workload. Times in ms of simulated time.
@@ -15,7 +16,10 @@ import java.util.Arrays;
  * @param evictions evictions in all
  * @param peakKvBlocks most KV blocks in use at once
  * @param rounds scheduling rounds (one per engine iteration)
- * @param schedulingNanos wall time spent inside the scheduler (ns)
+ * @param schedulingNanos wall time spent inside the scheduler and placement (ns)
+ * @param tenantOf per completed request (parallel to latencyMs): its tenant
+ * @param engines engines simulated
+ * @param placement how arrivals were placed on them
  */
 public record SimResult(
     String policy,
@@ -28,7 +32,22 @@ public record SimResult(
     long evictions,
     int peakKvBlocks,
     long rounds,
-    long schedulingNanos) {
+    long schedulingNanos,
+    String[] tenantOf,
+    int engines,
+    String placement) {
+
+  /** Latencies (ms) of the completed requests of {@code tenant}. */
+  public double[] latencyOf(String tenant) {
+    return IntStream.range(0, latencyMs.length).filter(i -> tenantOf[i].equals(tenant))
+        .mapToDouble(i -> latencyMs[i]).toArray();
+  }
+
+  /** Latencies (ms) of the completed requests of every tenant but {@code tenant}. */
+  public double[] latencyOfOthers(String tenant) {
+    return IntStream.range(0, latencyMs.length).filter(i -> !tenantOf[i].equals(tenant))
+        .mapToDouble(i -> latencyMs[i]).toArray();
+  }
 
   public double meanLatency() {
     return mean(latencyMs);

@@ -5,30 +5,41 @@ import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.Request;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.scheduler.SchedulerConfig;
+import io.trailflink.scheduler.TenantShares;
+import io.trailflink.scheduler.placement.EngineLoad;
+import io.trailflink.scheduler.placement.HashPlacement;
+import io.trailflink.scheduler.placement.Placement;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.function.LongConsumer;
 
 /**
- * Discrete-event simulation of one engine under continuous batching, built on exactly the {@link Scheduler} the
- * Flink operator uses. The engine runs <em>commands</em>: the scheduler plans one (its batch and the prompts to
- * prefill), and the command runs {@code quantum} iterations, each lasting {@link StepTimeModel#iterationMs} for
- * the requests of the command still generating (prefill work in its first iteration). Its tokens become visible
- * at the end of the command, as the live job streams them: first tokens, finishes and prediction refreshes are
- * stamped then. With {@code depth} commands in flight the scheduler plans the next command while earlier ones
- * run, from state that lags by the commands still running (the live job's pipeline); a request it paused
- * meanwhile still gets the tokens of commands issued before. With quantum 1 and depth 1 this is the paper's
- * model: the scheduler decides every token. When nothing is queued or running, time jumps to the next arrival.
+ * Discrete-event simulation of engines under continuous batching, built on exactly the {@link Scheduler} the
+ * Flink operator uses — one scheduler and one KV budget per engine — and the {@link Placement} the job's placement
+ * operator uses to pick each arrival's engine.
+ *
+ * <p>An engine runs <em>commands</em>: its scheduler plans one (its batch and the prompts to prefill), and the
+ * command runs {@code quantum} iterations, each lasting {@link StepTimeModel#iterationMs} for the requests of the
+ * command still generating (prefill work in its first iteration). Its tokens become visible at the end of the
+ * command, as the live job streams them: first tokens, finishes and prediction refreshes are stamped then. With
+ * {@code depth} commands in flight the scheduler plans the next command while earlier ones run, from state that
+ * lags by the commands still running (the live job's pipeline); a request it paused meanwhile still gets the
+ * tokens of commands issued before. With quantum 1 and depth 1 this is the paper's model: the scheduler decides
+ * every token. An engine with nothing to run waits for its next arrival.
+ *
+ * <p>Events at one instant go: commands ending then apply their tokens, arrivals up to then are placed (reading
+ * every engine's load as it stands) and submitted, then every idle engine plans its next command.
  */
 public final class Simulator {
   /**
-   * @param maxRunning most requests in a batch
-   * @param kvBlocks KV capacity (blocks)
+   * @param maxRunning most requests in a batch (per engine)
+   * @param kvBlocks KV capacity (blocks, per engine)
    * @param blockSize tokens per block
    * @param maxNewTokens requests' output cap (tokens); true lengths above it are capped
    * @param stepTime iteration cost model
@@ -74,117 +85,255 @@ public final class Simulator {
   /** A planned command: the requests to decode and the prompt (or recomputed) tokens to prefill first. */
   private record Command(List<String> decode, long prefillTokens) {}
 
-  /** Simulates {@code policy} on {@code workload}; {@code onProgress} receives completed-request counts. */
+  /**
+   * The engines and how they share work.
+   *
+   * @param engines engines, each its own scheduler and KV budget
+   * @param placement picks each arrival's engine from their loads
+   * @param shares tenant shares each engine's scheduler keeps fresh counters of; null: no fairness
+   * @param starvationBound a queued request waits at most this multiple of its predicted service time; 0 = off
+   */
+  public record Cluster(int engines, Placement placement, TenantShares shares, double starvationBound) {
+    public Cluster {
+      if (engines < 1) {
+        throw new IllegalArgumentException("engines must be >= 1, got " + engines);
+      }
+      if (!(starvationBound >= 0)) {
+        throw new IllegalArgumentException("starvation bound must be >= 0, got " + starvationBound);
+      }
+    }
+
+    /** One engine, the paper's set-up. */
+    public static Cluster single() {
+      return new Cluster(1, new HashPlacement(), null, 0);
+    }
+
+    /** {@code engines} engines placed by {@code placement}, without fairness or a starvation bound. */
+    public static Cluster of(int engines, Placement placement) {
+      return new Cluster(engines, placement, null, 0);
+    }
+  }
+
+  /** Simulates {@code policy} on one engine. */
   public SimResult run(Policy policy, List<SimRequest> workload, LongConsumer onProgress) {
-    List<SimRequest> arrivals = new ArrayList<>(workload);
-    arrivals.sort(Comparator.comparingLong(SimRequest::arrivalMs));
-    Scheduler s = new Scheduler(policy, new SchedulerConfig(cfg.maxRunning(), cfg.kvBlocks(), cfg.blockSize(),
-        cfg.quantum() * cfg.depth()));
-    Map<String, Track> tracks = new HashMap<>();
-    ArrayDeque<Command> inFlight = new ArrayDeque<>();
-    List<Double> latency = new ArrayList<>();
-    List<Double> ttft = new ArrayList<>();
-    int rejected = 0;
-    long tokens = 0;
-    long rounds = 0;
-    long schedNanos = 0;
-    double now = arrivals.isEmpty() ? 0 : arrivals.get(0).arrivalMs();
-    double start = now;
-    int next = 0;
-    long order = 0;
-    while (next < arrivals.size() || s.liveCount() > 0) {
-      while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
-        SimRequest a = arrivals.get(next++);
+    return run(policy, Cluster.single(), workload, onProgress);
+  }
+
+  /** Simulates {@code cluster}'s engines, each scheduling with {@code policy}; {@code onProgress} receives completed-request counts. */
+  public SimResult run(Policy policy, Cluster cluster, List<SimRequest> workload, LongConsumer onProgress) {
+    return new Run(policy, cluster, onProgress).run(workload);
+  }
+
+  /** One simulation: the engines, the shared clock and the figures. */
+  private final class Run {
+    final Placement placement;
+    final String policyName;
+    final Engine[] engines;
+    final LongConsumer onProgress;
+    final List<Double> latency = new ArrayList<>();
+    final List<Double> ttft = new ArrayList<>();
+    final List<String> tenantOf = new ArrayList<>();
+    final PriorityQueue<Engine> busy = new PriorityQueue<>(Comparator.comparingDouble((Engine e) -> e.busyUntil)
+        .thenComparingInt(e -> e.index));
+    int rejected;
+    long tokens;
+    long rounds;
+    long schedNanos;
+    long order;
+
+    Run(Policy policy, Cluster cluster, LongConsumer onProgress) {
+      this.placement = cluster.placement();
+      int n = cluster.engines();
+      this.policyName = policy.name();
+      this.onProgress = onProgress;
+      this.engines = new Engine[n];
+      for (int i = 0; i < n; i++) {
+        Scheduler s = new Scheduler(policy, new SchedulerConfig(cfg.maxRunning(), cfg.kvBlocks(), cfg.blockSize(),
+            cfg.quantum() * cfg.depth()), cluster.shares() == null ? null : cluster.shares().fresh());
+        s.setStarvationBound(cluster.starvationBound());
+        engines[i] = new Engine(i, s);
+      }
+    }
+
+    SimResult run(List<SimRequest> workload) {
+      List<SimRequest> arrivals = new ArrayList<>(workload);
+      arrivals.sort(Comparator.comparingLong(SimRequest::arrivalMs));
+      double now = arrivals.isEmpty() ? 0 : arrivals.get(0).arrivalMs();
+      double start = now;
+      int next = 0;
+      List<EngineLoad> loads = new ArrayList<>(engines.length);
+      while (next < arrivals.size() || !busy.isEmpty()) {
+        double nextArrival = next < arrivals.size() ? arrivals.get(next).arrivalMs() : Double.POSITIVE_INFINITY;
+        now = busy.isEmpty() ? nextArrival : Math.min(nextArrival, busy.peek().busyUntil);
+        while (!busy.isEmpty() && busy.peek().busyUntil <= now) {
+          busy.poll().complete(now);
+        }
+        while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
+          SimRequest a = arrivals.get(next++);
+          Engine e = engines.length == 1 ? engines[0] : engines[place(a, loads)];
+          e.submit(a, next, now);
+        }
+        for (Engine e : engines) {
+          if (!e.running && e.start(now)) {
+            busy.add(e);
+          }
+        }
+      }
+      for (Engine e : engines) {
+        if (e.s.liveCount() > 0) {
+          throw new IllegalStateException("simulation stuck: " + e.s.liveCount() + " requests queued on engine "
+              + e.index + ", none placeable");
+        }
+      }
+      long preemptions = 0;
+      long evictions = 0;
+      int peakKv = 0;
+      for (Engine e : engines) {
+        preemptions += e.s.preemptions();
+        evictions += e.s.evictions();
+        peakKv = Math.max(peakKv, e.s.ledger().peak());
+      }
+      return new SimResult(policyName, toArray(latency), toArray(ttft), rejected, now - start, tokens, preemptions,
+          evictions, peakKv, rounds, schedNanos, tenantOf.toArray(String[]::new), engines.length, placement.name());
+    }
+
+    /** The engine for {@code a}, chosen from every engine's load as it stands (timed with the scheduler). */
+    int place(SimRequest a, List<EngineLoad> loads) {
+      long t0 = System.nanoTime();
+      loads.clear();
+      for (Engine e : engines) {
+        loads.add(e.s.load());
+      }
+      // as in the job, nothing is predicted before the request reaches its engine: it counts as its cap
+      int chosen = placement.choose(a.id(), cfg.maxNewTokens(), loads);
+      schedNanos += System.nanoTime() - t0;
+      return chosen;
+    }
+
+    /** One engine: its scheduler, its commands in flight and the command it is running. */
+    final class Engine {
+      final int index;
+      final Scheduler s;
+      final Map<String, Track> tracks = new HashMap<>();
+      final ArrayDeque<Command> inFlight = new ArrayDeque<>();
+      Map<String, Integer> produced = Map.of(); // tokens of the command running, visible when it ends
+      double busyUntil;
+      boolean running;
+
+      Engine(int index, Scheduler s) {
+        this.index = index;
+        this.s = s;
+      }
+
+      /** {@code a}, the {@code arrivalIndex}-th arrival (1-based: it seeds its prediction noise), at {@code now}. */
+      void submit(SimRequest a, int arrivalIndex, double now) {
         int out = Math.min(a.outputTokens(), cfg.maxNewTokens());
-        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out);
-        Request r = new Request(a.id(), a.arrivalMs(), order++, a.promptTokens(), cfg.maxNewTokens(), out);
+        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out, a.tenant());
+        Request r = new Request(a.id(), a.arrivalMs(), order++, a.promptTokens(), cfg.maxNewTokens(), out,
+            a.tenant());
         long t0 = System.nanoTime();
         Decision d = s.submit(r, (long) now);
         if (d.kind() == Decision.Kind.REJECT) {
           rejected++;
           schedNanos += System.nanoTime() - t0;
-          continue;
+          return;
         }
-        Track t = new Track(capped, cfg.predictions().noiseFor(next));
+        Track t = new Track(capped, cfg.predictions().noiseFor(arrivalIndex));
         tracks.put(a.id(), t);
         s.predict(a.id(), cfg.predictions().initial(capped, t.noise, cfg.maxNewTokens()));
         schedNanos += System.nanoTime() - t0;
       }
-      // plan until the pipeline is full (the first plans of a busy spell see the same state, as live)
-      while (inFlight.size() < cfg.depth()) {
+
+      /**
+       * Plans until the pipeline is full (the first plans of a busy spell see the same state, as live) and starts
+       * the oldest command: its requests decode until they reach their length or the quantum ends. False when
+       * there is nothing to run.
+       */
+      boolean start(double now) {
+        while (inFlight.size() < cfg.depth()) {
+          long t0 = System.nanoTime();
+          List<Decision> decisions = s.schedule((long) now);
+          rounds++;
+          long prefill = 0;
+          for (Decision d : decisions) {
+            if (d.kind() == Decision.Kind.ADMIT
+                || d.kind() == Decision.Kind.RESUME && d.reason().startsWith("recompute")) {
+              prefill += s.request(d.requestId()).kvTokens();
+            }
+          }
+          List<String> decode = new ArrayList<>();
+          for (Request r : s.runningRequests()) {
+            decode.add(r.id());
+          }
+          schedNanos += System.nanoTime() - t0;
+          if (decode.isEmpty()) {
+            break;
+          }
+          inFlight.add(new Command(decode, prefill));
+        }
+        Command c = inFlight.poll();
+        if (c == null) {
+          return false;
+        }
+        Map<String, Integer> made = new LinkedHashMap<>();
+        double end = now;
+        int iterations = 0;
+        for (int it = 0; it < cfg.quantum(); it++) {
+          int batch = 0;
+          long context = 0;
+          for (String id : c.decode()) {
+            Track t = tracks.get(id);
+            if (t != null && t.engineGenerated < t.sim.outputTokens()) {
+              context += t.sim.promptTokens() + t.engineGenerated;
+              t.engineGenerated++;
+              made.merge(id, 1, Integer::sum);
+              batch++;
+            }
+          }
+          if (batch == 0) {
+            break;
+          }
+          end += cfg.stepTime().iterationMs(batch, it == 0 ? c.prefillTokens() : 0, context);
+          iterations++;
+        }
+        if (iterations > 0) {
+          s.setTokenMs((end - now) / iterations); // as the job learns it: each command's time per iteration
+        }
+        produced = made;
+        busyUntil = end;
+        running = true;
+        return true;
+      }
+
+      /** The running command ends at {@code now}: its tokens reach the scheduler. */
+      void complete(double now) {
+        running = false;
         long t0 = System.nanoTime();
-        List<Decision> decisions = s.schedule((long) now);
-        rounds++;
-        long prefill = 0;
-        for (Decision d : decisions) {
-          if (d.kind() == Decision.Kind.ADMIT
-              || d.kind() == Decision.Kind.RESUME && d.reason().startsWith("recompute")) {
-            prefill += s.request(d.requestId()).kvTokens();
-          }
-        }
-        List<String> decode = new ArrayList<>();
-        for (Request r : s.runningRequests()) {
-          decode.add(r.id());
-        }
-        schedNanos += System.nanoTime() - t0;
-        if (decode.isEmpty()) {
-          break;
-        }
-        inFlight.add(new Command(decode, prefill));
-      }
-      if (inFlight.isEmpty()) {
-        if (next >= arrivals.size()) {
-          throw new IllegalStateException("simulation stuck: " + s.liveCount() + " requests queued, none placeable");
-        }
-        now = Math.max(now, arrivals.get(next).arrivalMs());
-        continue;
-      }
-      // run the oldest command: its requests decode until they reach their length or the quantum ends
-      Command c = inFlight.poll();
-      Map<String, Integer> produced = new LinkedHashMap<>();
-      for (int it = 0; it < cfg.quantum(); it++) {
-        int batch = 0;
-        long context = 0;
-        for (String id : c.decode()) {
+        for (Map.Entry<String, Integer> e : produced.entrySet()) {
+          String id = e.getKey();
           Track t = tracks.get(id);
-          if (t != null && t.engineGenerated < t.sim.outputTokens()) {
-            context += t.sim.promptTokens() + t.engineGenerated;
-            t.engineGenerated++;
-            produced.merge(id, 1, Integer::sum);
-            batch++;
+          Request r = s.request(id);
+          int before = r.generated();
+          s.lateProgress(id, e.getValue());
+          tokens += e.getValue();
+          if (t.firstTokenMs < 0) {
+            t.firstTokenMs = now;
+          }
+          if (r.generated() >= t.sim.outputTokens()) {
+            s.finish(id);
+            tracks.remove(id);
+            latency.add(now - t.sim.arrivalMs());
+            ttft.add(t.firstTokenMs - t.sim.arrivalMs());
+            tenantOf.add(t.sim.tenant());
+            onProgress.accept(latency.size());
+          } else if (r.generated() / cfg.refreshEvery() > before / cfg.refreshEvery()) {
+            s.predict(id, cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
           }
         }
-        if (batch == 0) {
-          break;
-        }
-        now += cfg.stepTime().iterationMs(batch, it == 0 ? c.prefillTokens() : 0, context);
+        produced = Map.of();
+        schedNanos += System.nanoTime() - t0;
       }
-      // its tokens reach the scheduler when it ends
-      long t0 = System.nanoTime();
-      for (Map.Entry<String, Integer> e : produced.entrySet()) {
-        String id = e.getKey();
-        Track t = tracks.get(id);
-        Request r = s.request(id);
-        int before = r.generated();
-        s.lateProgress(id, e.getValue());
-        tokens += e.getValue();
-        if (t.firstTokenMs < 0) {
-          t.firstTokenMs = now;
-        }
-        if (r.generated() >= t.sim.outputTokens()) {
-          s.finish(id);
-          tracks.remove(id);
-          latency.add(now - t.sim.arrivalMs());
-          ttft.add(t.firstTokenMs - t.sim.arrivalMs());
-          onProgress.accept(latency.size());
-        } else if (r.generated() / cfg.refreshEvery() > before / cfg.refreshEvery()) {
-          s.predict(id, cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
-        }
-      }
-      schedNanos += System.nanoTime() - t0;
     }
-    return new SimResult(policy.name(), toArray(latency), toArray(ttft), rejected, now - start, tokens,
-        s.preemptions(), s.evictions(), s.ledger().peak(), rounds, schedNanos);
   }
 
   private static double[] toArray(List<Double> l) {

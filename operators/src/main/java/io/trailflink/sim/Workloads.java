@@ -12,6 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 
@@ -158,6 +159,41 @@ public final class Workloads {
     for (int k = 0; k < n; k++) {
       SimRequest r = in.get(rnd.nextInt(in.size()));
       out.add(new SimRequest(r.id() + "#" + k, r.arrivalMs(), r.promptTokens(), r.outputTokens()));
+    }
+    return out;
+  }
+
+  /**
+   * Each request owned by a tenant drawn at random (seeded) in proportion to {@code shares}: a tenant with share
+   * 10 sends ten times the requests, so ten times the arrival rate, of one with share 1. Arrival times are kept.
+   */
+  public static List<SimRequest> assignTenants(List<SimRequest> in, Map<String, Double> shares, long seed) {
+    List<String> owners = drawTenants(in.size(), shares, seed);
+    List<SimRequest> out = new ArrayList<>(in.size());
+    for (int i = 0; i < in.size(); i++) {
+      out.add(in.get(i).ownedBy(owners.get(i)));
+    }
+    return out;
+  }
+
+  /** {@code n} tenants drawn at random (seeded) in proportion to {@code shares}, in order of arrival. */
+  public static List<String> drawTenants(int n, Map<String, Double> shares, long seed) {
+    List<String> names = new ArrayList<>(shares.keySet());
+    double[] cumulative = new double[names.size()];
+    double total = 0;
+    for (int i = 0; i < names.size(); i++) {
+      total += shares.get(names.get(i));
+      cumulative[i] = total;
+    }
+    Random rnd = new Random(seed ^ 0x7E4A47L);
+    List<String> out = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      double u = rnd.nextDouble() * total;
+      int i = 0;
+      while (i < names.size() - 1 && u >= cumulative[i]) {
+        i++;
+      }
+      out.add(names.get(i));
     }
     return out;
   }

@@ -11,6 +11,7 @@ import io.trailflink.schema.StepCommand;
 import io.trailflink.schema.StepResult;
 import io.trailflink.predictor.LengthMlp;
 import io.trailflink.predictor.TrailPredictor;
+import io.trailflink.serving.EngineId;
 import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.RawRecord;
 import io.trailflink.serving.ServingConfig;
@@ -63,10 +64,10 @@ class FlinkFunctionsTest {
   void aRequestBeyondMaxWaitingIsAnsweredRejectedNotDeadLettered() throws Exception {
     ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 1);
     SchedulerFunction fn = new SchedulerFunction(bounded);
-    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, ValidatedRequest::engineIndex,
-        Types.INT, SchedulerFunction.LAST_STEP)) {
+    try (var h = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(fn, ValidatedRequest::engineIndex,
+        (EngineFeedback f) -> EngineId.indexOf(f.getEngine()), Types.INT)) {
       for (String id : List.of("a", "b", "c")) { // a is admitted, b waits, c finds the queue full
-        h.processElement(new ValidatedRequest(id, "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(),
+        h.processElement1(new ValidatedRequest(id, "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(),
             List.of(), 0, 0, null), 0);
       }
       var responses = List.copyOf(h.getSideOutput(SchedulerFunction.RESPONSES));
@@ -79,12 +80,48 @@ class FlinkFunctionsTest {
   }
 
   @Test
+  void placementSpreadsRequestsByTheEnginesStatusesAndKeepsItsBoardAcrossASnapshot() throws Exception {
+    ServingConfig two = new ServingConfig("trail", 2, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 0, "model", true, 1000,
+        false, "least-requests", null, 0);
+    PlaceRequestFunction fn = new PlaceRequestFunction(two);
+    org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+    try (var h = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(fn, r -> PlaceRequestFunction.KEY,
+        s -> PlaceRequestFunction.KEY, Types.INT)) {
+      // engine-0 reports 5 requests: the next three go to engine-1
+      h.processElement2(io.trailflink.schema.EngineStatus.newBuilder().setEngine("engine-0").setPolicy("trail")
+          .setAt(java.time.Instant.EPOCH).setStepSeq(1).setRunning(4).setWaiting(1).setPreempted(0)
+          .setKvBlocksUsed(40).setKvBlocksCapacity(64).setNewTokens(4).setBusyMs(1).build(), 0);
+      for (String id : List.of("a", "b", "c")) {
+        h.processElement1(new ValidatedRequest(id, "", new int[] {1}, 8, 0, Sampling.newBuilder().build(), List.of(),
+            0, 0, null), 0);
+      }
+      List<ValidatedRequest> placed = h.extractOutputValues();
+      assertEquals(List.of(1, 1, 1), placed.stream().map(ValidatedRequest::engineIndex).toList());
+      assertEquals(List.of(1L, 2L, 3L), placed.stream().map(ValidatedRequest::placementSeq).toList());
+      snapshot = h.snapshot(1, 1);
+    }
+    var restored = new org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness<Integer,
+        ValidatedRequest, io.trailflink.schema.EngineStatus, ValidatedRequest>(
+        new org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator<>(new PlaceRequestFunction(two)),
+        r -> PlaceRequestFunction.KEY, s -> PlaceRequestFunction.KEY, Types.INT);
+    try (restored) {
+      restored.setup();
+      restored.initializeState(snapshot);
+      restored.open();
+      restored.processElement1(new ValidatedRequest("c", "", new int[] {1}, 8, 0, Sampling.newBuilder().build(),
+          List.of(), 0, 0, null), 0);
+      assertEquals(1, restored.extractOutputValues().get(0).engineIndex(), "the repeated id goes where c went");
+      assertEquals(4L, restored.extractOutputValues().get(0).placementSeq(), "numbering goes on after a restore");
+    }
+  }
+
+  @Test
   void schedulerIssuesCommandsEmitsOneFinalResponseAndLeavesNoRequestState() throws Exception {
     SchedulerFunction fn = new SchedulerFunction(CONFIG);
-    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, ValidatedRequest::engineIndex,
-        Types.INT, SchedulerFunction.LAST_STEP)) {
-      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0, null), 0);
-      h.processElement(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0,
+    try (var h = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(fn, ValidatedRequest::engineIndex,
+        (EngineFeedback f) -> EngineId.indexOf(f.getEngine()), Types.INT)) {
+      h.processElement1(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0, null), 0);
+      h.processElement1(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0,
           new RawRecord("t", 0, 7, new byte[] {1})), 0);
       List<StepCommand> commands = h.extractOutputValues();
       assertEquals(1, commands.size(), "one command in flight");
@@ -99,8 +136,8 @@ class FlinkFunctionsTest {
           .setStepSeq(commands.get(0).getStepSeq()).setIssuedAtMs(0).setFinishedAtMs(10).setPublishedAtMs(11)
           .setBusyMs(10).setBlocksUsed(0).setBlockCapacity(64).setProgress(List.of(done)).setPredictions(List.of())
           .build();
-      h.processBroadcastElement(fb, 0);
-      h.processBroadcastElement(fb, 0); // the at-least-once loop may repeat it
+      h.processElement2(fb, 0);
+      h.processElement2(fb, 0); // the at-least-once loop may repeat it
       var finals = h.getSideOutput(SchedulerFunction.RESPONSES).stream().map(e -> e.getValue()).toList();
       assertEquals(1, finals.size());
       assertEquals("xyz", finals.get(0).getText());

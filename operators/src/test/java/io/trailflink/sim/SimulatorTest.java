@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.trailflink.scheduler.placement.HashPlacement;
+import io.trailflink.scheduler.placement.LeastRequests;
 import io.trailflink.scheduler.policy.FcfsPolicy;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.scheduler.policy.TrailPolicy;
@@ -52,6 +54,61 @@ class SimulatorTest {
     double[] t = sim.run(new FcfsPolicy(), w, n -> { }).ttftMs().clone();
     java.util.Arrays.sort(t);
     return java.util.Arrays.stream(t).boxed().toList();
+  }
+
+  @Test
+  void twoEnginesRunTwiceTheWorkSideBySideAndPlacementReadsTheirLoads() {
+    // one request at a time per engine, 10 ms per token: A (5 tokens) and B (5 tokens) at 0, C (1 token) at 1 ms
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 5), new SimRequest("B", 0, 5, 5),
+        new SimRequest("C", 1, 5, 1));
+    Simulator sim = sim(1, "oracle");
+    SimResult one = sim.run(new FcfsPolicy(), w, n -> { });
+    assertEquals(110.0, one.makespanMs(), "one engine: 50 + 50 + 10 ms");
+    SimResult two = sim.run(new FcfsPolicy(), Simulator.Cluster.of(2, new LeastRequests()), w, n -> { });
+    assertEquals(3, two.latencyMs().length);
+    assertEquals(2, two.engines());
+    assertEquals(60.0, two.makespanMs(), "A and B side by side; C behind the first to finish");
+    double[] hashed = sim.run(new FcfsPolicy(), Simulator.Cluster.of(2, new HashPlacement()), w, n -> { }).latencyMs();
+    assertEquals(3, hashed.length);
+  }
+
+  @Test
+  void leastRequestsPlacementCutsQueueingAgainstHashOnManyEngines() {
+    Random rnd = new Random(5);
+    List<SimRequest> base = new ArrayList<>();
+    for (int i = 0; i < 4000; i++) {
+      base.add(new SimRequest("r" + i, 0, 20, 20 + rnd.nextInt(200)));
+    }
+    // 16 engines × 4 slots, 10 ms per token, mean 120 tokens: 53 requests/s at capacity; 0.9 of it
+    List<SimRequest> w = Workloads.poisson(base, 48, 7);
+    Simulator sim = sim(4, "oracle");
+    SimResult hash = sim.run(TrailPolicy.trail(0.8), Simulator.Cluster.of(16, new HashPlacement()), w, n -> { });
+    SimResult least = sim.run(TrailPolicy.trail(0.8), Simulator.Cluster.of(16, new LeastRequests()), w, n -> { });
+    assertEquals(4000, hash.latencyMs().length);
+    assertEquals(4000, least.latencyMs().length);
+    assertTrue(least.meanTtft() * 3 < hash.meanTtft(), "TTFT " + least.meanTtft() + " vs hash " + hash.meanTtft());
+    assertTrue(least.meanLatency() < hash.meanLatency());
+  }
+
+  @Test
+  void tenantSharesProtectALightTenantFromAFloodingOne() {
+    Random rnd = new Random(9);
+    List<SimRequest> base = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      base.add(new SimRequest("r" + i, 0, 20, 20 + rnd.nextInt(300)));
+    }
+    // 2 engines × 4 slots at 10 ms per token hold ~4.9 requests/s; heavy sends 10× light, 1.2× capacity in all
+    List<SimRequest> w = Workloads.assignTenants(Workloads.poisson(base, 6, 3),
+        new java.util.LinkedHashMap<>(java.util.Map.of("heavy", 10.0, "light", 1.0)), 3);
+    Simulator sim = sim(4, "oracle");
+    SimResult unfair = sim.run(TrailPolicy.trail(0.8), new Simulator.Cluster(2, new LeastRequests(), null, 0), w,
+        n -> { });
+    SimResult fair = sim.run(TrailPolicy.trail(0.8), new Simulator.Cluster(2, new LeastRequests(),
+        io.trailflink.scheduler.TenantShares.equal(), 0), w, n -> { });
+    double unfairLight = SimResult.percentile(unfair.latencyOf("light"), 99);
+    double fairLight = SimResult.percentile(fair.latencyOf("light"), 99);
+    assertTrue(fairLight * 2 < unfairLight, "light p99 " + fairLight + " fair vs " + unfairLight + " unfair");
+    assertEquals(w.size(), fair.latencyMs().length);
   }
 
   @Test

@@ -1,0 +1,179 @@
+package io.trailflink.serving;
+
+import io.trailflink.scheduler.placement.EngineLoad;
+import io.trailflink.scheduler.placement.Placement;
+import io.trailflink.schema.EngineStatus;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the placement operator knows of every engine, and its decisions. Plain Java: the Flink operator keeps one
+ * board as its state and feeds it requests and engine statuses.
+ *
+ * <p>An engine's load is its last status (read back from the engine-status topic) plus the requests placed on it
+ * since: every placement is numbered per engine, every status says the highest number its engine has received,
+ * so requests on their way are counted exactly once however late the statuses come. Before an engine's first
+ * status its load is what was placed on it.
+ *
+ * <p>Where each live request went is remembered until its engine reports it ended: a cancel goes to the engine
+ * that holds its request, and a repeated id to the engine that still has the first (which refuses it), whatever the
+ * loads say — so every accepted request still gets exactly one final response.
+ */
+public final class PlacementBoard implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Placement placement;
+  private final int maxRunning;
+  private final int kvCapacityBlocks;
+  private final EngineLoad[] reported; // per engine: its last status, as a load
+  private final long[] reportedSeq; // per engine: the last placement its status counts
+  private final long[] placedSeq; // per engine: the last placement made
+  private final List<ArrayDeque<Placed>> unseen = new ArrayList<>(); // per engine: placements after its status
+  private final double[] unseenTokens; // per engine: their max_new_tokens, summed (tokens)
+  private final Map<String, Integer> liveOn = new BoundedIds(); // request id -> engine, until the engine ends it
+  private long statusesApplied;
+  private long statusesStale;
+
+  /**
+   * Most placements remembered per engine beyond its status, and most live ids in all: without statuses (an
+   * engine-status topic nobody can read) placement degrades to counting its own placements instead of growing.
+   */
+  static final int MAX_REMEMBERED = 200_000;
+
+  /** Live ids in placement order; past {@link #MAX_REMEMBERED} the oldest is forgotten (its cancel then hashes). */
+  private static final class BoundedIds extends LinkedHashMap<String, Integer> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+      return size() > MAX_REMEMBERED;
+    }
+  }
+
+  /** One placement its engine's status does not count yet. */
+  private record Placed(long seq, double predictedTokens) implements Serializable {}
+
+  /**
+   * @param placement how engines are picked
+   * @param engines engines
+   * @param maxRunning slots per engine
+   * @param kvCapacityBlocks KV capacity per engine (blocks)
+   */
+  public PlacementBoard(Placement placement, int engines, int maxRunning, int kvCapacityBlocks) {
+    this.placement = placement;
+    this.maxRunning = maxRunning;
+    this.kvCapacityBlocks = kvCapacityBlocks;
+    this.reported = new EngineLoad[engines];
+    this.reportedSeq = new long[engines];
+    this.placedSeq = new long[engines];
+    this.unseenTokens = new double[engines];
+    for (int i = 0; i < engines; i++) {
+      reported[i] = new EngineLoad(0, 0, maxRunning, 0, kvCapacityBlocks, kvCapacityBlocks);
+      unseen.add(new ArrayDeque<>());
+    }
+  }
+
+  public int engines() {
+    return reported.length;
+  }
+
+  /** The placement policy's name. */
+  public String placementName() {
+    return placement.name();
+  }
+
+  /**
+   * Places {@code r}: a cancel, or a request whose id is still live somewhere, goes where that id went; anything else
+   * where the placement policy says. Returns the request stamped with its engine and placement number.
+   */
+  public ValidatedRequest place(ValidatedRequest r) {
+    Integer known = liveOn.get(r.id());
+    if (r.cancel()) {
+      int engine = known != null ? known : Placement.hash(r.id(), engines()); // unknown: where hash would put it
+      return r.placedOn(engine, 0);
+    }
+    int engine = known != null ? known : placement.choose(r.id(), r.maxNewTokens(), loads());
+    long seq = ++placedSeq[engine];
+    ArrayDeque<Placed> pending = unseen.get(engine);
+    pending.addLast(new Placed(seq, r.maxNewTokens())); // nothing is predicted before the engine sees it
+    unseenTokens[engine] += r.maxNewTokens();
+    if (pending.size() > MAX_REMEMBERED) {
+      unseenTokens[engine] -= pending.pollFirst().predictedTokens();
+    }
+    if (known == null) {
+      liveOn.put(r.id(), engine);
+    }
+    return r.placedOn(engine, seq);
+  }
+
+  /**
+   * Applies an engine's status: its load replaces the last one, the placements it counts stop being added, and the
+   * requests it ended are forgotten. A status older than one applied (fewer placements seen) only prunes.
+   */
+  public void observe(EngineStatus s) {
+    int e;
+    try {
+      e = EngineId.indexOf(s.getEngine());
+    } catch (IllegalArgumentException bad) {
+      statusesStale++;
+      return;
+    }
+    if (e >= engines()) {
+      statusesStale++; // from a run with more engines
+      return;
+    }
+    for (String id : s.getEnded()) {
+      liveOn.remove(id, e);
+    }
+    if (s.getPlacementsSeen() < reportedSeq[e]) {
+      statusesStale++;
+      return;
+    }
+    statusesApplied++;
+    reportedSeq[e] = s.getPlacementsSeen();
+    reported[e] = new EngineLoad(s.getRunning() + s.getWaiting() + s.getPreempted(), s.getRunning(), maxRunning,
+        s.getPredictedWorkTokens(), s.getKvBlocksCapacity() - s.getKvBlocksUsed(), s.getKvBlocksCapacity());
+    ArrayDeque<Placed> q = unseen.get(e);
+    while (!q.isEmpty() && q.peekFirst().seq() <= reportedSeq[e]) {
+      unseenTokens[e] -= q.pollFirst().predictedTokens();
+    }
+    if (q.isEmpty()) {
+      unseenTokens[e] = 0; // no drift
+    }
+  }
+
+  /** Every engine's load as placement reads it: its last status plus what was placed on it since. */
+  public List<EngineLoad> loads() {
+    List<EngineLoad> out = new ArrayList<>(engines());
+    for (int i = 0; i < engines(); i++) {
+      EngineLoad l = reported[i];
+      out.add(new EngineLoad(l.requests() + unseen.get(i).size(), l.running(), l.maxRunning(),
+          l.predictedWorkTokens() + unseenTokens[i], l.kvFreeBlocks(), l.kvCapacityBlocks()));
+    }
+    return out;
+  }
+
+  /** Requests placed and not yet reported ended. */
+  public int liveRequests() {
+    return liveOn.size();
+  }
+
+  public long statusesApplied() {
+    return statusesApplied;
+  }
+
+  /** Statuses ignored (older than one applied, or of an engine this job does not have). */
+  public long statusesStale() {
+    return statusesStale;
+  }
+
+  /** Whether this board was made for {@code engines} engines of these limits (a restored one may not be). */
+  public boolean fits(String placementName, int engines, int maxRunning, int kvCapacityBlocks) {
+    return placement.name().equals(placementName) && engines() == engines && this.maxRunning == maxRunning
+        && this.kvCapacityBlocks == kvCapacityBlocks;
+  }
+}
