@@ -114,11 +114,13 @@ final class BenchLoopCommand implements Callable<Integer> {
           List.of(), 0, e, null));
     }
     DataStream<ValidatedRequest> placed = env.fromData(requests).setParallelism(1);
-    DataStream<EngineFeedback> feedback = env.fromSequence(0, m - 1L).setParallelism(1)
+    long count = m;
+    DataStream<EngineFeedback> feedback = env.fromSequence(0, Math.max(0, count - 1)).setParallelism(1)
+        .filter(i -> i < count).setParallelism(1)
         .map(new StaleFeedback(n)).returns(new AvroTypeInfo<>(EngineFeedback.class)).setParallelism(1);
     DataStream<StepCommand> commands = routing.equals("keyed")
         ? placed.keyBy(ValidatedRequest::engineIndex, Types.INT)
-            .connect(feedback.keyBy(fb -> EngineId.indexOf(fb.getEngine()), Types.INT))
+            .connect(feedback.keyBy(fb -> EngineId.keyOf(fb.getEngine()), Types.INT))
             .process(new SchedulerFunction(config))
         : placed.keyBy(ValidatedRequest::engineIndex, Types.INT)
             .connect(feedback.broadcast(BroadcastBaseline.LAST_STEP))

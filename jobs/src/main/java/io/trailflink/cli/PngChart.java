@@ -25,6 +25,7 @@ final class PngChart {
   private final String xLabel;
   private final String yLabel;
   private final List<Series> series = new ArrayList<>();
+  private boolean logY; // y on a log10 scale (non-positive values left out)
 
   PngChart(String title, String xLabel, String yLabel) {
     this.title = title;
@@ -43,6 +44,16 @@ final class PngChart {
       y[i] = (i + 1.0) / lat.length;
     }
     return add(name, x, y);
+  }
+
+  /** Draws y on a log10 scale, for figures that span orders of magnitude (a p99 TTFT from 0.05 s to 90 s). */
+  PngChart logY() {
+    logY = true;
+    return this;
+  }
+
+  private double ty(double v) {
+    return logY ? (v > 0 ? Math.log10(v) : Double.NaN) : v;
   }
 
   PngChart add(String name, double[] x, double[] y) {
@@ -69,15 +80,17 @@ final class PngChart {
     double maxY = Double.NEGATIVE_INFINITY;
     for (Series s : series) {
       for (int i = 0; i < s.x().length; i++) {
-        if (Double.isFinite(s.x()[i]) && Double.isFinite(s.y()[i])) {
+        if (Double.isFinite(s.x()[i]) && Double.isFinite(ty(s.y()[i]))) {
           minX = Math.min(minX, s.x()[i]);
           maxX = Math.max(maxX, s.x()[i]);
-          minY = Math.min(minY, s.y()[i]);
-          maxY = Math.max(maxY, s.y()[i]);
+          minY = Math.min(minY, ty(s.y()[i]));
+          maxY = Math.max(maxY, ty(s.y()[i]));
         }
       }
     }
-    minY = Math.min(0, minY);
+    if (!logY) {
+      minY = Math.min(0, minY);
+    }
     if (maxX <= minX) {
       maxX = minX + 1;
     }
@@ -101,7 +114,7 @@ final class PngChart {
       g.drawLine(left, yp, left + pw, yp);
       g.setColor(Color.BLACK);
       g.drawString(fmt(xv), xp - 15, top + ph + 18);
-      g.drawString(fmt(yv), left - 60, yp + 4);
+      g.drawString(fmt(logY ? Math.pow(10, yv) : yv), left - 60, yp + 4);
     }
     g.drawString(xLabel, left + pw / 2 - 40, h - 15);
     g.rotate(-Math.PI / 2);
@@ -114,8 +127,11 @@ final class PngChart {
       int px = -1;
       int py = -1;
       for (int i = 0; i < s.x().length; i++) {
+        if (!Double.isFinite(ty(s.y()[i]))) {
+          continue;
+        }
         int x = left + (int) Math.round((s.x()[i] - minX) / (maxX - minX) * pw);
-        int y = top + ph - (int) Math.round((s.y()[i] - minY) / (maxY - minY) * ph);
+        int y = top + ph - (int) Math.round((ty(s.y()[i]) - minY) / (maxY - minY) * ph);
         if (px >= 0) {
           g.drawLine(px, py, x, y);
         }
@@ -134,6 +150,7 @@ final class PngChart {
   }
 
   private static String fmt(double v) {
-    return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+    return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v)
+        : Math.abs(v) >= 0.01 || v == 0 ? String.format(Locale.ROOT, "%.2f", v) : String.format(Locale.ROOT, "%.3f", v);
   }
 }

@@ -92,8 +92,11 @@ final class SimulateCommand implements Callable<Integer> {
     if (decodeSteps < 1) {
       throw new IllegalArgumentException("--decode-steps must be >= 1, got " + decodeSteps);
     }
-    if (loads != null && Arrays.stream(loads).anyMatch(l -> !(l > 0))) {
+    if (loads != null && Arrays.stream(loads).anyMatch(l -> !(l > 0) || Double.isInfinite(l))) {
       throw new IllegalArgumentException("--load must be > 0, got " + Arrays.toString(loads));
+    }
+    if (!fairness.contains("tenant") && (tenantWeights != null || tenantWeightsFile != null)) {
+      throw new IllegalArgumentException("--tenant-weights and --tenant-weights-file need --fairness tenant");
     }
     List<TenantShares> shareModes = new ArrayList<>();
     for (String f : fairness) {
@@ -155,6 +158,10 @@ final class SimulateCommand implements Callable<Integer> {
       Capacity cap = Capacity.estimate(base, maxNewTokens, maxRunning, (long) kvBlocks * blockSize, blockSize, steps,
           engines);
       double measured = Capacity.measuredRequestsPerSecond(sim, new FcfsPolicy(), base, engines);
+      if (!(measured > 0)) {
+        throw new IllegalArgumentException("--load: no request of the workload completes on one engine of these "
+            + "limits, so there is no capacity to take a fraction of");
+      }
       System.err.println(cap);
       System.err.printf(Locale.ROOT, "capacity measured: %.1f req/s (one engine saturated by a burst, FCFS, × %d); "
           + "--load is a fraction of it%n", measured, engines);
@@ -236,7 +243,7 @@ final class SimulateCommand implements Callable<Integer> {
       }
       if (plotDir != null && placements.size() > 1) {
         PngChart ttft = new PngChart("p99 TTFT, " + engines + " engines", loads != null ? "load" : "arrival rate (req/s)",
-            "p99 TTFT (s)");
+            "p99 TTFT (s, log scale)").logY();
         p99Ttft.forEach((name, ys) -> ttft.add(name, xs, ys));
         ttft.write(plotDir.resolve("p99-ttft-vs-load.png"));
       }
@@ -327,9 +334,16 @@ final class SimulateCommand implements Callable<Integer> {
     if (tenantWeights != null && tenantWeightsFile != null) {
       throw new IllegalArgumentException("give --tenant-weights or --tenant-weights-file, not both");
     }
-    Map<String, Double> w = tenantWeightsFile != null ? TenantWeights.read(tenantWeightsFile)
-        : tenantWeights != null ? parseTenants("--tenant-weights", tenantWeights) : Map.of();
-    if (!(defaultTenantWeight > 0)) {
+    Map<String, Double> w;
+    try {
+      w = tenantWeightsFile != null ? TenantWeights.read(tenantWeightsFile) : Map.of();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--tenant-weights-file " + e.getMessage());
+    }
+    if (tenantWeights != null) {
+      w = parseTenants("--tenant-weights", tenantWeights);
+    }
+    if (!(defaultTenantWeight > 0) || Double.isInfinite(defaultTenantWeight)) {
       throw new IllegalArgumentException("--default-tenant-weight must be > 0, got " + defaultTenantWeight);
     }
     return new TenantShares(w, defaultTenantWeight);

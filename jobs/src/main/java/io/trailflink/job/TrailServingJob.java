@@ -123,7 +123,7 @@ public final class TrailServingJob {
     // it, so each record reaches its own engine's scheduler state only, whatever the number of engines
     SingleOutputStreamOperator<StepCommand> commands = named(placed
         .keyBy(ValidatedRequest::engineIndex, Types.INT)
-        .connect(feedback.keyBy(fb -> EngineId.indexOf(fb.getEngine()), Types.INT))
+        .connect(feedback.keyBy(fb -> EngineId.keyOf(fb.getEngine()), Types.INT))
         .process(new SchedulerFunction(config)), Stage.SCHEDULER).setParallelism(o.engines);
 
     // engine i's commands to decode subtask i (there are as many subtasks as engines)

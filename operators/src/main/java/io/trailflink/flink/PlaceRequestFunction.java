@@ -1,5 +1,6 @@
 package io.trailflink.flink;
 
+import io.trailflink.scheduler.placement.Placement;
 import io.trailflink.schema.EngineStatus;
 import io.trailflink.serving.PlacementBoard;
 import io.trailflink.serving.ServingConfig;
@@ -26,7 +27,7 @@ public class PlaceRequestFunction extends KeyedCoProcessFunction<Integer, Valida
   private final ValueStateDescriptor<PlacementBoard> boardState =
       new ValueStateDescriptor<>("placement-board", new JavaSerializer<>(PlacementBoard.class));
   private transient ValueState<PlacementBoard> board;
-  private transient String placementName;
+  private transient Placement placement;
 
   public PlaceRequestFunction(ServingConfig config) {
     this.config = config;
@@ -35,7 +36,7 @@ public class PlaceRequestFunction extends KeyedCoProcessFunction<Integer, Valida
   @Override
   public void open(OpenContext ctx) {
     board = getRuntimeContext().getState(boardState);
-    placementName = config.newPlacement().name();
+    placement = config.newPlacement();
   }
 
   @Override
@@ -52,12 +53,16 @@ public class PlaceRequestFunction extends KeyedCoProcessFunction<Integer, Valida
     board.update(b);
   }
 
-  /** The board, fresh when there is none or the restored one was made for other engines or another placement. */
+  /**
+   * The board: fresh when there is none or the restored one was made for other engines; a restored one places by
+   * this job's --placement.
+   */
   private PlacementBoard board() throws Exception {
     PlacementBoard b = board.value();
-    if (b == null || !b.fits(placementName, config.engines(), config.maxRunning(), config.kvBlocks())) {
-      b = new PlacementBoard(config.newPlacement(), config.engines(), config.maxRunning(), config.kvBlocks());
+    if (b == null || !b.fits(config.engines(), config.maxRunning(), config.kvBlocks())) {
+      return new PlacementBoard(placement, config.engines(), config.maxRunning(), config.kvBlocks());
     }
+    b.usePlacement(placement);
     return b;
   }
 

@@ -90,6 +90,10 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
     }
     emit(loop, now, out);
     loop.drainEtas(now).forEach(e -> ctx.output(ETAS, e));
+    EngineStatus idle = loop.statusIfIdle(now); // a refusal on an idle engine: placement hears of it now
+    if (idle != null) {
+      ctx.output(STATUS, idle);
+    }
     state.update(loop);
     metrics(ctx.getCurrentKey()).observe(loop, List.of());
     ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);

@@ -27,6 +27,7 @@ public final class Request implements java.io.Serializable {
   private int preemptions;
   private int evictions;
   private boolean rescued; // placed past the starvation bound: not preempted again
+  private long placedInRound; // the scheduling round that last placed it in the batch
   private long queuedSince; // ms: when the request last entered the candidate queue (for the starvation guard)
 
   public Request(String id, long arrivalMs, long arrivalOrder, int promptTokens, int maxNewTokens,
@@ -74,7 +75,7 @@ public final class Request implements java.io.Serializable {
   }
 
   public String tenant() {
-    return tenant;
+    return tenant == null ? "" : tenant; // null in a snapshot taken before tenants were kept
   }
 
   public int generated() {
@@ -141,6 +142,14 @@ public final class Request implements java.io.Serializable {
   /** Whether it was placed past the starvation bound (it then runs to completion). */
   public boolean rescued() {
     return rescued;
+  }
+
+  long placedInRound() {
+    return placedInRound;
+  }
+
+  void setPlacedInRound(long round) {
+    placedInRound = round;
   }
 
   void markRescued() {

@@ -70,10 +70,12 @@ public final class Scheduler implements java.io.Serializable {
   private final TenantShares shares; // null: no fairness between tenants
   private double starvationBound; // a queued request waits at most this multiple of its predicted service; 0 = off
   private double tokenMs = Double.NaN; // ms per generated token (one engine iteration), for the starvation bound
-  private final TreeMap<QueueKey, Request> due = new TreeMap<>(); // with the bound: queued requests by when due
-  private final Map<String, QueueKey> dueKeys = new HashMap<>();
+  // not final: a snapshot taken before these existed restores them as null (readObject fills them)
+  private TreeMap<QueueKey, Request> due = new TreeMap<>(); // with the bound: queued requests by when due
+  private Map<String, QueueKey> dueKeys = new HashMap<>();
   private long rescued; // placements of overdue requests ahead of the policy's order
-  private final Map<String, TreeMap<QueueKey, Request>> tenantQueues = new HashMap<>(); // with shares: per tenant
+  private Map<String, TreeMap<QueueKey, Request>> tenantQueues = new HashMap<>(); // with shares: per tenant
+  private long round; // scheduling rounds so far: a request placed in this round is no victim in it
   private long submitted;
   private long preemptions;
   private long evictions;
@@ -254,12 +256,18 @@ public final class Scheduler implements java.io.Serializable {
   /** One scheduling round at time {@code now} (ms); returns what to execute, in order. */
   public List<Decision> schedule(long now) {
     List<Decision> out = new ArrayList<>();
+    round++;
     reserveGrowth(out, now);
     headBlocked = false;
     while (running.size() < config.maxRunning() && !queue.isEmpty()) {
-      if (!place(bestCandidate(now), out, now)) {
-        headBlocked = true;
-        break;
+      Request c = bestCandidate(now);
+      if (!place(c, out, now)) {
+        // an overdue request or a tenant's head that KV blocks must not stall the engine: the policy's own best next
+        Request head = queue.firstEntry().getValue();
+        if (head == c || !place(head, out, now)) {
+          headBlocked = true;
+          break;
+        }
       }
     }
     if (running.size() == config.maxRunning()) {
@@ -301,15 +309,18 @@ public final class Scheduler implements java.io.Serializable {
   /** Puts a candidate into the batch; false when KV cannot be found for it. */
   private boolean place(Request c, List<Decision> out, long now) {
     int tokens = c.kvTokens() + config.quantumTokens();
+    boolean overdue = overdue(c, now);
     while (!ledger.reserve(c.id(), tokens)) {
-      Request victim = worstWorseThan(queuedResident(), c);
+      // an overdue request may evict any idle resident request; others only worse-ranked ones
+      Request victim = overdue ? worstOtherThan(queuedResident(), c) : worstWorseThan(queuedResident(), c);
       if (victim == null) {
         return false;
       }
       evict(victim, out, now, "room for " + c.id());
     }
     RequestState before = c.state();
-    if (overdue(c, now)) {
+    c.setPlacedInRound(round);
+    if (overdue) {
       rescued++;
       c.markRescued(); // it waited long enough: never preempted again
     }
@@ -334,7 +345,7 @@ public final class Scheduler implements java.io.Serializable {
       boolean unfairlyServed = victim != null;
       double victimRank = Double.NEGATIVE_INFINITY;
       for (Request r : running.values()) {
-        if (!unfairlyServed && policy.preemptible(r) && !r.rescued() && servedAtLeast(r, c)) {
+        if (!unfairlyServed && victimCandidate(r) && servedAtLeast(r, c)) {
           double rank = policy.rank(r);
           if (victim == null || rank > victimRank) {
             victim = r;
@@ -364,6 +375,11 @@ public final class Scheduler implements java.io.Serializable {
     }
   }
 
+  /** Whether running {@code r} may be preempted at all: the policy allows it, it was not rescued, nor placed now. */
+  private boolean victimCandidate(Request r) {
+    return policy.preemptible(r) && !r.rescued() && r.placedInRound() != round;
+  }
+
   /** Whether {@code r} has waited past the starvation bound. */
   private boolean overdue(Request r, long now) {
     QueueKey d = dueKeys.get(r.id());
@@ -379,11 +395,11 @@ public final class Scheduler implements java.io.Serializable {
     if (shares == null) {
       return null;
     }
-    double own = shares.counter(c.tenant());
+    // a gap of one full batch's quantum before the slot is owed, or two tenants would swap the batch every round
+    double victimCounter = shares.counter(c.tenant()) + (double) config.quantumTokens() * config.maxRunning();
     Request victim = null;
-    double victimCounter = own;
     for (Request r : running.values()) {
-      if (r.tenant().equals(c.tenant()) || !policy.preemptible(r) || r.rescued()) {
+      if (r.tenant().equals(c.tenant()) || !victimCandidate(r)) {
         continue;
       }
       double counter = shares.counter(r.tenant());
@@ -428,6 +444,12 @@ public final class Scheduler implements java.io.Serializable {
       }
     }
     return w;
+  }
+
+  private Request worstOtherThan(List<Request> rs, Request c) {
+    List<Request> others = new ArrayList<>(rs);
+    others.remove(c);
+    return worst(others);
   }
 
   private Request worstWorseThan(List<Request> rs, Request c) {
@@ -524,6 +546,18 @@ public final class Scheduler implements java.io.Serializable {
     preempted.remove(id);
     ledger.release(id);
     r.setState(terminal);
+  }
+
+  /** Fills what a snapshot taken before the tenant shares and the starvation bound lacks. */
+  private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    if (due == null) {
+      due = new TreeMap<>();
+      dueKeys = new HashMap<>();
+      tenantQueues = new HashMap<>();
+      tokenMs = Double.NaN;
+      predictedWork = live.values().stream().mapToDouble(Request::remainingEstimate).sum();
+    }
   }
 
   private static String fmt(double v) {

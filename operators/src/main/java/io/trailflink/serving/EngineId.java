@@ -32,9 +32,21 @@ public record EngineId(int index) implements java.io.Serializable {
     }
   }
 
-  /** The index of the engine named {@code name}: the key its feedback and status records are routed by. */
+  /** The index of the engine named {@code name}, or an IllegalArgumentException naming it. */
   public static int indexOf(String name) {
     return parse(name).index();
+  }
+
+  /**
+   * The key a feedback record naming {@code name} is routed by: its engine's index, or -1 for a name that is no
+   * engine's (no scheduler state has that key, so the record is dropped there instead of failing the job).
+   */
+  public static int keyOf(String name) {
+    try {
+      return indexOf(name);
+    } catch (IllegalArgumentException e) {
+      return -1;
+    }
   }
 
   public String name() {

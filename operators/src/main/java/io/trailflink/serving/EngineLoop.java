@@ -86,7 +86,10 @@ public final class EngineLoop implements Serializable {
   private transient ServingConfig settings;
   /** The highest placement sequence number among the requests received (reported in the status). */
   private long placementsSeen;
-  /** Ids placed here that left since the last status; null in a snapshot taken before this field existed. */
+  /**
+   * Ids of the placements here that left since the last status, one per placement (a repeated id refused as a
+   * duplicate too); null in a snapshot taken before this field existed.
+   */
   private ArrayList<String> ended;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
@@ -104,11 +107,12 @@ public final class EngineLoop implements Serializable {
   public Decision submit(ValidatedRequest v, long now) {
     placementsSeen = Math.max(placementsSeen, v.placementSeq());
     if (requests.containsKey(v.id())) {
+      left(v);
       return new Decision(Decision.Kind.REJECT, v.id(), "duplicate id while the first is in flight");
     }
     Decision d = accept(v, now);
     if (d.kind() != Decision.Kind.ACCEPT) {
-      ended().add(v.id());
+      left(v);
     }
     return d;
   }
@@ -400,14 +404,7 @@ public final class EngineLoop implements Serializable {
     if (settings().predictiveAdmission()) {
       finals.addAll(refuseUnreachable(firstPredicted, now));
     }
-    status = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy()).setAt(Instant.ofEpochMilli(now))
-        .setStepSeq(fb.getStepSeq()).setRunning(scheduler.runningCount())
-        .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
-        .setKvBlocksUsed(scheduler.ledger().used()).setKvBlocksCapacity(scheduler.ledger().capacity())
-        .setNewTokens(newTokens).setBusyMs(fb.getBusyMs())
-        .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs())
-        .setPredictedWorkTokens(scheduler.predictedWork()).setPlacementsSeen(placementsSeen).setEnded(drainEnded())
-        .build();
+    status = statusNow(now, fb.getStepSeq(), newTokens, fb.getBusyMs());
     return finals;
   }
 
@@ -510,17 +507,39 @@ public final class EngineLoop implements Serializable {
     return out;
   }
 
-  private ArrayList<String> ended() {
+  /** The engine's load now, with the requests that left since the last status (drained). */
+  private EngineStatus statusNow(long now, long stepSeq, int newTokens, double busyMs) {
+    EngineStatus s = EngineStatus.newBuilder().setEngine(engine).setPolicy(config.policy())
+        .setAt(Instant.ofEpochMilli(now)).setStepSeq(stepSeq).setRunning(scheduler.runningCount())
+        .setWaiting(scheduler.queuedCount() - scheduler.preemptedCount()).setPreempted(scheduler.preemptedCount())
+        .setKvBlocksUsed(scheduler.ledger().used()).setKvBlocksCapacity(scheduler.ledger().capacity())
+        .setNewTokens(newTokens).setBusyMs(busyMs)
+        .setStepMs(Double.isNaN(etas().lastStepMs()) ? null : etas().lastStepMs())
+        .setPredictedWorkTokens(scheduler.predictedWork()).setPlacementsSeen(placementsSeen)
+        .setEnded(ended == null ? List.of() : List.copyOf(ended)).build();
+    if (ended != null) {
+      ended.clear();
+    }
+    return s;
+  }
+
+  /**
+   * A status for an engine with no command in flight whose requests left without one (refused, shed, cancelled):
+   * no feedback will bring a status soon, and placement must hear of them. Null otherwise.
+   */
+  public EngineStatus statusIfIdle(long now) {
+    if (!inFlight.isEmpty() || ended == null || ended.isEmpty()) {
+      return null;
+    }
+    return statusNow(now, nextSeq - 1, 0, 0);
+  }
+
+  /** {@code v} left this engine: the next status tells placement. */
+  private void left(ValidatedRequest v) {
     if (ended == null) {
       ended = new ArrayList<>();
     }
-    return ended;
-  }
-
-  private List<String> drainEnded() {
-    List<String> out = List.copyOf(ended());
-    ended.clear();
-    return out;
+    ended.add(v.id());
   }
 
   private EtaBoard etas() {
@@ -634,7 +653,7 @@ public final class EngineLoop implements Serializable {
     Request r = scheduler.request(v.id());
     requests.remove(v.id());
     scheduler.finish(v.id());
-    ended().add(v.id());
+    left(v);
     long first = s.firstTokenAtMs < 0 ? finishedAt : s.firstTokenAtMs;
     stats.finished++;
     etas().finished(v.id(), s.generatedCount, FinishReason.STOP.equals(reason) || FinishReason.LENGTH.equals(reason));

@@ -26,7 +26,7 @@ import java.util.Map;
 public final class PlacementBoard implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final Placement placement;
+  private Placement placement; // may change across a restore (--placement), the rest of the board stays
   private final int maxRunning;
   private final int kvCapacityBlocks;
   private final EngineLoad[] reported; // per engine: its last status, as a load
@@ -34,7 +34,7 @@ public final class PlacementBoard implements Serializable {
   private final long[] placedSeq; // per engine: the last placement made
   private final List<ArrayDeque<Placed>> unseen = new ArrayList<>(); // per engine: placements after its status
   private final double[] unseenTokens; // per engine: their max_new_tokens, summed (tokens)
-  private final Map<String, Integer> liveOn = new BoundedIds(); // request id -> engine, until the engine ends it
+  private final Map<String, Where> liveOn = new BoundedIds(); // request id -> its engine, until its placements end
   private long statusesApplied;
   private long statusesStale;
 
@@ -45,12 +45,23 @@ public final class PlacementBoard implements Serializable {
   static final int MAX_REMEMBERED = 200_000;
 
   /** Live ids in placement order; past {@link #MAX_REMEMBERED} the oldest is forgotten (its cancel then hashes). */
-  private static final class BoundedIds extends LinkedHashMap<String, Integer> {
+  private static final class BoundedIds extends LinkedHashMap<String, Where> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, Where> eldest) {
       return size() > MAX_REMEMBERED;
+    }
+  }
+
+  /** Where an id's requests went, and how many of its placements there have not been reported ended. */
+  private static final class Where implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final int engine;
+    int placements;
+
+    Where(int engine) {
+      this.engine = engine;
     }
   }
 
@@ -91,12 +102,12 @@ public final class PlacementBoard implements Serializable {
    * where the placement policy says. Returns the request stamped with its engine and placement number.
    */
   public ValidatedRequest place(ValidatedRequest r) {
-    Integer known = liveOn.get(r.id());
+    Where known = liveOn.get(r.id());
     if (r.cancel()) {
-      int engine = known != null ? known : Placement.hash(r.id(), engines()); // unknown: where hash would put it
+      int engine = known != null ? known.engine : Placement.hash(r.id(), engines()); // unknown: where hash puts it
       return r.placedOn(engine, 0);
     }
-    int engine = known != null ? known : placement.choose(r.id(), r.maxNewTokens(), loads());
+    int engine = known != null ? known.engine : placement.choose(r.id(), r.maxNewTokens(), loads());
     long seq = ++placedSeq[engine];
     ArrayDeque<Placed> pending = unseen.get(engine);
     pending.addLast(new Placed(seq, r.maxNewTokens())); // nothing is predicted before the engine sees it
@@ -104,9 +115,7 @@ public final class PlacementBoard implements Serializable {
     if (pending.size() > MAX_REMEMBERED) {
       unseenTokens[engine] -= pending.pollFirst().predictedTokens();
     }
-    if (known == null) {
-      liveOn.put(r.id(), engine);
-    }
+    liveOn.computeIfAbsent(r.id(), id -> new Where(engine)).placements++;
     return r.placedOn(engine, seq);
   }
 
@@ -127,7 +136,10 @@ public final class PlacementBoard implements Serializable {
       return;
     }
     for (String id : s.getEnded()) {
-      liveOn.remove(id, e);
+      Where w = liveOn.get(id);
+      if (w != null && w.engine == e && --w.placements <= 0) {
+        liveOn.remove(id);
+      }
     }
     if (s.getPlacementsSeen() < reportedSeq[e]) {
       statusesStale++;
@@ -157,7 +169,7 @@ public final class PlacementBoard implements Serializable {
     return out;
   }
 
-  /** Requests placed and not yet reported ended. */
+  /** Ids placed and not yet reported ended. */
   public int liveRequests() {
     return liveOn.size();
   }
@@ -172,8 +184,12 @@ public final class PlacementBoard implements Serializable {
   }
 
   /** Whether this board was made for {@code engines} engines of these limits (a restored one may not be). */
-  public boolean fits(String placementName, int engines, int maxRunning, int kvCapacityBlocks) {
-    return placement.name().equals(placementName) && engines() == engines && this.maxRunning == maxRunning
-        && this.kvCapacityBlocks == kvCapacityBlocks;
+  public boolean fits(int engines, int maxRunning, int kvCapacityBlocks) {
+    return engines() == engines && this.maxRunning == maxRunning && this.kvCapacityBlocks == kvCapacityBlocks;
+  }
+
+  /** Places from now on by {@code p} (a restored board under a changed --placement keeps what it knows). */
+  public void usePlacement(Placement p) {
+    placement = p;
   }
 }

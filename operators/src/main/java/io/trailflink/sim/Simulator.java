@@ -162,18 +162,25 @@ public final class Simulator {
       double start = now;
       int next = 0;
       List<EngineLoad> loads = new ArrayList<>(engines.length);
+      java.util.BitSet touched = new java.util.BitSet(engines.length); // engines whose state changed at this instant
       while (next < arrivals.size() || !busy.isEmpty()) {
         double nextArrival = next < arrivals.size() ? arrivals.get(next).arrivalMs() : Double.POSITIVE_INFINITY;
         now = busy.isEmpty() ? nextArrival : Math.min(nextArrival, busy.peek().busyUntil);
+        touched.clear();
         while (!busy.isEmpty() && busy.peek().busyUntil <= now) {
-          busy.poll().complete(now);
+          Engine e = busy.poll();
+          e.complete(now);
+          touched.set(e.index);
         }
         while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
           SimRequest a = arrivals.get(next++);
           Engine e = engines.length == 1 ? engines[0] : engines[place(a, loads)];
           e.submit(a, next, now);
+          touched.set(e.index);
         }
-        for (Engine e : engines) {
+        // an engine nothing happened to has nothing new to plan (an idle one with requests cannot place them)
+        for (int i = touched.nextSetBit(0); i >= 0; i = touched.nextSetBit(i + 1)) {
+          Engine e = engines[i];
           if (!e.running && e.start(now)) {
             busy.add(e);
           }

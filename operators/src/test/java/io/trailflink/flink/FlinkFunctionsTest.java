@@ -65,7 +65,7 @@ class FlinkFunctionsTest {
     ServingConfig bounded = new ServingConfig("trail", 1, 4, 64, 16, 4, 64, 1024, 60_000, 0, 1, 1);
     SchedulerFunction fn = new SchedulerFunction(bounded);
     try (var h = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(fn, ValidatedRequest::engineIndex,
-        (EngineFeedback f) -> EngineId.indexOf(f.getEngine()), Types.INT)) {
+        (EngineFeedback f) -> EngineId.keyOf(f.getEngine()), Types.INT)) {
       for (String id : List.of("a", "b", "c")) { // a is admitted, b waits, c finds the queue full
         h.processElement1(new ValidatedRequest(id, "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(),
             List.of(), 0, 0, null), 0);
@@ -119,7 +119,7 @@ class FlinkFunctionsTest {
   void schedulerIssuesCommandsEmitsOneFinalResponseAndLeavesNoRequestState() throws Exception {
     SchedulerFunction fn = new SchedulerFunction(CONFIG);
     try (var h = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(fn, ValidatedRequest::engineIndex,
-        (EngineFeedback f) -> EngineId.indexOf(f.getEngine()), Types.INT)) {
+        (EngineFeedback f) -> EngineId.keyOf(f.getEngine()), Types.INT)) {
       h.processElement1(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0, null), 0);
       h.processElement1(new ValidatedRequest("a", "", new int[] {1, 2}, 8, 0, Sampling.newBuilder().build(), List.of(), 0, 0,
           new RawRecord("t", 0, 7, new byte[] {1})), 0);

@@ -63,8 +63,23 @@ class PlacementBoardTest {
     assertEquals(first.engineIndex(), cancel.engineIndex());
     assertEquals(0, cancel.placementSeq(), "a cancel is not a placement");
     assertEquals(Placement.hash("never", 4), b.place(ValidatedRequest.cancelOf("never", 0, -1, null)).engineIndex());
+    // x was placed twice (the repeat is refused as a duplicate): forgotten once both placements are reported ended
     b.observe(status(first.engineIndex(), 0, 0, 0, 1, List.of("x")));
-    assertEquals(5, b.liveRequests(), "x forgotten once its engine ended it");
+    assertEquals(6, b.liveRequests(), "one placement of x still counted");
+    assertEquals(first.engineIndex(), b.place(ValidatedRequest.cancelOf("x", 0, -1, null)).engineIndex());
+    b.observe(status(first.engineIndex(), 0, 0, 0, 2, List.of("x")));
+    assertEquals(5, b.liveRequests(), "x forgotten once its engine ended both");
+  }
+
+  @Test
+  void aNewRequestWithAFinishedRequestsIdStaysRoutedWhenTheOldEndArrivesLate() {
+    PlacementBoard b = new PlacementBoard(new LeastRequests(), 3, 4, 100);
+    ValidatedRequest first = b.place(request("y", 64));
+    ValidatedRequest again = b.place(request("y", 64)); // y ended on its engine, not reported yet: a new y follows it
+    assertEquals(first.engineIndex(), again.engineIndex());
+    b.observe(status(first.engineIndex(), 1, 0, 0, 2, List.of("y"))); // the first y's end
+    assertEquals(first.engineIndex(), b.place(ValidatedRequest.cancelOf("y", 0, -1, null)).engineIndex(),
+        "the cancel of the second y still goes to its engine");
   }
 
   @Test
@@ -76,8 +91,9 @@ class PlacementBoardTest {
     b.observe(status(0, 2, 0, 0, 2, List.of()));
     b.observe(status(0, 9, 9, 0, 1, List.of())); // late, from before
     b.observe(status(7, 9, 9, 0, 1, List.of())); // no such engine here
+    b.observe(EngineStatus.newBuilder(status(0, 9, 9, 0, 9, List.of())).setEngine("nonsense").build());
     assertEquals(2, b.loads().get(0).requests());
     assertEquals(1, b.statusesApplied());
-    assertEquals(2, b.statusesStale());
+    assertEquals(3, b.statusesStale());
   }
 }
