@@ -7,11 +7,14 @@
 # after it (with --exactly-once answers appear at checkpoints, every 2 s here).
 #
 #   FAULTS=4 GAP_S=40 scripts/fault-drill.sh [WORK_DIR]
+#   ENGINES=2 TASKMANAGERS=2 FAULTS=2 GAP_S=30 scripts/fault-drill.sh   # two engines on two TaskManagers (TaskManager
+#                                                                      # 0 is the one killed)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 work=${1:-/tmp/trail-fault-drill}
 faults=${FAULTS:-4}
+engines=${ENGINES:-1}
 gap=${GAP_S:-40}
 port=${KAFKA_PORT:-19092}
 rm -rf "$work" && mkdir -p "$work"
@@ -51,7 +54,7 @@ jar=$(curl -sf -X POST -F jarfile=@jobs/target/trail-flink-job.jar localhost:809
 curl -sf -X POST "localhost:8090/jars/$jar/run" -H 'Content-Type: application/json' -d '{"programArgsList":[
   "--bootstrap-servers","localhost:'"$port"'","--model","'"$root"'/models/trail-tiny","--device","cpu",
   "--exactly-once","--checkpoint-interval-ms","2000","--checkpoint-dir","file://'"$work"'/checkpoints",
-  "--max-new-tokens-limit","64"]}' > "$work/job.json"
+  "--max-new-tokens-limit","64","--engines","'"$engines"'"]}' > "$work/job.json"
 echo "job $(cat "$work/job.json")" >&2
 # the stream: one request a second for the whole drill, ids drill-1..N
 total=$(( (faults + 2) * gap ))
@@ -107,6 +110,8 @@ for line in open(f"{work}/faults.txt"):
     after = [t for t in received if t > int(at)]
     rec.append((kind, (after[0] - int(at)) / 1000 if after else float("nan")))
 print(f"sent {len(sent)}, answered {len(per_id)}, lost {len(lost)}, duplicated {len(dup)}")
+by_engine = collections.Counter(f.get("engine") for f in finals)
+print("answered per engine: " + ", ".join(f"{e} {n}" for e, n in sorted(by_engine.items())))
 for kind, s in rec:
     print(f"  {kind:12s} first answer received after the fault: {s:.1f} s")
 ok = [s for _, s in rec if s == s]

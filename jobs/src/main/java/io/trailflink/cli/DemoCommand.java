@@ -334,6 +334,8 @@ final class DemoCommand implements Callable<Integer> {
           o.addProperty("queueing_ms", f.getQueueingMs());
           o.addProperty("preemptions", f.getPreemptions());
           o.addProperty("initial_prediction", f.getInitialPrediction());
+          o.addProperty("tenant", f.getTenant());
+          o.addProperty("engine", f.getEngine());
           o.addProperty("error", f.getError());
           o.addProperty("text", f.getText());
           w.write(o.toString());

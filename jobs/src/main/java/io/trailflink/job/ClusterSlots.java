@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.RestOptions;
 
@@ -40,10 +41,17 @@ final class ClusterSlots {
     }
   }
 
-  /** Throws a one-line error when the cluster answers with fewer slots than {@code engines}. */
+  /**
+   * Throws a one-line error when the cluster answers with fewer slots than {@code engines}. Only for a client
+   * submitting to a running session cluster ({@code flink run}, target {@code remote}): in application mode, or
+   * when the JobManager runs the jar itself, TaskManagers may still be registering, and no answer is final.
+   */
   static void check(ReadableConfig conf, int engines) {
+    if (!"remote".equals(conf.get(DeploymentOptions.TARGET))) {
+      return;
+    }
     int slots = total(conf);
-    if (slots >= 0 && engines > slots) {
+    if (slots > 0 && engines > slots) { // 0: no TaskManager has registered yet
       throw new IllegalArgumentException("--engines " + engines + " is more than the " + slots + " task slots the "
           + "cluster offers (each engine needs one; start more TaskManagers or lower --engines)");
     }
