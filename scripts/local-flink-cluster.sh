@@ -10,7 +10,8 @@
 #   curl -X POST localhost:8090/jars/<id>/run -H 'Content-Type: application/json' \
 #        -d '{"programArgsList":["--bootstrap-servers","HOST:PORT","--model","'$PWD'/models/trail-tiny"]}'
 #   TASKMANAGERS=2 scripts/local-flink-cluster.sh start   # two TaskManagers, slots spread evenly over them
-#   scripts/local-flink-cluster.sh restart-tm [WORK_DIR] [I]   # kill -9 TaskManager I (default 0), start a fresh one
+#   scripts/local-flink-cluster.sh restart-tm [WORK_DIR] [I|busy]   # kill -9 TaskManager I (default 0; busy: one that
+#                                                                 # runs tasks), start a fresh one
 #   scripts/local-flink-cluster.sh stop [WORK_DIR]          # stops the JVMs this script started (by their PIDs)
 #
 # Builds what it needs on first use (./mvnw install: the job jar, jobs/target/flink-lib and the project's modules
@@ -30,6 +31,24 @@ stop_pid() {
     rm -f "$f"
   fi
 }
+# the index of a TaskManager with a slot in use (its data port's listener is one of the PIDs this script recorded)
+busy_tm() {
+  local json port pid f
+  json=$(curl -sf localhost:8090/taskmanagers) || return 1
+  for port in $(python3 -c 'import json, sys
+for t in json.load(sys.stdin)["taskmanagers"]:
+    if t["freeSlots"] < t["slotsNumber"]:
+        print(t["dataPort"])' <<< "$json"); do
+    pid=$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    for f in "$work"/taskmanager-*.pid; do
+      if [[ -n $pid && $(cat "$f") == "$pid" ]]; then
+        basename "$f" .pid | sed 's/taskmanager-//'
+        return 0
+      fi
+    done
+  done
+  return 1
+}
 case $cmd in
   stop)
     for f in "$work"/taskmanager-*.pid; do
@@ -39,6 +58,9 @@ case $cmd in
     exit 0 ;;
   restart-tm)
     i=${3:-0}
+    if [[ $i == busy ]]; then
+      i=$(busy_tm) || { echo "no TaskManager of $work runs a task" >&2; exit 2; }
+    fi
     [[ -f "$work/taskmanager-$i.sh" ]] || { echo "no TaskManager $i in $work" >&2; exit 2; }
     stop_pid "taskmanager-$i" -KILL # the drill: the TaskManager dies without a goodbye
     bash "$work/taskmanager-$i.sh" # a fresh one at once, with the command that start wrote
@@ -62,6 +84,10 @@ taskmanager.host: localhost
 taskmanager.numberOfTaskSlots: 4
 taskmanager.memory.process.size: $((tms == 1 ? 6 : 4))g
 cluster.evenly-spread-out-slots: true
+# a dead TaskManager is noticed in seconds, not the default 50 s: its heartbeat RPCs fail at once (connection
+# refused), and two failures in a row (heartbeat.rpc-failure-threshold) mark it lost; tuned for the fault drill
+heartbeat.interval: 1000
+heartbeat.timeout: 10000
 rest.port: 8090
 rest.address: localhost
 rest.bind-address: localhost

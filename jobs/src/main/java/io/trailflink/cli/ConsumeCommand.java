@@ -128,6 +128,7 @@ final class ConsumeCommand implements Callable<Integer> {
     o.addProperty("output_tokens", f.getOutputTokens());
     o.addProperty("ttft_ms", f.getTtftMs());
     o.addProperty("latency_ms", f.getLatencyMs());
+    o.addProperty("submitted_at_ms", f.getSubmittedAt().toEpochMilli());
     o.addProperty("finished_at_ms", f.getFinishedAt().toEpochMilli());
     o.addProperty("preemptions", f.getPreemptions());
     o.addProperty("engine", f.getEngine());

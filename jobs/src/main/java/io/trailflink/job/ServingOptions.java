@@ -119,6 +119,11 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--checkpoint-interval-ms", description = "Checkpoint interval in ms; 0 = off (default: ${DEFAULT-VALUE}).")
   public long checkpointIntervalMs = 10_000;
 
+  @Option(names = "--max-restart-delay-ms", description = "A failed job restarts after a delay that starts at 1 s and "
+      + "grows 1.5× per failure up to this (ms); a minute without failure resets it. Flink's own default grows to a "
+      + "minute and resets only after an hour of calm (default: ${DEFAULT-VALUE}).")
+  public long maxRestartDelayMs = 10_000;
+
   @Option(names = "--checkpoint-dir", description = "Checkpoint storage (a file:// or other Flink file-system URI shared by every TaskManager); default: the cluster's execution.checkpointing.dir, or on the embedded default a folder under the system temp dir. Never the JobManager's memory, whose 5 MB limit a large backlog exceeds.")
   public String checkpointDir;
 
@@ -196,8 +201,11 @@ public final class ServingOptions implements Serializable {
     };
   }
 
-  /** --engines, --placement, --fairness and the tenant weights: one-line errors naming the flag. */
-  private void checkPlacementAndFairness() {
+  /** Flags that need no model (--engines, --placement, --fairness, the tenant weights, …): one-line errors. */
+  private void checkModelFreeFlags() {
+    if (maxRestartDelayMs < 1_000) {
+      throw new IllegalArgumentException("--max-restart-delay-ms must be >= 1000, got " + maxRestartDelayMs);
+    }
     if (engines < 1) {
       throw new IllegalArgumentException("--engines must be > 0, got " + engines);
     }
@@ -253,7 +261,7 @@ public final class ServingOptions implements Serializable {
       throw new IllegalArgumentException("--overload must be shed, got '" + overload + "' (backpressure is not built"
           + " yet)");
     }
-    checkPlacementAndFairness();
+    checkModelFreeFlags();
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs,
         predictiveAdmission(), placement, tenantShares(), starvationBound);
@@ -264,7 +272,7 @@ public final class ServingOptions implements Serializable {
    * one line naming the flag, not a stack trace from inside the job.
    */
   public void check(Path modelDir) {
-    checkPlacementAndFairness(); // flags that need no model first
+    checkModelFreeFlags(); // flags that need no model first
     io.trailflink.engine.model.LlamaConfig model = io.trailflink.engine.model.LlamaConfig.load(modelDir);
     servingConfig(model.maxPositions(), 0); // policy, engines, max-running, kv-blocks, decode-steps, ...
     recordLimits();

@@ -111,9 +111,10 @@ class TrailCliTest {
         {"--workload", w.toString(), "--rate", "2", "--fairness", "tenant", "--tenant-weights", "gold:-1"},
         {"--workload", w.toString(), "--rate", "2", "--tenant-weights", "gold:2"},
         {"--workload", w.toString(), "--rate", "2", "--engines", "0"},
+        {"--workload", w.toString(), "--rate", "2", "--max-restart-delay-ms", "5"},
     };
     String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit",
-        "--placement", "--tenant-weights", "--fairness tenant", "--engines"};
+        "--placement", "--tenant-weights", "--fairness tenant", "--engines", "--max-restart-delay-ms"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 1];
       args[0] = "bench";
