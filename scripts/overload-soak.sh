@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Overload soak (issue 17): the job served for DURATION_S seconds at RATE requests/s — several times what one engine
 # completes — with a bounded waiting queue (--max-waiting, --overload shed). Every 30 s it samples the job JVM's
-# resident memory, the broker's, and the last completed checkpoint's size (Flink's REST API); at the end it reads
+# resident memory and its live heap (in use right after a forced full collection), the broker's resident memory,
+# and the last completed checkpoint's size (Flink's REST API); at the end it reads
 # every final response and counts them per request id: completed, rejected (shed), missing, duplicated.
 #
 #   DURATION_S=600 RATE=100 MAX_WAITING=64 scripts/overload-soak.sh [WORK_DIR]
@@ -43,7 +44,7 @@ kafka_pid=$(pgrep -P "${pids[0]}" | head -1 || true) # the broker is the `trail 
 producer=$!
 pids+=($producer)
 start=$(date +%s)
-echo "t_s,job_rss_mb,broker_rss_mb,checkpoint_bytes,checkpoints_completed" > "$work/samples.csv"
+echo "t_s,job_rss_mb,broker_rss_mb,checkpoint_bytes,checkpoints_completed,job_live_heap_mb" > "$work/samples.csv"
 while kill -0 "$producer" 2>/dev/null; do
   sleep 30
   t=$(( $(date +%s) - start ))
@@ -52,7 +53,10 @@ while kill -0 "$producer" 2>/dev/null; do
   cp=$(curl -sf "localhost:$ui/jobs/$job/checkpoints" | python3 -c "import json,sys
 c=json.load(sys.stdin); l=(c.get('latest') or {}).get('completed') or {}
 print(l.get('checkpointed_size', l.get('state_size', 0)), c['counts']['completed'])" 2>/dev/null || echo "0 0")
-  echo "$t,$((rss / 1024)),$((${krss:-0} / 1024)),${cp% *},${cp#* }" >> "$work/samples.csv"
+  # what the job holds: the heap in use right after a full collection (jcmd; a pause of some ms every 30 s)
+  live=$(jcmd "$serve" GC.run >/dev/null 2>&1; jcmd "$serve" GC.heap_info 2>/dev/null \
+    | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
+  echo "$t,$((rss / 1024)),$((${krss:-0} / 1024)),${cp% *},${cp#* },$(( ${live:-0} / 1024 ))" >> "$work/samples.csv"
   echo "[$t s] $(tail -1 "$work/samples.csv")" >&2
 done
 wait "$producer" || { echo "the producer failed: $work/produce.log" >&2; exit 1; }

@@ -408,6 +408,11 @@ public final class LlamaEngine implements AutoCloseable {
     return sequences.size();
   }
 
+  /** Arrays the engine's DJL managers hold (weights, KV pool): constant from start to end. */
+  public int managedArrays() {
+    return forward.managedArrays();
+  }
+
   public LlamaConfig modelConfig() {
     return model;
   }

@@ -111,6 +111,14 @@ public final class DjlForward implements AutoCloseable {
     return device;
   }
 
+  /**
+   * Arrays the model's manager holds, its sub-managers included (weights, RoPE tables, the KV pool): constant once
+   * built — a step's temporaries must die with the step.
+   */
+  public int managedArrays() {
+    return model.manager().getManagedArrays().size();
+  }
+
   public long kvPoolBytes() {
     return pool.bytes();
   }
