@@ -15,9 +15,12 @@ public final class LeastLoad extends LoadOrder {
     return "least-load";
   }
 
-  @Override
-  Comparator<EngineLoad> order(double predictedTokens) {
-    return Comparator.comparingInt(EngineLoad::backlog).thenComparingDouble(EngineLoad::predictedWorkTokens)
+  private static final Comparator<EngineLoad> ORDER =
+      Comparator.comparingInt(EngineLoad::backlog).thenComparingDouble(EngineLoad::predictedWorkTokens)
         .thenComparing(KV_HEADROOM);
+
+  @Override
+  Comparator<EngineLoad> order() {
+    return ORDER;
   }
 }

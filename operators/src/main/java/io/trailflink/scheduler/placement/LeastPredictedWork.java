@@ -14,8 +14,11 @@ public final class LeastPredictedWork extends LoadOrder {
     return "least-predicted-work";
   }
 
+  private static final Comparator<EngineLoad> ORDER =
+      Comparator.comparingDouble(EngineLoad::predictedWorkTokens).thenComparing(KV_HEADROOM);
+
   @Override
-  Comparator<EngineLoad> order(double predictedTokens) {
-    return Comparator.comparingDouble(EngineLoad::predictedWorkTokens).thenComparing(KV_HEADROOM);
+  Comparator<EngineLoad> order() {
+    return ORDER;
   }
 }

@@ -11,8 +11,11 @@ public final class LeastRequests extends LoadOrder {
     return "least-requests";
   }
 
+  private static final Comparator<EngineLoad> ORDER =
+      Comparator.comparingInt(EngineLoad::requests).thenComparing(KV_HEADROOM);
+
   @Override
-  Comparator<EngineLoad> order(double predictedTokens) {
-    return Comparator.comparingInt(EngineLoad::requests).thenComparing(KV_HEADROOM);
+  Comparator<EngineLoad> order() {
+    return ORDER;
   }
 }

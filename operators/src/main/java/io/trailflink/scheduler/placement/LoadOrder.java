@@ -11,12 +11,12 @@ abstract class LoadOrder implements Placement {
   private static final long serialVersionUID = 1L;
 
   /** Lower is less loaded. */
-  abstract Comparator<EngineLoad> order(double predictedTokens);
+  abstract Comparator<EngineLoad> order();
 
   @Override
   public final int choose(String requestId, double predictedTokens, List<EngineLoad> loads) {
     int n = loads.size();
-    Comparator<EngineLoad> order = order(predictedTokens);
+    Comparator<EngineLoad> order = order();
     int start = Placement.hash(requestId, n);
     int best = start;
     for (int k = 1; k < n; k++) {
