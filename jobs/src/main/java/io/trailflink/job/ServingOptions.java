@@ -127,6 +127,17 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--checkpoint-dir", description = "Checkpoint storage (a file:// or other Flink file-system URI shared by every TaskManager); default: the cluster's execution.checkpointing.dir, or on the embedded default a folder under the system temp dir. Never the JobManager's memory, whose 5 MB limit a large backlog exceeds.")
   public String checkpointDir;
 
+  @Option(names = "--from-savepoint", paramLabel = "PATH", description = "Start from a savepoint or retained "
+      + "checkpoint (the folder Flink's stop-with-savepoint reported): every request in flight then resumes, with the "
+      + "tokens it had, on this run's engines. On a cluster: flink run -s PATH.")
+  public String fromSavepoint;
+
+  /**
+   * The schema the scheduler's keyed state is declared with (JSON; null: this build's {@code EngineLoopState}).
+   * Upgrade tests set another, as a build whose state record gained a field would have.
+   */
+  public String engineStateSchema;
+
   @Option(names = "--exactly-once", description = "Transactional responses and dead-letter topics: no duplicate final response after a restore; records appear at checkpoints (read them read_committed).")
   public boolean exactlyOnce;
 
@@ -181,6 +192,9 @@ public final class ServingOptions implements Serializable {
 
   /** Settings for a cluster this process starts itself (MiniCluster): the Prometheus reporter when asked for. */
   public void configureLocalCluster(org.apache.flink.configuration.Configuration conf) {
+    if (fromSavepoint != null) {
+      conf.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, fromSavepoint);
+    }
     if (prometheusPort > 0) {
       conf.setString("metrics.reporter.prom.factory.class",
           "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
@@ -203,6 +217,14 @@ public final class ServingOptions implements Serializable {
 
   /** Flags that need no model (--engines, --placement, --fairness, the tenant weights, …): one-line errors. */
   private void checkModelFreeFlags() {
+    if (fromSavepoint != null) {
+      String local = fromSavepoint.startsWith("file:") ? java.net.URI.create(fromSavepoint).getPath() : fromSavepoint;
+      if (!fromSavepoint.contains("://") || fromSavepoint.startsWith("file:")) {
+        if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of(local))) {
+          throw new IllegalArgumentException("--from-savepoint " + fromSavepoint + ": no such folder");
+        }
+      }
+    }
     if (maxRestartDelayMs < 1_000) {
       throw new IllegalArgumentException("--max-restart-delay-ms must be >= 1000, got " + maxRestartDelayMs);
     }

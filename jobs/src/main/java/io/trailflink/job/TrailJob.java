@@ -38,6 +38,11 @@ public final class TrailJob implements java.util.concurrent.Callable<Integer> {
         return 2;
       }
     }
+    if (options.fromSavepoint != null) {
+      System.err.println("trail-flink-job: --from-savepoint is for the embedded runner; on a cluster restore with "
+          + "flink run -s " + options.fromSavepoint);
+      return 2;
+    }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     try {
       options.check(Path.of(options.modelDir));

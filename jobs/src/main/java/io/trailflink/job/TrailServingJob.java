@@ -11,6 +11,7 @@ import io.trailflink.flink.EncodeDeadLetters;
 import io.trailflink.flink.EncodeRecords;
 import io.trailflink.flink.FeedbackFunction;
 import io.trailflink.flink.PlaceRequestFunction;
+import io.trailflink.flink.EngineSlotSerializer;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
 import io.trailflink.predictor.TrailPredictor;
@@ -35,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -44,6 +46,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -126,7 +129,9 @@ public final class TrailServingJob {
     SingleOutputStreamOperator<StepCommand> commands = named(placed
         .keyBy(ValidatedRequest::engineIndex, Types.INT)
         .connect(feedback.keyBy(fb -> EngineId.keyOf(fb.getEngine()), Types.INT))
-        .process(new SchedulerFunction(config)), Stage.SCHEDULER).setParallelism(o.engines);
+        .process(new SchedulerFunction(config, o.engineStateSchema == null ? new EngineSlotSerializer()
+            : new EngineSlotSerializer(new Schema.Parser().parse(o.engineStateSchema)))), Stage.SCHEDULER)
+        .setParallelism(o.engines);
 
     // engine i's commands to decode subtask i (there are as many subtasks as engines)
     DataStream<StepCommand> toEngines = commands.partitionCustom((Integer engine, int n) -> engine % n,
@@ -212,6 +217,11 @@ public final class TrailServingJob {
     restarts.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
         Duration.ofMinutes(1));
     env.configure(restarts);
+    // the heap backend: each engine's loop is a live object graph, serialized (as evolvable Avro) only at checkpoints;
+    // a backend that serializes on every access would rebuild it per record
+    Configuration backend = new Configuration();
+    backend.set(StateBackendOptions.STATE_BACKEND, "hashmap");
+    env.configure(backend);
     if (o.checkpointIntervalMs > 0) {
       env.enableCheckpointing(o.checkpointIntervalMs);
       if (o.checkpointDir != null) {

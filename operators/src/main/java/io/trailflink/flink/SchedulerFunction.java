@@ -52,12 +52,20 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
   static final long TICK_MS = 1_000;
 
   private final ServingConfig config;
-  private final ValueStateDescriptor<EngineLoop> loopState =
-      new ValueStateDescriptor<>("engine-loop", new JavaSerializer<>(EngineLoop.class));
+  private final ValueStateDescriptor<EngineSlot> loopState;
   private transient Map<Integer, EngineMetrics> metrics;
 
   public SchedulerFunction(ServingConfig config) {
+    this(config, new EngineSlotSerializer());
+  }
+
+  /**
+   * With the state written by {@code stateSerializer}: upgrade tests give one that declares another schema, as a
+   * build whose state record gained a field would.
+   */
+  public SchedulerFunction(ServingConfig config, EngineSlotSerializer stateSerializer) {
     this.config = config;
+    this.loopState = new ValueStateDescriptor<>("engine-state", stateSerializer);
   }
 
   @Override
@@ -68,12 +76,8 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
   @Override
   public void processElement1(ValidatedRequest r, Context ctx, Collector<StepCommand> out) throws Exception {
     long now = ctx.timerService().currentProcessingTime();
-    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
-    EngineLoop loop = state.value();
-    if (loop == null) {
-      loop = new EngineLoop(ctx.getCurrentKey(), config);
-    }
-    loop.useSettings(config);
+    ValueState<EngineSlot> state = getRuntimeContext().getState(loopState);
+    EngineLoop loop = state.value() == null ? new EngineLoop(ctx.getCurrentKey(), config) : loopOf(state, now);
     if (r.cancel()) { // the next command releases it on the engine
       FinalResponse cancelled = loop.cancel(r.id(), "cancelled by the client", now);
       if (cancelled != null) {
@@ -94,7 +98,7 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
     if (idle != null) {
       ctx.output(STATUS, idle);
     }
-    state.update(loop);
+    state.update(EngineSlot.of(loop));
     metrics(ctx.getCurrentKey()).observe(loop, List.of());
     ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
   }
@@ -102,12 +106,11 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
   @Override
   public void processElement2(EngineFeedback fb, Context ctx, Collector<StepCommand> out) throws Exception {
     long now = System.currentTimeMillis();
-    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
-    EngineLoop loop = state.value();
-    if (loop == null) {
+    ValueState<EngineSlot> state = getRuntimeContext().getState(loopState);
+    if (state.value() == null) {
       return; // feedback of a command this job's state does not know (an earlier run's): nothing to apply it to
     }
-    loop.useSettings(config);
+    EngineLoop loop = loopOf(state, now);
     long restarts = loop.stats().engineRestarts();
     List<FinalResponse> finals = loop.apply(fb, now);
     if (loop.stats().engineRestarts() > restarts) {
@@ -126,28 +129,40 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
     if (status != null) {
       ctx.output(STATUS, status);
     }
-    state.update(loop);
+    state.update(EngineSlot.of(loop));
     metrics(ctx.getCurrentKey()).observe(loop, finals);
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<StepCommand> out) throws Exception {
-    ValueState<EngineLoop> state = getRuntimeContext().getState(loopState);
-    EngineLoop loop = state.value();
-    if (loop == null) {
+    ValueState<EngineSlot> state = getRuntimeContext().getState(loopState);
+    if (state.value() == null) {
       return;
     }
     long now = ctx.timerService().currentProcessingTime();
+    EngineLoop loop = loopOf(state, now);
     loop.expire(now).forEach(f -> ctx.output(RESPONSES, f));
     if (loop.giveUpStalledCommand(now)) {
       LOG.warn("engine-{}: no feedback for {} ms; command given up, resident requests will be recomputed",
           ctx.getCurrentKey(), config.stallTimeoutMs());
     }
     emit(loop, now, out);
-    state.update(loop);
+    state.update(EngineSlot.of(loop));
     if (!loop.idle()) {
       ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
     }
+  }
+
+  /** This key's loop under the operator's settings; rebuilt from a restored checkpoint on first use. */
+  private EngineLoop loopOf(ValueState<EngineSlot> state, long now) throws java.io.IOException {
+    EngineSlot slot = state.value();
+    boolean restoring = slot.pending();
+    EngineLoop loop = slot.loop(config, now);
+    if (restoring) {
+      LOG.info("engine-{} restored: {} live requests re-queued for a new engine", loop.engineIndex(), loop.liveRequests());
+    }
+    loop.useSettings(config);
+    return loop;
   }
 
   /** Issues commands until the engine's pipeline is full (or there is nothing to do). */
@@ -168,7 +183,7 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
   }
 
   /** The keyed state holding each engine's loop (for tests and state inspection). */
-  public ValueStateDescriptor<EngineLoop> loopStateDescriptor() {
+  public ValueStateDescriptor<EngineSlot> loopStateDescriptor() {
     return loopState;
   }
 

@@ -50,6 +50,24 @@ public final class Request implements java.io.Serializable {
     this.queuedSince = arrivalMs;
   }
 
+  /**
+   * A request as a checkpoint kept it, to be queued again by {@link Scheduler#restore}: its sizes, its progress
+   * ({@code generated} tokens) and its history; predictions NaN when none was made.
+   */
+  public static Request restored(String id, long arrivalMs, long arrivalOrder, int promptTokens, int maxNewTokens,
+      int trueOutputTokens, String tenant, int generated, double initialPrediction, double predictedRemaining,
+      int preemptions, int evictions, boolean rescued, long queuedSinceMs) {
+    Request r = new Request(id, arrivalMs, arrivalOrder, promptTokens, maxNewTokens, trueOutputTokens, tenant);
+    r.generated = generated;
+    r.initialPrediction = initialPrediction;
+    r.predictedRemaining = predictedRemaining;
+    r.preemptions = preemptions;
+    r.evictions = evictions;
+    r.rescued = rescued;
+    r.queuedSince = queuedSinceMs;
+    return r;
+  }
+
   public String id() {
     return id;
   }
@@ -92,6 +110,11 @@ public final class Request implements java.io.Serializable {
   }
 
   /** The predicted remaining output, or {@code maxNewTokens - generated} when there is no prediction. */
+  /** The last predicted remaining output (tokens), not clamped to the cap; NaN before any prediction. */
+  public double predictedRemaining() {
+    return predictedRemaining;
+  }
+
   public double remainingEstimate() {
     double fallback = maxNewTokens - generated;
     return Double.isNaN(predictedRemaining) ? fallback : Math.min(predictedRemaining, fallback);

@@ -232,6 +232,38 @@ public final class Scheduler implements java.io.Serializable {
   }
 
   /**
+   * Queues a request restored from a checkpoint, as {@link #engineLost} leaves it: one the engine held (running or
+   * preempted, {@code wasResident}) is EVICTED and re-queued at {@code now} with the tokens it generated; a waiting or
+   * evicted one is queued as it was. Call it in arrival order, then {@link #restoreCounters}.
+   */
+  public void restore(Request r, RequestState was, long now) {
+    live.put(r.id(), r);
+    predictedWork += r.remainingEstimate();
+    if (shares != null) {
+      shares.restoredLive(r.tenant());
+    }
+    if (was.resident() || was == RequestState.EVICTED) {
+      r.setState(RequestState.EVICTED);
+    } else {
+      r.setState(RequestState.WAITING);
+    }
+    if (was.resident()) {
+      enqueue(r, now);
+    } else {
+      requeue(r);
+    }
+  }
+
+  /** The counters a checkpoint kept (see {@link #restore}). */
+  public void restoreCounters(long submitted, long preemptions, long evictions, long parked, long rescued) {
+    this.submitted = submitted;
+    this.preemptions = preemptions;
+    this.evictions = evictions;
+    this.parked = parked;
+    this.rescued = rescued;
+  }
+
+  /**
    * Parks a waiting request: the engine prefills it ahead of its turn (first token included) and keeps its KV, so
    * it joins the preempted requests — queued, KV resident, not running — and its admission later costs no prefill;
    * its prefill also gives its initial prediction. Under KV pressure it is evicted first, like any idle preempted

@@ -85,6 +85,22 @@ public final class TenantShares implements java.io.Serializable {
     live.put(tenant, before + 1);
   }
 
+  /** Counters a checkpoint kept: each tenant's virtual tokens, and the requests of tenants without a weight. */
+  public void restore(Map<String, Double> virtualTokens, long unknownTenantRequests) {
+    counters.putAll(virtualTokens);
+    this.unknownTenantRequests = unknownTenantRequests;
+  }
+
+  /** The tenants' virtual token counters (a copy). */
+  public Map<String, Double> counters() {
+    return Map.copyOf(counters);
+  }
+
+  /** A live request of {@code tenant} restored from a checkpoint: counted live, nothing lifted or charged. */
+  void restoredLive(String tenant) {
+    live.merge(tenant, 1, Integer::sum);
+  }
+
   /** A request of {@code tenant} ended. */
   void left(String tenant) {
     int n = live.getOrDefault(tenant, 0) - 1;

@@ -7,6 +7,10 @@ import io.trailflink.scheduler.Scheduler;
 import io.trailflink.engine.FinishReason;
 import io.trailflink.schema.AdmitSpec;
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EngineLoopState;
+import io.trailflink.schema.LoopCountersState;
+import io.trailflink.schema.ServedRequestState;
+import io.trailflink.schema.TenantCounterState;
 import io.trailflink.schema.EngineStatus;
 import io.trailflink.schema.EtaUpdate;
 import io.trailflink.schema.EpochMicros;
@@ -97,6 +101,71 @@ public final class EngineLoop implements Serializable {
     this.engineIndex = engineIndex;
     this.config = config;
     this.scheduler = config.newScheduler();
+  }
+
+  /**
+   * The loop's checkpoint form ({@link EngineLoopState}: declared fields, evolvable). It keeps what outlives the
+   * engine: every live request with its tokens, text, predictions and history, the command numbering, the counters.
+   */
+  public EngineLoopState toState() {
+    List<ServedRequestState> live = new ArrayList<>(requests.size());
+    for (ServedRequest s : requests.values()) {
+      live.add(s.toState(scheduler.request(s.request.id())));
+    }
+    List<TenantCounterState> tenants = new ArrayList<>();
+    if (scheduler.shares() != null) {
+      scheduler.shares().counters().forEach((t, c) -> tenants.add(new TenantCounterState(t, c)));
+    }
+    LoopCountersState counters = stats.toState().setSchedulerSubmitted(scheduler.submitted())
+        .setSchedulerPreemptions(scheduler.preemptions()).setSchedulerEvictions(scheduler.evictions())
+        .setSchedulerParked(scheduler.parked()).setSchedulerRescued(scheduler.starvationRescues())
+        .setUnknownTenantRequests(unknownTenantRequests()).build();
+    return EngineLoopState.newBuilder().setEngineIndex(engineIndex).setNextSeq(nextSeq)
+        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList()).setIncarnation(incarnation)
+        .setArrivals(arrivals).setPlacementsSeen(placementsSeen).setDeadlinesSeen(deadlinesSeen)
+        .setToRelease(List.copyOf(toRelease)).setEnded(ended == null ? List.of() : List.copyOf(ended))
+        .setTenantCounters(tenants).setCounters(counters).setRequests(live).build();
+  }
+
+  /**
+   * A loop from its checkpoint form, under {@code config} (the restored job's settings), as after an engine loss:
+   * the restored job's engine is new and holds no KV, so every request the old one held is re-queued EVICTED with
+   * the tokens it generated (the engine recomputes them), and the commands that were in flight are voided — their
+   * answers, replayed by the restored async operator, only release what they admitted.
+   */
+  public static EngineLoop restore(EngineLoopState st, ServingConfig config, long now) {
+    EngineLoop loop = new EngineLoop(st.getEngineIndex(), config);
+    loop.nextSeq = st.getNextSeq();
+    for (long seq : st.getInFlightSeqs()) {
+      InFlight f = new InFlight(seq, now, List.of(), 0);
+      f.voided = true;
+      loop.inFlight.addLast(f);
+    }
+    loop.incarnation = st.getIncarnation();
+    loop.arrivals = st.getArrivals();
+    loop.placementsSeen = st.getPlacementsSeen();
+    loop.deadlinesSeen = st.getDeadlinesSeen();
+    loop.toRelease.addAll(st.getToRelease());
+    loop.ended = new ArrayList<>(st.getEnded());
+    loop.stats.restore(st.getCounters());
+    Scheduler scheduler = loop.scheduler;
+    if (scheduler.shares() != null) { // counters of a job that ran without --fairness tenant are empty
+      java.util.Map<String, Double> counters = new java.util.HashMap<>();
+      st.getTenantCounters().forEach(c -> counters.put(c.getTenant(), c.getVirtualTokens()));
+      scheduler.shares().restore(counters, st.getCounters().getUnknownTenantRequests());
+    }
+    for (ServedRequestState rs : st.getRequests()) {
+      ServedRequest s = ServedRequest.restored(rs, loop.engineIndex);
+      scheduler.restore(s.restoredRequest(rs), RequestState.valueOf(rs.getState()), now);
+      loop.requests.put(s.request.id(), s);
+      if (config.probeBatch() > 0 && !s.probed) {
+        loop.unprobed.addLast(s);
+      }
+    }
+    LoopCountersState c = st.getCounters();
+    scheduler.restoreCounters(c.getSchedulerSubmitted(), c.getSchedulerPreemptions(), c.getSchedulerEvictions(),
+        c.getSchedulerParked(), c.getSchedulerRescued());
+    return loop;
   }
 
   /**
@@ -669,6 +738,10 @@ public final class EngineLoop implements Serializable {
   }
 
   // -- views for metrics and tests
+
+  public int engineIndex() {
+    return engineIndex;
+  }
 
   public boolean idle() {
     return requests.isEmpty() && inFlight.isEmpty() && toRelease.isEmpty();

@@ -1,6 +1,7 @@
 package io.trailflink.serving;
 
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.LoopCountersState;
 import java.io.Serializable;
 
 /** Counters of one engine loop, for metrics and the demo's summary. */
@@ -28,6 +29,33 @@ public final class LoopStats implements Serializable {
   long lastRoundTripMs;
   /** Last command's scheduling time: decisions plus building the command (µs). */
   double lastDecisionUs;
+
+  /** The counters into a checkpoint's form (the scheduler's counters are added by the loop). */
+  LoopCountersState.Builder toState() {
+    return LoopCountersState.newBuilder().setCommands(commands).setSteps(steps).setFinished(finished)
+        .setStaleFeedback(staleFeedback).setEngineRestarts(engineRestarts).setStalls(stalls).setShed(shed)
+        .setCancelled(cancelled).setCancelsUnknown(cancelsUnknown).setDeadlines(deadlines).setUnreachable(unreachable)
+        .setParked(parked).setBusyMs(busyMs).setFirstIssuedAtMs(firstIssuedAtMs).setLastFinishedAtMs(lastFinishedAtMs);
+  }
+
+  /** The counters a checkpoint kept. */
+  void restore(LoopCountersState c) {
+    commands = c.getCommands();
+    steps = c.getSteps();
+    finished = c.getFinished();
+    staleFeedback = c.getStaleFeedback();
+    engineRestarts = c.getEngineRestarts();
+    stalls = c.getStalls();
+    shed = c.getShed();
+    cancelled = c.getCancelled();
+    cancelsUnknown = c.getCancelsUnknown();
+    deadlines = c.getDeadlines();
+    unreachable = c.getUnreachable();
+    parked = c.getParked();
+    busyMs = c.getBusyMs();
+    firstIssuedAtMs = c.getFirstIssuedAtMs();
+    lastFinishedAtMs = c.getLastFinishedAtMs();
+  }
 
   void recordDecision(double micros) {
     lastDecisionUs = micros;

@@ -1,5 +1,7 @@
 package io.trailflink.serving;
 
+import io.trailflink.scheduler.Request;
+import io.trailflink.schema.ServedRequestState;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -42,5 +44,53 @@ final class ServedRequest implements Serializable {
 
   List<Integer> generatedTokens() {
     return Arrays.stream(generated, 0, generatedCount).boxed().toList();
+  }
+
+  /** Its checkpoint form, with the scheduler's view {@code r} of it. */
+  ServedRequestState toState(Request r) {
+    ValidatedRequest v = request;
+    return ServedRequestState.newBuilder().setId(v.id()).setTenant(v.tenant())
+        .setPromptTokenIds(Arrays.stream(v.promptTokenIds()).boxed().toList()).setMaxNewTokens(v.maxNewTokens())
+        .setForcedOutputTokens(v.forcedOutputTokens()).setSampling(v.sampling()).setStop(List.copyOf(v.stop()))
+        .setSubmittedAtMs(v.submittedAtMs()).setDeadlineAtMs(v.deadlineAtMs()).setPlacementSeq(v.placementSeq())
+        .setArrivalNumber(arrivalNumber).setArrivalOrder(r.arrivalOrder()).setState(r.state().name())
+        .setSchedulerGenerated(r.generated()).setInitialPrediction(orNull(r.initialPrediction()))
+        .setPredictedRemaining(orNull(r.predictedRemaining())).setPredictedP90(predictedP90)
+        .setPreemptions(r.preemptions()).setEvictions(r.evictions()).setRescued(r.rescued())
+        .setQueuedSinceMs(r.queuedSinceMs()).setGeneratedTokenIds(generatedTokens()).setText(text.toString())
+        .setFirstAdmittedAtMs(firstAdmittedAtMs).setFirstTokenAtMs(firstTokenAtMs).setProbed(probed).build();
+  }
+
+  /** The request a checkpoint kept, on engine {@code engineIndex}; the engine holds none of it (a new engine). */
+  static ServedRequest restored(ServedRequestState st, int engineIndex) {
+    ValidatedRequest v = new ValidatedRequest(st.getId(), st.getTenant(),
+        st.getPromptTokenIds().stream().mapToInt(Integer::intValue).toArray(), st.getMaxNewTokens(),
+        st.getForcedOutputTokens(), st.getSampling(), List.copyOf(st.getStop()), st.getSubmittedAtMs(), engineIndex,
+        null, false, st.getDeadlineAtMs(), st.getPlacementSeq());
+    ServedRequest s = new ServedRequest(v, st.getArrivalNumber());
+    s.append(st.getGeneratedTokenIds(), st.getText());
+    s.firstAdmittedAtMs = st.getFirstAdmittedAtMs();
+    s.firstTokenAtMs = st.getFirstTokenAtMs();
+    s.probed = st.getProbed();
+    s.predictedP90 = st.getPredictedP90();
+    return s;
+  }
+
+  /** The scheduler's view of a request a checkpoint kept, as {@code EngineLoop} made it at acceptance. */
+  Request restoredRequest(ServedRequestState st) {
+    ValidatedRequest v = request;
+    int cap = Math.max(v.maxNewTokens(), v.forcedOutputTokens());
+    return Request.restored(v.id(), v.submittedAtMs(), st.getArrivalOrder(), v.promptTokenIds().length, cap,
+        v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1, v.tenant(), st.getSchedulerGenerated(),
+        nanIfNull(st.getInitialPrediction()), nanIfNull(st.getPredictedRemaining()), st.getPreemptions(),
+        st.getEvictions(), st.getRescued(), st.getQueuedSinceMs());
+  }
+
+  private static Double orNull(double v) {
+    return Double.isNaN(v) ? null : v;
+  }
+
+  private static double nanIfNull(Double v) {
+    return v == null ? Double.NaN : v;
   }
 }

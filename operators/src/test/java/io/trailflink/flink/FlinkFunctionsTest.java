@@ -154,7 +154,7 @@ class FlinkFunctionsTest {
       assertEquals(null, etas.get(0).getPredictedFinishAt(), "no step time measured yet");
 
       h.getOperator().setCurrentKey(0);
-      EngineLoop loop = fn.getRuntimeContext().getState(fn.loopStateDescriptor()).value();
+      EngineLoop loop = fn.getRuntimeContext().getState(fn.loopStateDescriptor()).value().liveLoop();
       assertTrue(loop.idle() && loop.liveRequests() == 0 && loop.kvBlocksUsed() == 0, "no request state left");
     }
   }

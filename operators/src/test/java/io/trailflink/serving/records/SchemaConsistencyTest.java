@@ -32,6 +32,8 @@ class SchemaConsistencyTest {
         StepResult.getClassSchema().getField("progress").schema().getElementType());
     assertEquals(RequestProgress.getClassSchema(),
         EngineFeedback.getClassSchema().getField("progress").schema().getElementType());
+    assertEquals(Sampling.getClassSchema(),
+        io.trailflink.schema.ServedRequestState.getClassSchema().getField("sampling").schema());
     assertEquals(PredictionUpdate.getClassSchema(),
         EngineFeedback.getClassSchema().getField("predictions").schema().getElementType());
   }
