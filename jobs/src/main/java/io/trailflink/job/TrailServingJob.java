@@ -130,7 +130,7 @@ public final class TrailServingJob {
         .keyBy(ValidatedRequest::engineIndex, Types.INT)
         .connect(feedback.keyBy(fb -> EngineId.keyOf(fb.getEngine()), Types.INT))
         .process(new SchedulerFunction(config, o.engineStateSchema == null ? new EngineSlotSerializer()
-            : new EngineSlotSerializer(new Schema.Parser().parse(o.engineStateSchema)))), Stage.SCHEDULER)
+            : new EngineSlotSerializer().declaring(new Schema.Parser().parse(o.engineStateSchema)))), Stage.SCHEDULER)
         .setParallelism(o.engines);
 
     // engine i's commands to decode subtask i (there are as many subtasks as engines)

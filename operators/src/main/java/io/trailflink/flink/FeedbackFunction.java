@@ -56,7 +56,7 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
   /** Per request: the smoothed posterior between refreshes. */
   public static MapStateDescriptor<String, RemainingLength> stateDescriptor() {
     MapStateDescriptor<String, RemainingLength> d =
-        new MapStateDescriptor<>("predictor-state", StringSerializer.INSTANCE, new JavaSerializer<>(RemainingLength.class));
+        new MapStateDescriptor<>("predictor-state", StringSerializer.INSTANCE, new RemainingLengthSerializer());
     // a request the engine never reports finished (released by the scheduler) must not stay forever
     d.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofHours(6)).build());
     return d;

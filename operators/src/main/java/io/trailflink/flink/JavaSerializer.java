@@ -13,9 +13,9 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * State serializer for the scheduling core's object graph (an {@code EngineLoop} per engine): Java serialization,
- * length-prefixed. With the heap state backend it runs only when a checkpoint is taken, not per access. The
- * classes carry serialVersionUIDs; changing their fields is a state-schema change (see docs/architecture.md).
+ * Java serialization as a Flink serializer, for in-memory deep copies only: the heap backend's copy-on-write of an
+ * engine's live loop while a checkpoint still reads it ({@link EngineSlotSerializer}). No state is written with it:
+ * checkpoints hold Avro records of declared fields ({@link AvroStateSerializer}).
  */
 public final class JavaSerializer<T extends Serializable> extends TypeSerializer<T> {
   private static final long serialVersionUID = 1L;

@@ -25,7 +25,7 @@ public class PlaceRequestFunction extends KeyedCoProcessFunction<Integer, Valida
 
   private final ServingConfig config;
   private final ValueStateDescriptor<PlacementBoard> boardState =
-      new ValueStateDescriptor<>("placement-board", new JavaSerializer<>(PlacementBoard.class));
+      new ValueStateDescriptor<>("placement-state", new PlacementBoardSerializer());
   private transient ValueState<PlacementBoard> board;
   private transient Placement placement;
 

@@ -63,7 +63,7 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
    * With the state written by {@code stateSerializer}: upgrade tests give one that declares another schema, as a
    * build whose state record gained a field would.
    */
-  public SchedulerFunction(ServingConfig config, EngineSlotSerializer stateSerializer) {
+  public SchedulerFunction(ServingConfig config, org.apache.flink.api.common.typeutils.TypeSerializer<EngineSlot> stateSerializer) {
     this.config = config;
     this.loopState = new ValueStateDescriptor<>("engine-state", stateSerializer);
   }

@@ -121,7 +121,7 @@ public final class EngineLoop implements Serializable {
         .setSchedulerParked(scheduler.parked()).setSchedulerRescued(scheduler.starvationRescues())
         .setUnknownTenantRequests(unknownTenantRequests()).build();
     return EngineLoopState.newBuilder().setEngineIndex(engineIndex).setNextSeq(nextSeq)
-        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList()).setIncarnation(incarnation)
+        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList())
         .setArrivals(arrivals).setPlacementsSeen(placementsSeen).setDeadlinesSeen(deadlinesSeen)
         .setToRelease(List.copyOf(toRelease)).setEnded(ended == null ? List.of() : List.copyOf(ended))
         .setTenantCounters(tenants).setCounters(counters).setRequests(live).build();
@@ -131,7 +131,8 @@ public final class EngineLoop implements Serializable {
    * A loop from its checkpoint form, under {@code config} (the restored job's settings), as after an engine loss:
    * the restored job's engine is new and holds no KV, so every request the old one held is re-queued EVICTED with
    * the tokens it generated (the engine recomputes them), and the commands that were in flight are voided — their
-   * answers, replayed by the restored async operator, only release what they admitted.
+   * answers, replayed by the restored async operator, only release what they admitted; the first answer names the
+   * new engine's incarnation.
    */
   public static EngineLoop restore(EngineLoopState st, ServingConfig config, long now) {
     EngineLoop loop = new EngineLoop(st.getEngineIndex(), config);
@@ -141,7 +142,7 @@ public final class EngineLoop implements Serializable {
       f.voided = true;
       loop.inFlight.addLast(f);
     }
-    loop.incarnation = st.getIncarnation();
+    // the incarnation stays unknown: the first feedback after the restore names the new engine
     loop.arrivals = st.getArrivals();
     loop.placementsSeen = st.getPlacementsSeen();
     loop.deadlinesSeen = st.getDeadlinesSeen();

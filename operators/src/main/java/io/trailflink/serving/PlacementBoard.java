@@ -2,7 +2,11 @@ package io.trailflink.serving;
 
 import io.trailflink.scheduler.placement.EngineLoad;
 import io.trailflink.scheduler.placement.Placement;
+import io.trailflink.schema.EngineBoardState;
 import io.trailflink.schema.EngineStatus;
+import io.trailflink.schema.LivePlacementState;
+import io.trailflink.schema.PendingPlacementState;
+import io.trailflink.schema.PlacementBoardState;
 import java.io.Serializable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -86,6 +90,48 @@ public final class PlacementBoard implements Serializable {
       reported[i] = new EngineLoad(0, 0, maxRunning, 0, kvCapacityBlocks, kvCapacityBlocks);
       unseen.add(new ArrayDeque<>());
     }
+  }
+
+  /** The board's checkpoint form ({@link PlacementBoardState}: declared fields, evolvable). */
+  public PlacementBoardState toState() {
+    List<EngineBoardState> engines = new ArrayList<>(engines());
+    for (int i = 0; i < engines(); i++) {
+      EngineLoad l = reported[i];
+      engines.add(EngineBoardState.newBuilder().setRequests(l.requests()).setRunning(l.running())
+          .setPredictedWorkTokens(l.predictedWorkTokens()).setKvFreeBlocks(l.kvFreeBlocks())
+          .setKvCapacityBlocks(l.kvCapacityBlocks()).setReportedSeq(reportedSeq[i]).setPlacedSeq(placedSeq[i])
+          .setUnseen(unseen.get(i).stream().map(p -> new PendingPlacementState(p.seq(), p.predictedTokens())).toList())
+          .build());
+    }
+    List<LivePlacementState> live = new ArrayList<>(liveOn.size());
+    liveOn.forEach((id, w) -> live.add(new LivePlacementState(id, w.engine, w.placements)));
+    return PlacementBoardState.newBuilder().setMaxRunning(maxRunning).setKvCapacityBlocks(kvCapacityBlocks)
+        .setEngines(engines).setLive(live).setStatusesApplied(statusesApplied).setStatusesStale(statusesStale).build();
+  }
+
+  /** The board a checkpoint kept; it places by {@code placement} (the restored job's, see {@link #usePlacement}). */
+  public static PlacementBoard restore(PlacementBoardState st, Placement placement) {
+    PlacementBoard b = new PlacementBoard(placement, st.getEngines().size(), st.getMaxRunning(),
+        st.getKvCapacityBlocks());
+    for (int i = 0; i < b.engines(); i++) {
+      EngineBoardState e = st.getEngines().get(i);
+      b.reported[i] = new EngineLoad(e.getRequests(), e.getRunning(), st.getMaxRunning(), e.getPredictedWorkTokens(),
+          e.getKvFreeBlocks(), e.getKvCapacityBlocks());
+      b.reportedSeq[i] = e.getReportedSeq();
+      b.placedSeq[i] = e.getPlacedSeq();
+      for (PendingPlacementState p : e.getUnseen()) {
+        b.unseen.get(i).addLast(new Placed(p.getSeq(), p.getPredictedTokens()));
+        b.unseenTokens[i] += p.getPredictedTokens();
+      }
+    }
+    for (LivePlacementState l : st.getLive()) {
+      Where w = new Where(l.getEngine());
+      w.placements = l.getPlacements();
+      b.liveOn.put(l.getId(), w);
+    }
+    b.statusesApplied = st.getStatusesApplied();
+    b.statusesStale = st.getStatusesStale();
+    return b;
   }
 
   public int engines() {

@@ -47,8 +47,8 @@ class EngineSlotSerializerTest {
   @Test
   void stateWrittenByThisBuildRestoresInABuildWhoseStateGainedAFieldAndBack() throws IOException {
     EngineSlotSerializer thisBuild = new EngineSlotSerializer();
-    EngineSlotSerializer nextBuild =
-        new EngineSlotSerializer(withExtraField("{\"name\":\"added_later\",\"type\":\"long\",\"default\":7}"));
+    TypeSerializer<EngineSlot> nextBuild =
+        new EngineSlotSerializer().declaring(withExtraField("{\"name\":\"added_later\",\"type\":\"long\",\"default\":7}"));
     EngineSlot slot = slotWithTwoRequests();
 
     // this build's checkpoint, restored by the next build
@@ -78,7 +78,8 @@ class EngineSlotSerializerTest {
 
   @Test
   void aBuildWhoseNewFieldHasNoDefaultIsRefusedInsteadOfMisreadingState() throws IOException {
-    EngineSlotSerializer incompatible = new EngineSlotSerializer(withExtraField("{\"name\":\"required\",\"type\":\"long\"}"));
+    TypeSerializer<EngineSlot> incompatible =
+        new EngineSlotSerializer().declaring(withExtraField("{\"name\":\"required\",\"type\":\"long\"}"));
     TypeSerializerSchemaCompatibility<EngineSlot> c =
         incompatible.snapshotConfiguration().resolveSchemaCompatibility(snapshotRoundTrip(new EngineSlotSerializer()));
     assertTrue(c.isIncompatible(), c.toString());

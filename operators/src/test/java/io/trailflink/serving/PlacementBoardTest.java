@@ -96,4 +96,24 @@ class PlacementBoardTest {
     assertEquals(1, b.statusesApplied());
     assertEquals(3, b.statusesStale());
   }
+
+  @Test
+  void aRestoredBoardKnowsWhatTheOldOneKnew() {
+    PlacementBoard b = new PlacementBoard(new LeastPredictedWork(), 3, 4, 100);
+    b.observe(status(0, 2, 1, 300, 0, List.of()));
+    for (int i = 0; i < 6; i++) {
+      b.place(request("p" + i, 50 + 10 * i));
+    }
+    b.observe(status(1, 1, 0, 40, 1, List.of()));
+    PlacementBoard restored = PlacementBoard.restore(b.toState(), new LeastPredictedWork());
+    assertEquals(b.loads(), restored.loads(), "loads: statuses plus the placements on their way");
+    assertEquals(b.liveRequests(), restored.liveRequests());
+    assertEquals(b.toState(), restored.toState());
+    ValidatedRequest next = b.place(request("q", 64));
+    ValidatedRequest nextRestored = restored.place(request("q", 64));
+    assertEquals(next.engineIndex(), nextRestored.engineIndex());
+    assertEquals(next.placementSeq(), nextRestored.placementSeq(), "placement numbers go on where they were");
+    assertEquals(b.place(ValidatedRequest.cancelOf("p3", 0, -1, null)).engineIndex(),
+        restored.place(ValidatedRequest.cancelOf("p3", 0, -1, null)).engineIndex(), "a cancel finds its request");
+  }
 }

@@ -30,7 +30,7 @@ class ReleasedSchemasTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"InferenceRequest", "FinalResponse", "ResponseChunk", "EtaUpdate", "EngineStatus",
-      "DeadLetter", "EngineLoopState"})
+      "DeadLetter", "EngineLoopState", "PlacementBoardState", "RemainingLengthState"})
   void theCurrentSchemaIsReleasedAndEachReleaseReadsTheOneBefore(String record) throws Exception {
     List<Schema> releases = SchemaHistory.released(record); // newest first
     assertFalse(releases.isEmpty(), record + " has no release in schema-history");
