@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,14 +50,19 @@ final class ServeCommand implements Callable<Integer> {
     System.err.printf("serving on Kafka %s (topics %s*), policy %s, %d engine(s); Flink web UI http://localhost:%d%n",
         serving.bootstrapServers, serving.topicPrefix, serving.policy, serving.engines, webUiPort);
     long start = System.currentTimeMillis();
+    // the result, not the status: a job stopped with a savepoint finishes and its MiniCluster shuts down at once
+    java.util.concurrent.CompletableFuture<?> result = job.getJobExecutionResult();
     while (true) {
-      JobStatus status = job.getJobStatus().get();
-      if (status.isGloballyTerminalState()) {
-        System.err.println("job " + status);
-        return status == JobStatus.FINISHED ? 0 : 1;
+      try {
+        result.get(statusEveryS, java.util.concurrent.TimeUnit.SECONDS);
+        System.err.println("job FINISHED (stopped; with a savepoint, --from-savepoint resumes its requests)");
+        return 0;
+      } catch (java.util.concurrent.TimeoutException stillRunning) {
+        System.err.printf("[%.0f s] job %s%n", (System.currentTimeMillis() - start) / 1000.0, job.getJobStatus().get());
+      } catch (java.util.concurrent.ExecutionException failed) {
+        System.err.println("job ended: " + failed.getCause());
+        return 1;
       }
-      System.err.printf("[%.0f s] job %s%n", (System.currentTimeMillis() - start) / 1000.0, status);
-      Thread.sleep(statusEveryS * 1000L);
     }
   }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "TRAIL LLM scheduling on Apache Flink: engine, model training and tools.",
     subcommands = {
         // the serving job
-        DemoCommand.class, ServeCommand.class, KafkaCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        DemoCommand.class, ServeCommand.class, SavepointCommand.class, KafkaCommand.class, ProduceCommand.class, ConsumeCommand.class,
         // the engine and its model
         GenerateCommand.class, BenchEngineCommand.class, MakeCheckpointCommand.class, BatchCommand.class, TrainModelCommand.class, EvalModelCommand.class,
         // the TRAIL predictor

@@ -90,6 +90,13 @@ class TrailCliTest {
     Run notANumber = run("bench-engine", "--steps", "many");
     assertEquals(2, notANumber.code());
     assertTrue(notANumber.err().contains("--steps"), notANumber.err());
+    Run noJob = run("savepoint", "--web-ui", "http://127.0.0.1:1", "--dir", tmp.resolve("sp").toString());
+    assertEquals(2, noJob.code());
+    assertTrue(noJob.err().strip().lines().count() == 1 && noJob.err().contains("no Flink REST API at"), noJob.err());
+    Run noSavepoint = run("serve", "--model", model.toString(), "--from-savepoint", tmp.resolve("no-such-savepoint").toString());
+    assertEquals(2, noSavepoint.code());
+    assertTrue(noSavepoint.err().contains("--from-savepoint") && noSavepoint.err().strip().lines().count() == 1,
+        noSavepoint.err());
   }
 
   @Test

@@ -9,10 +9,10 @@ import io.trailflink.schema.EngineLoopState;
 import io.trailflink.schema.FinalResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,37 +23,41 @@ import org.junit.jupiter.api.io.TempDir;
  * gets exactly one final response (read_committed), with every token it streamed before and after the upgrade.
  */
 class SavepointUpgradeIntegrationTest {
+  static final String[] ANIMALS = {"fox", "whale", "sparrow", "tortoise", "cat"};
   @TempDir Path tmp;
 
   @Test
   @Timeout(400)
   void stopWithSavepointThenResubmitInABuildWhoseStateGainedAFieldLosesAndRepeatsNothing() throws Exception {
     ServingOptions o = new ServingOptions();
-    o.maxRunning = 4;
+    o.maxRunning = 2; // a queue stays behind the first answers, so the savepoint catches requests in flight
     o.kvBlocks = 128;
     o.maxNewTokensLimit = 48;
     o.decodeSteps = 4;
     o.checkpointIntervalMs = 1_000;
     o.exactlyOnce = true;
     o.device = "cpu";
-    int n = 16;
+    int n = 20;
     Path savepoints = Files.createDirectories(tmp.resolve("savepoints"));
     try (EmbeddedKafka kafka = EmbeddedKafka.start(tmp.resolve("kafka"))) {
-      EmbeddedServing before = EmbeddedServing.onBroker(kafka, o, ServingJobIntegrationTest.MODEL, 0);
+      int webUi = ServingJobIntegrationTest.freePort();
+      EmbeddedServing before = EmbeddedServing.onBroker(kafka, o, ServingJobIntegrationTest.MODEL, webUi);
       String savepoint;
       int answeredBefore;
       try (ResponseCollector collector = new ResponseCollector(kafka.bootstrapServers(), o.topics());
           RequestProducer producer = new RequestProducer(kafka.bootstrapServers(), o.topics())) {
         for (int i = 0; i < n; i++) {
-          producer.send(ServingJobIntegrationTest.request("u-" + i, "Count from 1 to " + (6 + i) + ".", 40));
+          producer.send(ServingJobIntegrationTest.request("u-" + i, "Write a long story about a " + ANIMALS[i % 5]
+              + " who learns to count to " + (20 + i) + ".", 48));
         }
         producer.flush();
         long deadline = System.currentTimeMillis() + 180_000;
         while (collector.completed() < 1 && System.currentTimeMillis() < deadline) {
           Thread.sleep(100);
         }
-        savepoint = before.job().stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
-            .get(120, TimeUnit.SECONDS);
+        // as `trail savepoint --stop` does it: through the JobManager's REST API
+        Savepoints rest = new Savepoints("http://127.0.0.1:" + webUi);
+        savepoint = rest.take(rest.runningJob(), savepoints.toUri().toString(), true, Duration.ofMinutes(2), p -> {});
         Thread.sleep(500);
         answeredBefore = collector.completed();
       } finally {

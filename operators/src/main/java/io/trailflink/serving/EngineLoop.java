@@ -95,6 +95,13 @@ public final class EngineLoop implements Serializable {
    * duplicate too); null in a snapshot taken before this field existed.
    */
   private ArrayList<String> ended;
+  /**
+   * Incarnations of engines lost to restores (null: none), newest last, at most {@link #LOST_KEPT}: the feedback
+   * topic is at-least-once, so a restored job re-reads what the old engines answered after the checkpoint — tokens
+   * this state never saw, from KV that is gone — and none of it may be applied.
+   */
+  private LinkedHashSet<String> lostIncarnations;
+  static final int LOST_KEPT = 8;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
     this.engine = EngineId.of(engineIndex).name();
@@ -121,7 +128,8 @@ public final class EngineLoop implements Serializable {
         .setSchedulerParked(scheduler.parked()).setSchedulerRescued(scheduler.starvationRescues())
         .setUnknownTenantRequests(unknownTenantRequests()).build();
     return EngineLoopState.newBuilder().setEngineIndex(engineIndex).setNextSeq(nextSeq)
-        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList())
+        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList()).setIncarnation(incarnation)
+        .setLostIncarnations(lostIncarnations == null ? List.of() : List.copyOf(lostIncarnations))
         .setArrivals(arrivals).setPlacementsSeen(placementsSeen).setDeadlinesSeen(deadlinesSeen)
         .setToRelease(List.copyOf(toRelease)).setEnded(ended == null ? List.of() : List.copyOf(ended))
         .setTenantCounters(tenants).setCounters(counters).setRequests(live).build();
@@ -131,8 +139,9 @@ public final class EngineLoop implements Serializable {
    * A loop from its checkpoint form, under {@code config} (the restored job's settings), as after an engine loss:
    * the restored job's engine is new and holds no KV, so every request the old one held is re-queued EVICTED with
    * the tokens it generated (the engine recomputes them), and the commands that were in flight are voided — their
-   * answers, replayed by the restored async operator, only release what they admitted; the first answer names the
-   * new engine's incarnation.
+   * answers (the restored async operator replays them on the new engine) are not applied, and the next command
+   * releases every request first, so nothing a replayed command admitted stays behind. Feedback of the lost engine,
+   * re-read from the topic, is never applied; the first answer of the new one names its incarnation.
    */
   public static EngineLoop restore(EngineLoopState st, ServingConfig config, long now) {
     EngineLoop loop = new EngineLoop(st.getEngineIndex(), config);
@@ -142,7 +151,14 @@ public final class EngineLoop implements Serializable {
       f.voided = true;
       loop.inFlight.addLast(f);
     }
-    // the incarnation stays unknown: the first feedback after the restore names the new engine
+    // the incarnation stays unknown until the new engine answers; the old one's answers are never applied
+    loop.lostIncarnations = new LinkedHashSet<>(st.getLostIncarnations());
+    if (st.getIncarnation() != null) {
+      loop.lostIncarnations.add(st.getIncarnation());
+    }
+    while (loop.lostIncarnations.size() > LOST_KEPT) {
+      loop.lostIncarnations.remove(loop.lostIncarnations.iterator().next());
+    }
     loop.arrivals = st.getArrivals();
     loop.placementsSeen = st.getPlacementsSeen();
     loop.deadlinesSeen = st.getDeadlinesSeen();
@@ -157,6 +173,9 @@ public final class EngineLoop implements Serializable {
     }
     for (ServedRequestState rs : st.getRequests()) {
       ServedRequest s = ServedRequest.restored(rs, loop.engineIndex);
+      // the restored async operator replays the commands it held on the new engine before the next one, which may
+      // have admitted this request again there: the next command releases it first (harmless where unknown)
+      loop.toRelease.add(rs.getId());
       scheduler.restore(s.restoredRequest(rs), RequestState.valueOf(rs.getState()), now);
       loop.requests.put(s.request.id(), s);
       if (config.probeBatch() > 0 && !s.probed) {
@@ -382,6 +401,15 @@ public final class EngineLoop implements Serializable {
    */
   public List<FinalResponse> apply(EngineFeedback fb, long now) {
     InFlight head = inFlight.peekFirst();
+    if (lostIncarnations != null && lostIncarnations.contains(fb.getEngineIncarnation())) {
+      // an engine lost to a restore, re-read from the topic: its tokens continue KV that is gone and history this
+      // state never saw; the voided command it answers is done (the new engine recomputes from what is kept)
+      if (head != null && head.voided && head.seq == fb.getStepSeq()) {
+        inFlight.pollFirst();
+      }
+      stats.staleFeedback++;
+      return List.of();
+    }
     if (!engine.equals(fb.getEngine()) || head == null || fb.getStepSeq() != head.seq) {
       stats.staleFeedback++;
       return List.of();
@@ -648,7 +676,8 @@ public final class EngineLoop implements Serializable {
   /** Requests the engine holds after a command planned for an engine that is gone: forget them there. */
   private void releaseAdmitted(EngineFeedback fb) {
     for (RequestProgress p : fb.getProgress()) {
-      if ("OK".equals(p.getOutcome()) && p.getBlocksHeld() > 0) {
+      ServedRequest s = requests.get(p.getRequestId());
+      if ("OK".equals(p.getOutcome()) && p.getBlocksHeld() > 0 && (s == null || !s.inEngine)) {
         toRelease.add(p.getRequestId()); // the new engine admitted it from a replayed command: forget it there
       }
     }

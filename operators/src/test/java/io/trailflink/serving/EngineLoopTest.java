@@ -41,6 +41,11 @@ class EngineLoopTest {
       List<RequestProgress> out = new ArrayList<>();
       c.getRelease().forEach(generated::remove);
       for (AdmitSpec a : c.getAdmit()) {
+        if (generated.containsKey(a.getRequestId())) { // as LlamaEngine: an id it holds cannot be admitted again
+          out.add(RequestProgress.newBuilder().setRequestId(a.getRequestId()).setOutcome("REJECTED")
+              .setMessage("already in the engine").setGenerated(0).setBlocksHeld(0).build());
+          continue;
+        }
         List<Integer> g = new ArrayList<>(a.getGeneratedTokenIds());
         generated.put(a.getRequestId(), g);
         List<Integer> fresh = new ArrayList<>();
@@ -61,6 +66,9 @@ class EngineLoopTest {
         for (int k = 0; k < c.getDecodeSteps() && g.size() < lengths.get(id); k++) {
           g.add(1000 + g.size());
           fresh.add(1000 + g.size() - 1);
+        }
+        if (out.stream().anyMatch(p -> p.getRequestId().equals(id) && "REJECTED".equals(p.getOutcome()))) {
+          continue; // its admission was refused
         }
         out.removeIf(p -> p.getRequestId().equals(id) && p.getNewTokenIds().isEmpty());
         out.add(progress(id, fresh, g));
