@@ -9,9 +9,13 @@
 # of any request is printed beside it but says little). The TaskManager killed is one that runs tasks; with
 # TASKMANAGERS=2 another one is already running, so the job restarts at once on its free slots (the spare).
 #
+# KINDS names the faults to cycle through (default taskmanager,broker); "upgrade" stops the job with a savepoint
+# (`trail savepoint --stop`, through the REST API) and submits it again from that savepoint, as an upgrade does.
+#
 #   FAULTS=4 GAP_S=40 scripts/fault-drill.sh [WORK_DIR]
 #   ENGINES=2 TASKMANAGERS=2 FAULTS=2 GAP_S=30 scripts/fault-drill.sh   # two engines on two TaskManagers (TaskManager
 #                                                                      # 0 is the one killed)
+#   KINDS=upgrade FAULTS=5 GAP_S=30 scripts/fault-drill.sh              # five stop-with-savepoint upgrades
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,6 +23,7 @@ work=${1:-/tmp/trail-fault-drill}
 faults=${FAULTS:-4}
 engines=${ENGINES:-1}
 gap=${GAP_S:-40}
+IFS=, read -r -a kinds <<< "${KINDS:-taskmanager,broker}"
 port=${KAFKA_PORT:-19092}
 rm -rf "$work" && mkdir -p "$work"
 now_ms() { date +%s%3N; }
@@ -54,10 +59,16 @@ start_kafka
 scripts/local-flink-cluster.sh start "$work/cluster" >&2
 jar=$(curl -sf -X POST -F jarfile=@jobs/target/trail-flink-job.jar localhost:8090/jars/upload \
   | python3 -c "import json,sys;print(json.load(sys.stdin)['filename'].split('/')[-1])")
-curl -sf -X POST "localhost:8090/jars/$jar/run" -H 'Content-Type: application/json' -d '{"programArgsList":[
-  "--bootstrap-servers","localhost:'"$port"'","--model","'"$root"'/models/trail-tiny","--device","cpu",
-  "--exactly-once","--checkpoint-interval-ms","2000","--checkpoint-dir","file://'"$work"'/checkpoints",
-  "--max-new-tokens-limit","64","--engines","'"$engines"'"]}' > "$work/job.json"
+# submits the job (from a savepoint when one is given)
+submit() {
+  local from=${1:-}
+  curl -sf -X POST "localhost:8090/jars/$jar/run" -H 'Content-Type: application/json' -d '{"programArgsList":[
+    "--bootstrap-servers","localhost:'"$port"'","--model","'"$root"'/models/trail-tiny","--device","cpu",
+    "--exactly-once","--checkpoint-interval-ms","2000","--checkpoint-dir","file://'"$work"'/checkpoints",
+    "--max-new-tokens-limit","64","--engines","'"$engines"'"]'"${from:+,\"savepointPath\":\"$from\"}"'}' \
+    > "$work/job.json"
+}
+submit
 echo "job $(cat "$work/job.json")" >&2
 # the stream: one request a second for the whole drill, ids drill-1..N
 total=$(( (faults + 2) * gap ))
@@ -78,16 +89,21 @@ producer=$!
 : > "$work/faults.txt"
 for i in $(seq "$faults"); do
   sleep "$gap"
-  if (( i % 2 == 1 )); then
-    echo "$(now_ms) taskmanager" >> "$work/faults.txt"
-    scripts/local-flink-cluster.sh restart-tm "$work/cluster" busy >&2 || true
-  else
-    echo "$(now_ms) broker" >> "$work/faults.txt"
-    kill "$kafka_pid" 2>/dev/null || true
-    wait "$kafka_pid" 2>/dev/null || true
-    sleep 5
-    start_kafka
-  fi
+  kind=${kinds[$(( (i - 1) % ${#kinds[@]} ))]}
+  echo "$(now_ms) $kind" >> "$work/faults.txt"
+  case $kind in
+    taskmanager) scripts/local-flink-cluster.sh restart-tm "$work/cluster" busy >&2 || true ;;
+    broker)
+      kill "$kafka_pid" 2>/dev/null || true
+      wait "$kafka_pid" 2>/dev/null || true
+      sleep 5
+      start_kafka ;;
+    upgrade)
+      savepoint=$(./trail savepoint --web-ui http://localhost:8090 --dir "$work/savepoints" --stop 2>>"$work/upgrades.log")
+      submit "$savepoint"
+      echo "resubmitted from $savepoint: $(cat "$work/job.json")" >&2 ;;
+    *) echo "unknown fault kind '$kind' in KINDS (taskmanager, broker, upgrade)" >&2; exit 2 ;;
+  esac
   echo "fault $i of $faults: $(tail -1 "$work/faults.txt" | cut -d' ' -f2)" >&2
 done
 if ! wait "$producer"; then
