@@ -93,7 +93,7 @@ public final class Request implements java.io.Serializable {
   }
 
   public String tenant() {
-    return tenant == null ? "" : tenant; // null in a snapshot taken before tenants were kept
+    return tenant;
   }
 
   public int generated() {

@@ -70,11 +70,10 @@ public final class Scheduler implements java.io.Serializable {
   private final TenantShares shares; // null: no fairness between tenants
   private double starvationBound; // a queued request waits at most this multiple of its predicted service; 0 = off
   private double tokenMs = Double.NaN; // ms per generated token (one engine iteration), for the starvation bound
-  // not final: a snapshot taken before these existed restores them as null (readObject fills them)
-  private TreeMap<QueueKey, Request> due = new TreeMap<>(); // with the bound: queued requests by when due
-  private Map<String, QueueKey> dueKeys = new HashMap<>();
+  private final TreeMap<QueueKey, Request> due = new TreeMap<>(); // with the bound: queued requests by when due
+  private final Map<String, QueueKey> dueKeys = new HashMap<>();
   private long rescued; // placements of overdue requests ahead of the policy's order
-  private Map<String, TreeMap<QueueKey, Request>> tenantQueues = new HashMap<>(); // with shares: per tenant
+  private final Map<String, TreeMap<QueueKey, Request>> tenantQueues = new HashMap<>(); // with shares: per tenant
   private long round; // scheduling rounds so far: a request placed in this round is no victim in it
   private long submitted;
   private long preemptions;
@@ -578,18 +577,6 @@ public final class Scheduler implements java.io.Serializable {
     preempted.remove(id);
     ledger.release(id);
     r.setState(terminal);
-  }
-
-  /** Fills what a snapshot taken before the tenant shares and the starvation bound lacks. */
-  private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
-    in.defaultReadObject();
-    if (due == null) {
-      due = new TreeMap<>();
-      dueKeys = new HashMap<>();
-      tenantQueues = new HashMap<>();
-      tokenMs = Double.NaN;
-      predictedWork = live.values().stream().mapToDouble(Request::remainingEstimate).sum();
-    }
   }
 
   private static String fmt(double v) {

@@ -74,12 +74,12 @@ public final class EngineLoop implements Serializable {
   private transient List<ResponseChunk> chunks;
   /** Commands sent and not yet answered, oldest first (at most {@code pipelineDepth}). */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-  /** Accepted requests not probed yet, oldest first; null in a snapshot taken before this field existed. */
-  private ArrayDeque<ServedRequest> unprobed = new ArrayDeque<>();
+  /** Accepted requests not probed yet, oldest first. */
+  private final ArrayDeque<ServedRequest> unprobed = new ArrayDeque<>();
   private String incarnation;
   private final LoopStats stats = new LoopStats();
   private transient PredictionModel synthetic; // predictions from forced lengths (--predictions), built on first use
-  /** The ETA stream's measurements and marks; null in a snapshot taken before it existed. */
+  /** The ETA stream's measurements and marks; null until first used (a restored loop measures afresh). */
   private EtaBoard etas;
   /** The engine's load after the last applied feedback (not state: drained after every call). */
   private transient EngineStatus status;
@@ -92,7 +92,7 @@ public final class EngineLoop implements Serializable {
   private long placementsSeen;
   /**
    * Ids of the placements here that left since the last status, one per placement (a repeated id refused as a
-   * duplicate too); null in a snapshot taken before this field existed.
+   * duplicate too); null until the first.
    */
   private ArrayList<String> ended;
   /**
@@ -224,7 +224,7 @@ public final class EngineLoop implements Serializable {
       requests.put(v.id(), s);
       predictSynthetic(s, 0);
       if (config.probeBatch() > 0) {
-        unprobed().addLast(s);
+        unprobed.addLast(s);
       }
       // a request predicted on arrival (from its forced length), or one no prediction will come for before it is
       // admitted (no parking or probing), is judged now; the model predicts the others once their prompt is embedded
@@ -327,7 +327,7 @@ public final class EngineLoop implements Serializable {
    */
   private List<ProbeSpec> parkOrProbe(List<AdmitSpec> admit, List<String> park) {
     List<ProbeSpec> probe = new ArrayList<>();
-    ArrayDeque<ServedRequest> pending = unprobed();
+    ArrayDeque<ServedRequest> pending = unprobed;
     int longestProbe = 0; // probes run as one padded batch
     int parkTokens = 0; // parks are prefilled in length groups, so their real tokens count
     int spare = config.kvBlocks() / 4;
@@ -373,14 +373,6 @@ public final class EngineLoop implements Serializable {
       probe.add(ProbeSpec.newBuilder().setRequestId(s.request.id()).setPromptTokenIds(prompt).build());
     }
     return probe;
-  }
-
-  private ArrayDeque<ServedRequest> unprobed() {
-    if (unprobed == null) { // restored from an older snapshot
-      unprobed = new ArrayDeque<>();
-      requests.values().stream().filter(s -> !s.inEngine && !s.probed).forEach(unprobed::addLast);
-    }
-    return unprobed;
   }
 
   private AdmitSpec admitSpec(ServedRequest s) {
@@ -641,7 +633,7 @@ public final class EngineLoop implements Serializable {
   }
 
   private EtaBoard etas() {
-    if (etas == null) { // a new loop, or one restored from a snapshot taken before the ETA stream
+    if (etas == null) { // a new or restored loop
       etas = new EtaBoard(settings().etaEveryMs(), config.maxRunning());
     }
     return etas;

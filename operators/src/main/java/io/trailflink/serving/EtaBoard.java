@@ -61,8 +61,8 @@ final class EtaBoard implements Serializable {
   private long predictionCount;
   private final Map<String, Mark> marks = new HashMap<>();
   /**
-   * Submission times of the last accepted requests (epoch ms, a ring): the arrival rate that keeps coming; null in a
-   * snapshot taken before it existed ({@link #arrivals()}).
+   * Submission times of the last accepted requests (epoch ms, a ring): the arrival rate that keeps coming; made on
+   * first use ({@link #arrivals()}).
    */
   private long[] arrivals;
   private long arrivalCount;

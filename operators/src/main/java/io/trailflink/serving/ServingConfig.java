@@ -141,7 +141,7 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
       throw new IllegalArgumentException("probe batch must be >= 0, got " + probeBatch);
     }
     if (predictions == null) {
-      predictions = MODEL_PREDICTIONS; // a snapshot taken before this field existed
+      predictions = MODEL_PREDICTIONS; // null: the default
     }
     if (!MODEL_PREDICTIONS.equals(predictions)) {
       if (predictions.startsWith("fixed:")) {
@@ -151,7 +151,7 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
       io.trailflink.sim.PredictionModel.parse(predictions, 0); // one line on a bad spec or an unreadable file
     }
     if (placement == null) {
-      placement = DEFAULT_PLACEMENT; // a snapshot taken before this field existed
+      placement = DEFAULT_PLACEMENT; // null: the default
     }
     Placements.parse(placement); // one line on an unknown placement
     if (!(starvationBound >= 0) || Double.isInfinite(starvationBound)) {
