@@ -68,10 +68,12 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--pipeline-depth", description = "Commands in flight per engine: 1, or 2 to plan the next while one runs (default: ${DEFAULT-VALUE}).")
   public int pipelineDepth = 2;
 
-  @Option(names = "--max-waiting", description = "Most requests waiting per engine; beyond it a request is shed at once with one final response, finish_reason rejected (0 = unbounded, default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-waiting", description = "Most requests waiting per engine; beyond it --overload decides (0 = unbounded, default: ${DEFAULT-VALUE}).")
   public int maxWaiting = 0;
 
-  @Option(names = "--overload", description = "What --max-waiting does to a request beyond it: shed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--overload", description = "What happens beyond --max-waiting: shed (the request gets one final "
+      + "response at once, finish_reason rejected) or backpressure (requests are held before placement and the job "
+      + "stops reading the requests topic until the engines have room; nothing is refused) (default: ${DEFAULT-VALUE}).")
   public String overload = "shed";
 
   @Option(names = "--max-new-tokens-limit", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE}).")
@@ -215,8 +217,23 @@ public final class ServingOptions implements Serializable {
     };
   }
 
+  /** Whether {@code --overload} is backpressure; a one-line error for an unknown value or one without a limit. */
+  public boolean backpressure() {
+    return switch (overload) {
+      case "shed" -> false;
+      case "backpressure" -> {
+        if (maxWaiting <= 0) {
+          throw new IllegalArgumentException("--overload backpressure needs --max-waiting > 0, got " + maxWaiting);
+        }
+        yield true;
+      }
+      default -> throw new IllegalArgumentException("--overload must be shed or backpressure, got '" + overload + "'");
+    };
+  }
+
   /** Flags that need no model (--engines, --placement, --fairness, the tenant weights, …): one-line errors. */
   private void checkModelFreeFlags() {
+    backpressure();
     if (fromSavepoint != null) {
       String local = fromSavepoint.startsWith("file:") ? java.net.URI.create(fromSavepoint).getPath() : fromSavepoint;
       if (!fromSavepoint.contains("://") || fromSavepoint.startsWith("file:")) {
@@ -279,13 +296,11 @@ public final class ServingOptions implements Serializable {
    * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
    */
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
-    if (!"shed".equals(overload)) {
-      throw new IllegalArgumentException("--overload must be shed, got '" + overload + "' (backpressure is not built"
-          + " yet)");
-    }
     checkModelFreeFlags();
+    // with backpressure the gate before placement keeps the queues within --max-waiting: the engines refuse nothing
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
-        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, !noPark, etaEveryMs,
+        contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, backpressure() ? 0 : maxWaiting, predictions,
+        !noPark, etaEveryMs,
         predictiveAdmission(), placement, tenantShares(), starvationBound);
   }
 

@@ -7,6 +7,7 @@ package io.trailflink.job;
 public enum Stage {
   REQUESTS("requests-source", "requests"),
   VALIDATE("validate", "validate"),
+  OVERLOAD_GATE("overload-gate", "overload gate"),
   FEEDBACK("feedback-source", "predictions (feedback)"),
   STATUS_SOURCE("engine-status-source", "engine status (placement)"),
   PLACE("place", "place"),

@@ -64,6 +64,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <pre>
  * requests (io) ─► validate ─(bad)─► dead letters (io)
  *                      │
+ *           [overload gate: holds requests while the engines are full; --overload backpressure only]
+ *                      │
  *                   place (one key: every engine's load) ◄── engine-status topic ◄──────────────────┐
  *                      │                                                                            │
  *                keyBy(engine) ──► scheduler (keyed; TRAIL + KV budget) ◄── keyBy(engine) ◄── predictions topic
@@ -110,6 +112,12 @@ public final class TrailServingJob {
         .process(new ValidateRequestFunction(config, limits, modelDir.toString(), o.rawPrompts)), Stage.VALIDATE)
         .setParallelism(1);
 
+    // --overload backpressure: requests wait here while the engines are full, and the source stops reading
+    DataStream<ValidatedRequest> admitted = !o.backpressure() ? valid : named(AsyncDataStream.unorderedWait(valid,
+        new OverloadGateFunction(o.bootstrapServers, topics.engineStatus(), o.engines, o.maxRunning, o.maxWaiting,
+            startedAtMs), 0, TimeUnit.MILLISECONDS, OverloadGateFunction.CAPACITY), Stage.OVERLOAD_GATE)
+        .setParallelism(1);
+
     DataStream<EngineFeedback> feedback = env.fromSource(readBack(o, topics.predictions(), "-feedback",
         EngineFeedback.class, startedAtMs), WatermarkStrategy.noWatermarks(), Stage.FEEDBACK.displayName)
         .uid(Stage.FEEDBACK.uid).setParallelism(1);
@@ -119,7 +127,7 @@ public final class TrailServingJob {
         .uid(Stage.STATUS_SOURCE.uid).setParallelism(1);
 
     // one constant key on both sides: placement is one decision over every engine's load, so one instance sees all
-    SingleOutputStreamOperator<ValidatedRequest> placed = named(valid
+    SingleOutputStreamOperator<ValidatedRequest> placed = named(admitted
         .keyBy(r -> PlaceRequestFunction.KEY, Types.INT)
         .connect(engineLoads.keyBy(s -> PlaceRequestFunction.KEY, Types.INT))
         .process(new PlaceRequestFunction(config)), Stage.PLACE).setParallelism(1);

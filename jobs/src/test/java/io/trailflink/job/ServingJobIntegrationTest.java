@@ -195,6 +195,40 @@ class ServingJobIntegrationTest {
 
   @Test
   @Timeout(300)
+  void withBackpressureTheQueueStaysWithinMaxWaitingAndNothingIsRefused() throws Exception {
+    ServingOptions o = new ServingOptions();
+    o.maxRunning = 2;
+    o.maxWaiting = 2;
+    o.overload = "backpressure";
+    o.kvBlocks = 128;
+    o.maxNewTokensLimit = 16;
+    o.device = "cpu";
+    int n = 100; // more than the gate holds (64) plus the engine's room (4): the source must stop reading
+    try (EmbeddedServing serving = EmbeddedServing.start(o, MODEL, tmp, 0);
+        ResponseCollector collector = new ResponseCollector(serving.bootstrapServers(), o.topics());
+        RequestProducer producer = new RequestProducer(serving.bootstrapServers(), o.topics())) {
+      for (int i = 0; i < n; i++) {
+        producer.send(request("bp-" + i, "Name " + (2 + i % 5) + " animals.", 8));
+      }
+      producer.flush();
+      long deadline = System.currentTimeMillis() + 240_000;
+      while (collector.completed() < n && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      assertEquals(n, collector.completed(), "every request answered");
+      for (var e : collector.finals().entrySet()) {
+        assertEquals(1, e.getValue().size(), e.getKey());
+        assertNull(e.getValue().get(0).getError(), "nothing refused: " + e.getKey());
+      }
+      int mostQueued = collector.engineStatus().stream().mapToInt(st -> st.getWaiting() + st.getPreempted())
+          .max().orElse(-1);
+      assertTrue(mostQueued >= 1 && mostQueued <= o.maxWaiting + 2, "queued at most --max-waiting (a status or two of "
+          + "lag allowed), saw " + mostQueued + " (without the gate: up to " + (n - o.maxRunning) + ")");
+    }
+  }
+
+  @Test
+  @Timeout(300)
   void exactlyOnceResponsesArriveAtCheckpointsOncePerRequest() throws Exception {
     ServingOptions o = new ServingOptions();
     o.maxRunning = 4;

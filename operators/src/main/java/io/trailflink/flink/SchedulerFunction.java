@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A processing-time timer per engine ticks every {@link #TICK_MS} ms while the engine has work, to give up
  * commands whose feedback never came ({@link ServingConfig#stallTimeoutMs()}) and to restart the loop after a
- * restore.
+ * restore; an engine that goes quiet reports its status once more {@link #QUIET_STATUS_MS} later.
  */
 public class SchedulerFunction extends KeyedCoProcessFunction<Integer, ValidatedRequest, EngineFeedback, StepCommand> {
   private static final long serialVersionUID = 1L;
@@ -50,6 +50,8 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
   /** Each engine's load after each command (the engine-status topic). */
   public static final OutputTag<EngineStatus> STATUS = new OutputTag<>("engine-status") {};
   static final long TICK_MS = 1_000;
+  /** How long after its last feedback an engine that went quiet reports once more (ms). */
+  static final long QUIET_STATUS_MS = 200;
 
   private final ServingConfig config;
   private final ValueStateDescriptor<EngineSlot> loopState;
@@ -129,6 +131,9 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
     if (status != null) {
       ctx.output(STATUS, status);
     }
+    if (loop.idle()) { // gone quiet: one more status a moment later counts whatever was on its way
+      ctx.timerService().registerProcessingTimeTimer(now + QUIET_STATUS_MS);
+    }
     state.update(EngineSlot.of(loop));
     metrics(ctx.getCurrentKey()).observe(loop, finals);
   }
@@ -147,6 +152,10 @@ public class SchedulerFunction extends KeyedCoProcessFunction<Integer, Validated
           ctx.getCurrentKey(), config.stallTimeoutMs());
     }
     emit(loop, now, out);
+    EngineStatus quiet = loop.statusIfQuiet(now);
+    if (quiet != null) {
+      ctx.output(STATUS, quiet);
+    }
     state.update(EngineSlot.of(loop));
     if (!loop.idle()) {
       ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);

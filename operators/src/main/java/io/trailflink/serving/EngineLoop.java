@@ -624,6 +624,18 @@ public final class EngineLoop implements Serializable {
     return statusNow(now, nextSeq - 1, 0, 0);
   }
 
+  /**
+   * A status for an engine that has gone quiet (nothing live, no command in flight), a moment after its last one:
+   * whatever was placed on it by then is counted, for readers that cannot tell a request on its way from one that
+   * never came (the overload gate). Null while it has work: its feedback brings statuses.
+   */
+  public EngineStatus statusIfQuiet(long now) {
+    if (!idle()) {
+      return null;
+    }
+    return statusNow(now, nextSeq - 1, 0, 0);
+  }
+
   /** {@code v} left this engine: the next status tells placement. */
   private void left(ValidatedRequest v) {
     if (ended == null) {

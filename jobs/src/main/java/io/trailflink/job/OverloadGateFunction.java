@@ -1,0 +1,160 @@
+package io.trailflink.job;
+
+import io.trailflink.schema.EngineStatus;
+import io.trailflink.serving.OverloadGate;
+import io.trailflink.serving.ValidatedRequest;
+import io.trailflink.serving.records.BoundedAvroReader;
+import io.trailflink.serving.records.MalformedRecordException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code --overload backpressure}: holds validated requests while the engines are full ({@link OverloadGate}) and lets
+ * them through in arrival order as room frees. The async operator around it holds at most {@link #CAPACITY}; beyond
+ * that it stops taking input, so the requests source stops reading (Flink's backpressure) and the backlog stays in
+ * the requests topic — not in the job's memory or checkpoints (the held requests are checkpointed by the operator
+ * and resubmitted on restore). A cancel passes at once, unless its request is held here: then right behind it.
+ *
+ * <p>The engines' load comes from the engine-status topic through a consumer of its own: a load report decides only
+ * when a request goes in, so nothing in a checkpoint depends on it. Without statuses the gate closes once the engines
+ * could be full, and says so in the log.
+ */
+public final class OverloadGateFunction extends RichAsyncFunction<ValidatedRequest, ValidatedRequest> {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(OverloadGateFunction.class);
+  /** Requests the gate's operator holds at most (it then stops reading its input). */
+  static final int CAPACITY = 64;
+  /** Statuses read back at start (per partition): the engines' recent load. */
+  private static final int RECENT_STATUSES = 256;
+
+  private final String bootstrapServers;
+  private final String statusTopic;
+  private final int engines;
+  private final int maxRunning;
+  private final int maxWaiting;
+  private final long startedAtMs;
+  private transient OverloadGate gate;
+  private transient ArrayDeque<Held> held;
+  private transient Thread reader;
+  private transient volatile boolean running;
+
+  private record Held(ValidatedRequest request, ResultFuture<ValidatedRequest> future) {}
+
+  /**
+   * @param startedAtMs when this run of the job started (epoch ms): older statuses are another run's
+   */
+  public OverloadGateFunction(String bootstrapServers, String statusTopic, int engines, int maxRunning, int maxWaiting,
+      long startedAtMs) {
+    this.bootstrapServers = bootstrapServers;
+    this.statusTopic = statusTopic;
+    this.engines = engines;
+    this.maxRunning = maxRunning;
+    this.maxWaiting = maxWaiting;
+    this.startedAtMs = startedAtMs;
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    gate = new OverloadGate(engines, maxRunning, maxWaiting, startedAtMs);
+    held = new ArrayDeque<>();
+    running = true;
+    reader = new Thread(this::readStatuses, "overload-gate-statuses");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  @Override
+  public void asyncInvoke(ValidatedRequest r, ResultFuture<ValidatedRequest> future) {
+    synchronized (this) {
+      if (r.cancel() && held.stream().noneMatch(h -> h.request().id().equals(r.id()))) {
+        future.complete(List.of(r));
+        return;
+      }
+      held.addLast(new Held(r, future));
+    }
+    release();
+  }
+
+  /** Lets held requests through, oldest first, while there is room (a cancel needs none). */
+  private void release() {
+    long now = System.currentTimeMillis();
+    synchronized (this) {
+      while (!held.isEmpty()) {
+        Held h = held.peekFirst();
+        if (!h.request().cancel()) {
+          if (!gate.hasRoom(now)) {
+            return;
+          }
+          gate.letThrough(now);
+        }
+        held.pollFirst();
+        h.future().complete(List.of(h.request()));
+      }
+    }
+  }
+
+  private void readStatuses() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+    BoundedAvroReader<EngineStatus> avro = new BoundedAvroReader<>(EngineStatus.class, Map.of(), Integer.MAX_VALUE);
+    long lastWarning = System.currentTimeMillis();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      List<TopicPartition> partitions = consumer.partitionsFor(statusTopic, Duration.ofSeconds(30)).stream()
+          .map(i -> new TopicPartition(statusTopic, i.partition())).toList();
+      consumer.assign(partitions);
+      consumer.endOffsets(partitions).forEach((tp, end) -> consumer.seek(tp, Math.max(0, end - RECENT_STATUSES)));
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          if (AvroBytes.writtenAs(r, EngineStatus.class)) {
+            try {
+              gate.observe(avro.read(r.value()));
+            } catch (MalformedRecordException e) {
+              LOG.debug("skipped a record of {}@{}: {}", statusTopic, r.offset(), e.getMessage());
+            }
+          }
+        }
+        release();
+        long now = System.currentTimeMillis();
+        int waiting;
+        synchronized (this) {
+          waiting = held.size();
+        }
+        if (waiting > 0 && now - lastWarning > (LOG.isDebugEnabled() ? 2_000 : 30_000)) {
+          lastWarning = now;
+          LOG.info("overload gate: {} requests held, engines hold about {} of {} ({} statuses read)", waiting,
+              gate.inFlight(now), gate.limit(), gate.statusesApplied());
+        }
+      }
+    } catch (RuntimeException e) {
+      if (running) {
+        LOG.error("overload gate: cannot read {}; requests are let through only as far as the engines' room allows "
+            + "without statuses", statusTopic, e);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    running = false;
+    if (reader != null) {
+      reader.join(5_000);
+    }
+  }
+}
