@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Overload soak (issue 17): the job served for DURATION_S seconds at RATE requests/s — several times what one engine
-# completes — with a bounded waiting queue (--max-waiting, --overload shed). Every 30 s it samples the job JVM's
+# completes — with a bounded waiting queue (--max-waiting, --overload OVERLOAD: shed, the default, or backpressure,
+# which holds the excess in the requests topic; the soak then goes on sampling until every request is answered). Every 30 s it samples the job JVM's
 # resident memory and its live heap (in use right after a forced full collection), the broker's resident memory,
 # and the last completed checkpoint's size (Flink's REST API); at the end it reads
 # every final response and counts them per request id: completed, rejected (shed), missing, duplicated.
 #
 #   DURATION_S=600 RATE=100 MAX_WAITING=64 scripts/overload-soak.sh [WORK_DIR]
+#   OVERLOAD=backpressure DURATION_S=180 RATE=160 scripts/overload-soak.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,6 +15,7 @@ work=${1:-/tmp/trail-overload-soak}
 duration=${DURATION_S:-600}
 rate=${RATE:-100}
 max_waiting=${MAX_WAITING:-64}
+overload=${OVERLOAD:-shed}
 port=${KAFKA_PORT:-19093}
 ui=${WEB_UI_PORT:-8083}
 rm -rf "$work" && mkdir -p "$work"
@@ -24,7 +27,7 @@ pids+=($!)
 for _ in $(seq 60); do grep -q "Kafka broker at" "$work/kafka.log" 2>/dev/null && break; sleep 1; done
 # the job alone in its JVM (heap capped, so its resident memory means something), checkpoints every 10 s to files
 TRAIL_JAVA_OPTS="-Xmx2g -Xlog:gc:file=$work/gc.log" ./trail serve --bootstrap-servers "localhost:$port" --web-ui-port "$ui" \
-  --max-waiting "$max_waiting" --overload shed --max-new-tokens-limit 64 \
+  --max-waiting "$max_waiting" --overload "$overload" --max-new-tokens-limit 64 \
   --checkpoint-interval-ms 10000 --checkpoint-dir "file://$work/checkpoints" > "$work/serve.log" 2>&1 &
 serve=$!
 pids+=($serve)
@@ -44,8 +47,19 @@ kafka_pid=$(pgrep -P "${pids[0]}" | head -1 || true) # the broker is the `trail 
 producer=$!
 pids+=($producer)
 start=$(date +%s)
-echo "t_s,job_rss_mb,broker_rss_mb,checkpoint_bytes,checkpoints_completed,job_live_heap_mb" > "$work/samples.csv"
-while kill -0 "$producer" 2>/dev/null; do
+echo "t_s,job_rss_mb,broker_rss_mb,checkpoint_bytes,checkpoints_completed,job_live_heap_mb,answered" > "$work/samples.csv"
+answered() { # final responses so far (read_uncommitted: the soak runs without --exactly-once)
+  ./trail consume --bootstrap-servers "localhost:$port" --from-beginning --json --idle-s 3 2>/dev/null | grep -c '^{"id"' || true
+}
+# with backpressure the backlog waits in the topic: sample on until every request sent has its answer
+sampling() {
+  if kill -0 "$producer" 2>/dev/null; then return 0; fi
+  [[ $overload == backpressure ]] || return 1
+  local sent_n; sent_n=$(grep -c . "$work/sent.txt" || true)
+  local last; last=$(tail -1 "$work/samples.csv" | cut -d, -f7)
+  [[ $last =~ ^[0-9]+$ ]] && (( last < sent_n ))
+}
+while sampling; do
   sleep 30
   t=$(( $(date +%s) - start ))
   rss=$(ps -o rss= -p "$serve" 2>/dev/null | tr -d ' ' || echo 0)
@@ -56,7 +70,8 @@ print(l.get('checkpointed_size', l.get('state_size', 0)), c['counts']['completed
   # what the job holds: the heap in use right after a full collection (jcmd; a pause of some ms every 30 s)
   live=$(jcmd "$serve" GC.run >/dev/null 2>&1; jcmd "$serve" GC.heap_info 2>/dev/null \
     | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
-  echo "$t,$((rss / 1024)),$((${krss:-0} / 1024)),${cp% *},${cp#* },$(( ${live:-0} / 1024 ))" >> "$work/samples.csv"
+  done_n=$(answered)
+  echo "$t,$((rss / 1024)),$((${krss:-0} / 1024)),${cp% *},${cp#* },$(( ${live:-0} / 1024 )),$done_n" >> "$work/samples.csv"
   echo "[$t s] $(tail -1 "$work/samples.csv")" >&2
 done
 wait "$producer" || { echo "the producer failed: $work/produce.log" >&2; exit 1; }
