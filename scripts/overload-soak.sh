@@ -48,8 +48,10 @@ producer=$!
 pids+=($producer)
 start=$(date +%s)
 echo "t_s,job_rss_mb,broker_rss_mb,checkpoint_bytes,checkpoints_completed,job_live_heap_mb,answered" > "$work/samples.csv"
-answered() { # final responses so far (read_uncommitted: the soak runs without --exactly-once)
-  ./trail consume --bootstrap-servers "localhost:$port" --from-beginning --json --idle-s 3 2>/dev/null | grep -c '^{"id"' || true
+answered() { # final responses so far (read_uncommitted: the soak runs without --exactly-once); while answers keep
+  # coming the consumer never goes idle, so it is cut off after 15 s (reading every answer so far takes a few)
+  timeout 15 ./trail consume --bootstrap-servers "localhost:$port" --from-beginning --json --idle-s 3 2>/dev/null \
+    | grep -c '^{"id"' || true
 }
 # with backpressure the backlog waits in the topic: sample on until every request sent has its answer
 sampling() {

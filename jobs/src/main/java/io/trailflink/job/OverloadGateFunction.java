@@ -17,20 +17,23 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code --overload backpressure}: holds validated requests while the engines are full ({@link OverloadGate}) and lets
- * them through in arrival order as room frees. The async operator around it holds at most {@link #CAPACITY}; beyond
- * that it stops taking input, so the requests source stops reading (Flink's backpressure) and the backlog stays in
- * the requests topic — not in the job's memory or checkpoints (the held requests are checkpointed by the operator
- * and resubmitted on restore). A cancel passes at once, unless its request is held here: then right behind it.
+ * them through oldest first as room frees. The ordered async operator around it holds at most {@link #CAPACITY} and
+ * emits in arrival order; beyond that it stops taking input, so the requests source stops reading (Flink's
+ * backpressure) and the backlog stays in the requests topic — not in the job's memory or checkpoints (the held
+ * requests are in the operator's checkpoint and resubmitted in order on restore). A cancel needs no room, and comes
+ * out behind the requests that arrived before it — behind its own request, too, if that is held.
  *
- * <p>The engines' load comes from the engine-status topic through a consumer of its own: a load report decides only
- * when a request goes in, so nothing in a checkpoint depends on it. Without statuses the gate closes once the engines
- * could be full, and says so in the log.
+ * <p>The engines' load comes from the engine-status topic through a consumer of its own (retried while the task
+ * runs): a load report decides only when a request goes in, so nothing in a checkpoint depends on it. Without
+ * statuses the gate lets another {@code limit} through every {@link OverloadGate#ASSUMED_ARRIVED_MS} ms, and says so
+ * in the log.
  */
 public final class OverloadGateFunction extends RichAsyncFunction<ValidatedRequest, ValidatedRequest> {
   private static final long serialVersionUID = 1L;
@@ -50,6 +53,7 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
   private transient ArrayDeque<Held> held;
   private transient Thread reader;
   private transient volatile boolean running;
+  private transient volatile KafkaConsumer<byte[], byte[]> consumer;
 
   private record Held(ValidatedRequest request, ResultFuture<ValidatedRequest> future) {}
 
@@ -78,35 +82,51 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
 
   @Override
   public void asyncInvoke(ValidatedRequest r, ResultFuture<ValidatedRequest> future) {
+    if (r.cancel()) {
+      future.complete(List.of(r)); // the ordered operator emits it after everything that arrived before it
+      return;
+    }
     synchronized (this) {
-      if (r.cancel() && held.stream().noneMatch(h -> h.request().id().equals(r.id()))) {
-        future.complete(List.of(r));
-        return;
-      }
       held.addLast(new Held(r, future));
     }
     release();
   }
 
-  /** Lets held requests through, oldest first, while there is room (a cancel needs none). */
+  /** Lets held requests through, oldest first, while there is room. */
   private void release() {
     long now = System.currentTimeMillis();
     synchronized (this) {
-      while (!held.isEmpty()) {
-        Held h = held.peekFirst();
-        if (!h.request().cancel()) {
-          if (!gate.hasRoom(now)) {
-            return;
-          }
-          gate.letThrough(now);
-        }
-        held.pollFirst();
+      while (!held.isEmpty() && gate.hasRoom(now)) {
+        gate.letThrough(now);
+        Held h = held.pollFirst();
         h.future().complete(List.of(h.request()));
       }
     }
   }
 
+  /** Reads engine statuses into the gate until the task ends; on an error it logs and starts over after a second. */
   private void readStatuses() {
+    while (running) {
+      try {
+        readStatusesOnce();
+      } catch (WakeupException closing) {
+        return;
+      } catch (RuntimeException e) {
+        if (!running) {
+          return; // closing
+        }
+        LOG.warn("overload gate: cannot read {} ({}); retrying in 1 s", statusTopic, e.toString());
+        release(); // an engine assumed arrived after ASSUMED_ARRIVED_MS frees room even without statuses
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException interrupted) {
+          return;
+        }
+      }
+    }
+  }
+
+  private void readStatusesOnce() {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -114,14 +134,18 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
     BoundedAvroReader<EngineStatus> avro = new BoundedAvroReader<>(EngineStatus.class, Map.of(), Integer.MAX_VALUE);
-    long lastWarning = System.currentTimeMillis();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> partitions = consumer.partitionsFor(statusTopic, Duration.ofSeconds(30)).stream()
+    long lastReport = System.currentTimeMillis();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+      consumer = c;
+      if (!running) {
+        return;
+      }
+      List<TopicPartition> partitions = c.partitionsFor(statusTopic, Duration.ofSeconds(30)).stream()
           .map(i -> new TopicPartition(statusTopic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.endOffsets(partitions).forEach((tp, end) -> consumer.seek(tp, Math.max(0, end - RECENT_STATUSES)));
+      c.assign(partitions);
+      c.endOffsets(partitions).forEach((tp, end) -> c.seek(tp, Math.max(0, end - RECENT_STATUSES)));
       while (running) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
           if (AvroBytes.writtenAs(r, EngineStatus.class)) {
             try {
               gate.observe(avro.read(r.value()));
@@ -136,24 +160,26 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
         synchronized (this) {
           waiting = held.size();
         }
-        if (waiting > 0 && now - lastWarning > (LOG.isDebugEnabled() ? 2_000 : 30_000)) {
-          lastWarning = now;
+        if (waiting > 0 && now - lastReport > (LOG.isDebugEnabled() ? 2_000 : 30_000)) {
+          lastReport = now;
           LOG.info("overload gate: {} requests held, engines hold about {} of {} ({} statuses read)", waiting,
               gate.inFlight(now), gate.limit(), gate.statusesApplied());
         }
       }
-    } catch (RuntimeException e) {
-      if (running) {
-        LOG.error("overload gate: cannot read {}; requests are let through only as far as the engines' room allows "
-            + "without statuses", statusTopic, e);
-      }
+    } finally {
+      consumer = null;
     }
   }
 
   @Override
   public void close() throws Exception {
     running = false;
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup(); // out of a poll or a metadata wait at once
+    }
     if (reader != null) {
+      reader.interrupt();
       reader.join(5_000);
     }
   }

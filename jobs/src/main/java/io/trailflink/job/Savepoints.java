@@ -52,12 +52,13 @@ public final class Savepoints {
    */
   public String take(String job, String directory, boolean stop, Duration timeout, Consumer<String> progress)
       throws IOException, InterruptedException {
-    JsonObject body = new JsonObject();
-    body.addProperty("targetDirectory", directory);
+    JsonObject body = new JsonObject(); // the two endpoints spell the target differently
     body.addProperty("formatType", "CANONICAL");
     if (stop) {
+      body.addProperty("targetDirectory", directory);
       body.addProperty("drain", false);
     } else {
+      body.addProperty("target-directory", directory);
       body.addProperty("cancel-job", false);
     }
     String trigger = post("/jobs/" + job + (stop ? "/stop" : "/savepoints"), body).get("request-id").getAsString();

@@ -80,6 +80,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * there, so the buffer timeout defaults to 0 and producers do not linger. Operator uids and names come from {@link Stage}.
  */
 public final class TrailServingJob {
+  /** Longest a checkpoint barrier may block one of an operator's inputs before the checkpoint goes unaligned (ms). */
+  static final long ALIGNMENT_TIMEOUT_MS = 100;
   private TrailServingJob() {}
 
   /** Adds the serving job to {@code env} with its edges on Kafka; call {@code env.execute} or {@code executeAsync}. */
@@ -113,7 +115,7 @@ public final class TrailServingJob {
         .setParallelism(1);
 
     // --overload backpressure: requests wait here while the engines are full, and the source stops reading
-    DataStream<ValidatedRequest> admitted = !o.backpressure() ? valid : named(AsyncDataStream.unorderedWait(valid,
+    DataStream<ValidatedRequest> admitted = !o.backpressure() ? valid : named(AsyncDataStream.orderedWait(valid,
         new OverloadGateFunction(o.bootstrapServers, topics.engineStatus(), o.engines, o.maxRunning, o.maxWaiting,
             startedAtMs), 0, TimeUnit.MILLISECONDS, OverloadGateFunction.CAPACITY), Stage.OVERLOAD_GATE)
         .setParallelism(1);
@@ -232,6 +234,19 @@ public final class TrailServingJob {
     env.configure(backend);
     if (o.checkpointIntervalMs > 0) {
       env.enableCheckpointing(o.checkpointIntervalMs);
+      if (o.backpressure()) {
+        // the scheduler and placement read two inputs, one of them the loop back through Kafka: an aligned checkpoint
+        // blocks that input until the other input's barrier comes, and under backpressure that barrier waits behind
+        // the held requests for the engines, which wait for the blocked loop — checkpoints took the whole interval
+        // and the loop crawled (a command every 5 s). Past a short alignment the checkpoint goes unaligned instead.
+        // Forced: Flink refuses unaligned checkpoints with the custom partitioner of commands to engines because
+        // their in-flight data cannot be rescaled — change --engines from a savepoint (always aligned), not a checkpoint.
+        Configuration alignment = new Configuration();
+        alignment.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        alignment.set(CheckpointingOptions.FORCE_UNALIGNED, true);
+        alignment.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ofMillis(ALIGNMENT_TIMEOUT_MS));
+        env.configure(alignment);
+      }
       if (o.checkpointDir != null) {
         Configuration storage = new Configuration();
         storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");

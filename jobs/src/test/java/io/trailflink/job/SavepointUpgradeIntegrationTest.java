@@ -57,6 +57,9 @@ class SavepointUpgradeIntegrationTest {
         }
         // as `trail savepoint --stop` does it: through the JobManager's REST API
         Savepoints rest = new Savepoints("http://127.0.0.1:" + webUi);
+        String whileRunning = rest.take(rest.runningJob(), savepoints.toUri().toString(), false, Duration.ofMinutes(2),
+            p -> {});
+        assertTrue(Files.isDirectory(Path.of(java.net.URI.create(whileRunning))), "a savepoint while it runs: " + whileRunning);
         savepoint = rest.take(rest.runningJob(), savepoints.toUri().toString(), true, Duration.ofMinutes(2), p -> {});
         Thread.sleep(500);
         answeredBefore = collector.completed();

@@ -109,12 +109,12 @@ public final class Request implements java.io.Serializable {
     return initialPrediction;
   }
 
-  /** The predicted remaining output, or {@code maxNewTokens - generated} when there is no prediction. */
   /** The last predicted remaining output (tokens), not clamped to the cap; NaN before any prediction. */
   public double predictedRemaining() {
     return predictedRemaining;
   }
 
+  /** The predicted remaining output, or {@code maxNewTokens - generated} when there is no prediction. */
   public double remainingEstimate() {
     double fallback = maxNewTokens - generated;
     return Double.isNaN(predictedRemaining) ? fallback : Math.min(predictedRemaining, fallback);

@@ -231,9 +231,10 @@ public final class Scheduler implements java.io.Serializable {
   }
 
   /**
-   * Queues a request restored from a checkpoint, as {@link #engineLost} leaves it: one the engine held (running or
-   * preempted, {@code wasResident}) is EVICTED and re-queued at {@code now} with the tokens it generated; a waiting or
-   * evicted one is queued as it was. Call it in arrival order, then {@link #restoreCounters}.
+   * Queues a request restored from a checkpoint, as after {@link #engineLost}: one the engine held (running or
+   * preempted) is EVICTED and re-queued with the tokens it generated — a running one from {@code now}, a preempted one
+   * with its time in the queue kept; a waiting or evicted one is queued as it was. Call it in arrival order, then
+   * {@link #restoreCounters}.
    */
   public void restore(Request r, RequestState was, long now) {
     live.put(r.id(), r);
@@ -246,7 +247,7 @@ public final class Scheduler implements java.io.Serializable {
     } else {
       r.setState(RequestState.WAITING);
     }
-    if (was.resident()) {
+    if (was == RequestState.RUNNING) {
       enqueue(r, now);
     } else {
       requeue(r);
@@ -645,6 +646,11 @@ public final class Scheduler implements java.io.Serializable {
       throw new IllegalArgumentException("starvation bound must be >= 0 (0 = off), got " + multiple);
     }
     starvationBound = multiple;
+  }
+
+  /** The engine's time per generated token (ms) as last set; NaN before. */
+  public double tokenMs() {
+    return tokenMs;
   }
 
   /** The engine's current time per generated token (ms), which turns predicted tokens into service time. */

@@ -132,7 +132,8 @@ public final class EngineLoop implements Serializable {
         .setLostIncarnations(lostIncarnations == null ? List.of() : List.copyOf(lostIncarnations))
         .setArrivals(arrivals).setPlacementsSeen(placementsSeen).setDeadlinesSeen(deadlinesSeen)
         .setToRelease(List.copyOf(toRelease)).setEnded(ended == null ? List.of() : List.copyOf(ended))
-        .setTenantCounters(tenants).setCounters(counters).setRequests(live).build();
+        .setTenantCounters(tenants).setCounters(counters).setRequests(live)
+        .setTokenMs(Double.isNaN(scheduler.tokenMs()) ? null : scheduler.tokenMs()).build();
   }
 
   /**
@@ -147,7 +148,7 @@ public final class EngineLoop implements Serializable {
     EngineLoop loop = new EngineLoop(st.getEngineIndex(), config);
     loop.nextSeq = st.getNextSeq();
     for (long seq : st.getInFlightSeqs()) {
-      InFlight f = new InFlight(seq, now, List.of(), 0);
+      InFlight f = new InFlight(seq, now, 0, List.of(), 0);
       f.voided = true;
       loop.inFlight.addLast(f);
     }
@@ -166,6 +167,9 @@ public final class EngineLoop implements Serializable {
     loop.ended = new ArrayList<>(st.getEnded());
     loop.stats.restore(st.getCounters());
     Scheduler scheduler = loop.scheduler;
+    if (st.getTokenMs() != null) { // before the requests: the starvation bound dates them by it
+      scheduler.setTokenMs(st.getTokenMs());
+    }
     if (scheduler.shares() != null) { // counters of a job that ran without --fairness tenant are empty
       java.util.Map<String, Double> counters = new java.util.HashMap<>();
       st.getTenantCounters().forEach(c -> counters.put(c.getTenant(), c.getVirtualTokens()));
@@ -294,16 +298,17 @@ public final class EngineLoop implements Serializable {
       return null;
     }
     long seq = nextSeq++;
+    long issuedAtUs = EpochMicros.now();
 
     List<String> involved = new ArrayList<>(decode);
     admit.forEach(a -> involved.add(a.getRequestId()));
-    inFlight.addLast(new InFlight(seq, now, involved, admit.size()));
+    inFlight.addLast(new InFlight(seq, now, issuedAtUs, involved, admit.size()));
     stats.commands++;
     double decisionUs = (System.nanoTime() - t0) / 1e3;
     double decisionCpuUs = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3;
     stats.recordDecision(decisionUs);
     return StepCommand.newBuilder().setEngine(engine).setEngineIndex(engineIndex).setStepSeq(seq)
-        .setIssuedAtMs(now).setIssuedAtUs(EpochMicros.now()).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
+        .setIssuedAtMs(now).setIssuedAtUs(issuedAtUs).setRelease(release).setEvict(evict).setPreempt(preempt).setResume(resume)
         .setAdmit(admit).setPark(park).setDecode(decode).setDecodeSteps(config.decodeSteps()).setProbe(probe)
         .setDecisionUs(decisionUs).setDecisionCpuUs(decisionCpuUs).build();
   }
@@ -402,7 +407,7 @@ public final class EngineLoop implements Serializable {
       stats.staleFeedback++;
       return List.of();
     }
-    if (!engine.equals(fb.getEngine()) || head == null || fb.getStepSeq() != head.seq) {
+    if (!engine.equals(fb.getEngine()) || head == null || fb.getStepSeq() != head.seq || !head.answeredBy(fb)) {
       stats.staleFeedback++;
       return List.of();
     }
@@ -499,9 +504,10 @@ public final class EngineLoop implements Serializable {
   }
 
   /**
-   * Predictive admission for requests that were accepted without a prediction (the model predicts once a prompt is
-   * embedded, when the request is parked or probed): at their first prediction, one still waiting whose ETA is past
-   * its deadline is refused — released from the engine, one final response {@code rejected} — before it costs more.
+   * Predictive admission after acceptance: a request accepted without a prediction (the model predicts once a prompt
+   * is embedded, when it is parked or probed) is judged at its first prediction, and every predicted request that has
+   * not joined the batch is judged again after each command; one whose ETA is past its deadline is refused —
+   * released from the engine, one final response {@code rejected} — before it costs more.
    */
   private List<FinalResponse> refuseUnreachable(Set<String> firstPredicted, long now) {
     Set<String> candidates = new HashSet<>();
@@ -510,6 +516,15 @@ public final class EngineLoop implements Serializable {
       Request r = scheduler.request(id);
       if (s != null && r != null && s.request.deadlineAtMs() > 0 && r.state() != RequestState.RUNNING) {
         candidates.add(id);
+      }
+    }
+    // and every predicted request that has not joined the batch yet: under a shortest-first order the work ahead
+    // of a long one grows with every short arrival, so one that was reachable when first judged may not be now
+    for (ServedRequest s : requests.values()) {
+      Request r = scheduler.request(s.request.id());
+      if (s.request.deadlineAtMs() > 0 && s.firstAdmittedAtMs < 0 && r != null && r.hasPrediction()
+          && r.state() != RequestState.RUNNING) {
+        candidates.add(s.request.id());
       }
     }
     if (candidates.isEmpty()) {
@@ -835,17 +850,29 @@ public final class EngineLoop implements Serializable {
     private static final long serialVersionUID = 1L;
     final long seq;
     final long issuedAtMs; // epoch ms
+    /**
+     * Epoch µs, echoed by its feedback: with the number it tells this command from another run's command of the same
+     * number (after a restore the numbers come round again, and the at-least-once topic re-delivers the old answers);
+     * 0 when unknown (a command restored from a checkpoint, voided: any answer of its number settles it).
+     */
+    final long issuedAtUs;
     final List<String> requests; // decoded or admitted by it
     /** Prompts it prefills (admissions and parks; a parked request's admission later needs none). */
     final int prefills;
     /** Planned for an engine that has since been lost (restart): its answer is only used to release. */
     boolean voided;
 
-    InFlight(long seq, long issuedAtMs, List<String> requests, int prefills) {
+    InFlight(long seq, long issuedAtMs, long issuedAtUs, List<String> requests, int prefills) {
       this.seq = seq;
       this.issuedAtMs = issuedAtMs;
+      this.issuedAtUs = issuedAtUs;
       this.requests = requests;
       this.prefills = prefills;
+    }
+
+    /** Whether {@code fb} answers this command, not another run's command of the same number. */
+    boolean answeredBy(EngineFeedback fb) {
+      return issuedAtUs == 0 || fb.getIssuedAtUs() == 0 || fb.getIssuedAtUs() == issuedAtUs;
     }
   }
 }

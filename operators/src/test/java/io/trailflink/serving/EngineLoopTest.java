@@ -75,7 +75,8 @@ class EngineLoopTest {
       }
       out.stream().filter(p -> p.getFinishReason() != null).forEach(p -> generated.remove(p.getRequestId()));
       return EngineFeedback.newBuilder().setEngine(c.getEngine()).setEngineIncarnation(incarnation)
-          .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setFinishedAtMs(c.getIssuedAtMs() + 5)
+          .setStepSeq(c.getStepSeq()).setIssuedAtMs(c.getIssuedAtMs()).setIssuedAtUs(c.getIssuedAtUs())
+          .setFinishedAtMs(c.getIssuedAtMs() + 5)
           .setPublishedAtMs(c.getIssuedAtMs() + 6).setBusyMs(5).setBlocksUsed(0).setBlockCapacity(64)
           .setProgress(out).setPredictions(List.of()).build();
     }
