@@ -54,6 +54,7 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
   private transient Thread reader;
   private transient volatile boolean running;
   private transient volatile KafkaConsumer<byte[], byte[]> consumer;
+  private transient java.util.concurrent.ScheduledExecutorService releases;
 
   private record Held(ValidatedRequest request, ResultFuture<ValidatedRequest> future) {}
 
@@ -78,6 +79,14 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
     reader = new Thread(this::readStatuses, "overload-gate-statuses");
     reader.setDaemon(true);
     reader.start();
+    // room also frees with time (OverloadGate.ASSUMED_ARRIVED_MS): a timer of its own, so that a reader stuck in a
+    // metadata wait, or gone, never leaves held requests waiting while no new one arrives
+    releases = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "overload-gate-release");
+      t.setDaemon(true);
+      return t;
+    });
+    releases.scheduleWithFixedDelay(this::release, 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -116,7 +125,6 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
           return; // closing
         }
         LOG.warn("overload gate: cannot read {} ({}); retrying in 1 s", statusTopic, e.toString());
-        release(); // an engine assumed arrived after ASSUMED_ARRIVED_MS frees room even without statuses
         try {
           Thread.sleep(1_000);
         } catch (InterruptedException interrupted) {
@@ -174,6 +182,9 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
   @Override
   public void close() throws Exception {
     running = false;
+    if (releases != null) {
+      releases.shutdownNow();
+    }
     KafkaConsumer<byte[], byte[]> c = consumer;
     if (c != null) {
       c.wakeup(); // out of a poll or a metadata wait at once

@@ -37,7 +37,7 @@ class SavepointUpgradeIntegrationTest {
     o.checkpointIntervalMs = 1_000;
     o.exactlyOnce = true;
     o.device = "cpu";
-    int n = 20;
+    int n = 60; // enough work that both savepoints come while most requests still wait
     Path savepoints = Files.createDirectories(tmp.resolve("savepoints"));
     try (EmbeddedKafka kafka = EmbeddedKafka.start(tmp.resolve("kafka"))) {
       int webUi = ServingJobIntegrationTest.freePort();

@@ -416,7 +416,9 @@ public final class EngineLoop implements Serializable {
     if (head.voided) {
       // planned before the engine was lost: the requests were re-queued since; forget what the new engine took on
       releaseAdmitted(fb);
-      incarnation = fb.getEngineIncarnation();
+      if (head.issuedAtUs != 0) { // a command restored from a checkpoint may be answered by the lost engine too
+        incarnation = fb.getEngineIncarnation();
+      }
       return List.of();
     }
     if (incarnation != null && !incarnation.equals(fb.getEngineIncarnation())) {
@@ -514,8 +516,9 @@ public final class EngineLoop implements Serializable {
     for (String id : firstPredicted) {
       ServedRequest s = requests.get(id);
       Request r = scheduler.request(id);
-      if (s != null && r != null && s.request.deadlineAtMs() > 0 && r.state() != RequestState.RUNNING) {
-        candidates.add(id);
+      if (s != null && r != null && s.request.deadlineAtMs() > 0 && s.firstAdmittedAtMs < 0
+          && r.state() != RequestState.RUNNING) {
+        candidates.add(id); // never one that has joined the batch (it may have streamed tokens)
       }
     }
     // and every predicted request that has not joined the batch yet: under a shortest-first order the work ahead
