@@ -190,8 +190,7 @@ public final class OverloadGateFunction extends RichAsyncFunction<ValidatedReque
       c.wakeup(); // out of a poll or a metadata wait at once
     }
     if (reader != null) {
-      reader.interrupt();
-      reader.join(5_000);
+      reader.join(5_000); // no interrupt: it would fail the consumer's own close with an error in the log
     }
   }
 }
