@@ -95,13 +95,6 @@ public final class EngineLoop implements Serializable {
    * duplicate too); null until the first.
    */
   private ArrayList<String> ended;
-  /**
-   * Incarnations of engines lost to restores (null: none), newest last, at most {@link #LOST_KEPT}: the feedback
-   * topic is at-least-once, so a restored job re-reads what the old engines answered after the checkpoint — tokens
-   * this state never saw, from KV that is gone — and none of it may be applied.
-   */
-  private LinkedHashSet<String> lostIncarnations;
-  static final int LOST_KEPT = 8;
 
   public EngineLoop(int engineIndex, ServingConfig config) {
     this.engine = EngineId.of(engineIndex).name();
@@ -128,8 +121,7 @@ public final class EngineLoop implements Serializable {
         .setSchedulerParked(scheduler.parked()).setSchedulerRescued(scheduler.starvationRescues())
         .setUnknownTenantRequests(unknownTenantRequests()).build();
     return EngineLoopState.newBuilder().setEngineIndex(engineIndex).setNextSeq(nextSeq)
-        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList()).setIncarnation(incarnation)
-        .setLostIncarnations(lostIncarnations == null ? List.of() : List.copyOf(lostIncarnations))
+        .setInFlightSeqs(inFlight.stream().map(f -> f.seq).toList())
         .setArrivals(arrivals).setPlacementsSeen(placementsSeen).setDeadlinesSeen(deadlinesSeen)
         .setToRelease(List.copyOf(toRelease)).setEnded(ended == null ? List.of() : List.copyOf(ended))
         .setTenantCounters(tenants).setCounters(counters).setRequests(live)
@@ -152,14 +144,8 @@ public final class EngineLoop implements Serializable {
       f.voided = true;
       loop.inFlight.addLast(f);
     }
-    // the incarnation stays unknown until the new engine answers; the old one's answers are never applied
-    loop.lostIncarnations = new LinkedHashSet<>(st.getLostIncarnations());
-    if (st.getIncarnation() != null) {
-      loop.lostIncarnations.add(st.getIncarnation());
-    }
-    while (loop.lostIncarnations.size() > LOST_KEPT) {
-      loop.lostIncarnations.remove(loop.lostIncarnations.iterator().next());
-    }
+    // the incarnation stays unknown until the new engine answers a command of this run: the old engine's answers,
+    // re-read from the at-least-once topic, carry other issue times (InFlight.answeredBy) and are never applied
     loop.arrivals = st.getArrivals();
     loop.placementsSeen = st.getPlacementsSeen();
     loop.deadlinesSeen = st.getDeadlinesSeen();
@@ -398,15 +384,6 @@ public final class EngineLoop implements Serializable {
    */
   public List<FinalResponse> apply(EngineFeedback fb, long now) {
     InFlight head = inFlight.peekFirst();
-    if (lostIncarnations != null && lostIncarnations.contains(fb.getEngineIncarnation())) {
-      // an engine lost to a restore, re-read from the topic: its tokens continue KV that is gone and history this
-      // state never saw; the voided command it answers is done (the new engine recomputes from what is kept)
-      if (head != null && head.voided && head.seq == fb.getStepSeq()) {
-        inFlight.pollFirst();
-      }
-      stats.staleFeedback++;
-      return List.of();
-    }
     if (!engine.equals(fb.getEngine()) || head == null || fb.getStepSeq() != head.seq || !head.answeredBy(fb)) {
       stats.staleFeedback++;
       return List.of();
