@@ -23,14 +23,35 @@ public final class BatchRunner {
   public record Completion(String id, int[] tokens, FinishReason finish, String error, long firstTokenAtMs,
       long finishedAtMs) {}
 
+  private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory
+      .getThreadMXBean();
+
   private final LlamaEngine engine;
   private final int maxRunning;
   private final int quantum;
+  private double prefillMs; // engine time in admissions (prefill), summed
+  private double decodeMs; // engine time in decode quanta, summed
+  private double cpuMs; // CPU time of the calling thread in the engine's calls, summed
 
   public BatchRunner(LlamaEngine engine, int maxRunning, int quantum) {
     this.engine = engine;
     this.maxRunning = maxRunning;
     this.quantum = quantum;
+  }
+
+  /** Engine time spent prefilling admitted requests so far (ms). */
+  public double prefillMs() {
+    return prefillMs;
+  }
+
+  /** CPU time of the engine's calls so far (ms): below their wall time when the thread waited for a core. */
+  public double cpuMs() {
+    return cpuMs;
+  }
+
+  /** Engine time spent in decode quanta so far (ms). */
+  public double decodeMs() {
+    return decodeMs;
   }
 
   /** Generates every request; {@code onDone} receives the count of completed requests as they finish. */
@@ -52,10 +73,16 @@ public final class BatchRunner {
       while (!waiting.isEmpty() && running.size() + admit.size() < maxRunning) {
         admit.add(waiting.pollFirst());
       }
+      long c0 = CPU.getCurrentThreadCpuTime();
+      long t0 = System.nanoTime();
       List<SequenceUpdate> updates = new ArrayList<>(engine.admit(admit));
+      long t1 = System.nanoTime();
       if (!running.isEmpty()) {
         updates.addAll(engine.decode(running, quantum));
       }
+      prefillMs += (t1 - t0) / 1e6;
+      decodeMs += (System.nanoTime() - t1) / 1e6;
+      cpuMs += (CPU.getCurrentThreadCpuTime() - c0) / 1e6;
       for (SequenceUpdate u : updates) {
         switch (u.outcome()) {
           case OK -> {

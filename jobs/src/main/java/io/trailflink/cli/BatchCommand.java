@@ -52,6 +52,7 @@ import picocli.CommandLine.Option;
 @Command(name = "batch", description = "Offline batch inference: a JSONL file (or folder) of prompts in, one result row per input row out.")
 final class BatchCommand implements Callable<Integer> {
   @Mixin ServingOptions serving;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--input", required = true, description = "JSONL file, a folder of .jsonl files, or kafka:TOPIC (read up to its end offsets at start, from --bootstrap-servers): rows {\"id\"?, \"prompt\" | \"messages\", \"max_new_tokens\"?, sampling fields?, \"stop\"?, …}.")
   String input;
@@ -78,6 +79,7 @@ final class BatchCommand implements Callable<Integer> {
   long progressIntervalMs;
 
   private static final String KAFKA = "kafka:";
+  private BatchProgress.EngineTime directEngineTime; // set by a direct run: its engine calls, timed
 
   @Override
   public Integer call() throws Exception {
@@ -92,6 +94,11 @@ final class BatchCommand implements Callable<Integer> {
         .max().orElse(maxNewTokens);
     serving.maxNewTokensLimit = Math.max(serving.maxNewTokensLimit, cap);
     serving.check(model); // bad flags: one line, before anything starts
+    if (!spec.commandLine().getParseResult().hasMatchedOption("--engine-nice")) {
+      // a batch wants throughput, not the serving loop's short hops: the engine thread keeps its priority
+      // (docs/benchmarks.md, "Offline batch inference": 1,484 against 1,325 tokens/s at SCHED_IDLE)
+      serving.engineNice = io.trailflink.engine.EnginePriority.UNCHANGED;
+    }
     long started = System.currentTimeMillis();
     try (BatchOutput out = output.startsWith(KAFKA)
         ? BatchOutput.toTopic(userKafka, output.substring(KAFKA.length()), in.rows(), ordered, resume)
@@ -179,6 +186,9 @@ final class BatchCommand implements Callable<Integer> {
     int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
     int blocks = serving.maxRunning * ((ckpt.config().maxPositions() + blockSize - 1) / blockSize);
     Device dev = EngineDevice.choose(serving.device, -1);
+    if (serving.engineThreads > 0 && "cpu".equals(dev.getDeviceType())) {
+      EngineDevice.limitCpuThreads(serving.engineThreads); // else PyTorch's own count: the engine has the machine
+    }
     try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model);
         LlamaEngine engine = new LlamaEngine(ckpt, new EngineConfig(blocks, blockSize, -1, serving.device,
             serving.dtype), dev)) {
@@ -202,8 +212,10 @@ final class BatchCommand implements Callable<Integer> {
       }
       long submitted = System.currentTimeMillis();
       Thread ticker = progressTicker(out, progress, total);
+      BatchRunner runner = new BatchRunner(engine, serving.maxRunning, serving.decodeSteps);
+      long engineStart = System.currentTimeMillis();
       try {
-        new BatchRunner(engine, serving.maxRunning, serving.decodeSteps).runEach(reqs, c -> {
+        runner.runEach(reqs, c -> {
           if (c.error() != null) {
             write(() -> out.failed(c.id(), c.error()));
             progress.done(c.id(), 0);
@@ -223,6 +235,14 @@ final class BatchCommand implements Callable<Integer> {
         });
       } finally {
         ticker.interrupt();
+        directEngineTime = new BatchProgress.EngineTime();
+        directEngineTime.prefillMs = runner.prefillMs();
+        directEngineTime.decodeMs = runner.decodeMs();
+        directEngineTime.busyMs = runner.prefillMs() + runner.decodeMs();
+        directEngineTime.cpuMs = runner.cpuMs();
+        directEngineTime.firstIssuedAtMs = engineStart;
+        directEngineTime.lastFinishedAtMs = System.currentTimeMillis();
+        directEngineTime.commands = 1;
       }
     }
   }
@@ -288,6 +308,17 @@ final class BatchCommand implements Callable<Integer> {
     o.addProperty("mean_latency_ms", f.meanLatencyMs());
     o.addProperty("makespan_s", f.makespanMs() / 1000.0);
     o.addProperty("wall_s", wallMs / 1000.0);
+    BatchProgress.EngineTime e = direct ? directEngineTime : progress.engineTime();
+    if (e != null && e.commands > 0) {
+      o.addProperty("engine_busy_fraction", e.busyFraction());
+      o.addProperty("engine_busy_s", e.busyMs / 1000.0);
+      o.addProperty("engine_prefill_s", e.prefillMs / 1000.0);
+      o.addProperty("engine_probe_s", e.probeMs / 1000.0);
+      o.addProperty("engine_decode_s", e.decodeMs / 1000.0);
+      if (e.cpuMs > 0) {
+        o.addProperty("engine_cpu_over_busy", e.cpuMs / e.busyMs);
+      }
+    }
     System.err.printf("batch: %d of %d rows written to %s (%d with an error) in %.1f s; this run: %d rows, %d tokens,"
         + " %.0f tokens/s over a %.1f s makespan, mean latency %.1f s%n", out.doneCount(), total, output,
         out.errorCount(), wallMs / 1000.0, f.answered(), f.outputTokens(), f.tokensPerSecond(),

@@ -6,7 +6,7 @@ import io.trailflink.predictor.LengthBins;
 import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.predictor.data.TapDataset;
 import io.trailflink.predictor.train.PredictorEvaluation;
-import io.trailflink.predictor.train.PromptOnlyBaseline;
+import io.trailflink.predictor.PromptPrior;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ final class EvalPredictorCommand implements Callable<Integer> {
       }
     }
     System.err.printf("training the prompt-text baseline on %d requests ...%n", prompts.size());
-    PromptOnlyBaseline baseline = PromptOnlyBaseline.train(prompts,
+    PromptPrior baseline = PromptPrior.train(prompts,
         totals.stream().mapToInt(Integer::intValue).toArray(), bins, baselineEpochs, 1);
     System.err.printf("scoring layer %d of %s on held-out requests ...%n", predictor.spec().layer(), states);
     float[] x = ds.layer(predictor.spec().layer());

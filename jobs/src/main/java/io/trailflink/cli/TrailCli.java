@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         // the engine and its model
         GenerateCommand.class, BenchEngineCommand.class, MakeCheckpointCommand.class, BatchCommand.class, TrainModelCommand.class, EvalModelCommand.class,
         // the TRAIL predictor
-        CollectStatesCommand.class, TrainPredictorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class,
+        CollectStatesCommand.class, TrainPredictorCommand.class, TrainPromptPriorCommand.class, EvalPredictorCommand.class, BenchPredictorCommand.class,
         // scheduling
         SimulateCommand.class, BenchCommand.class, BenchLoopCommand.class, FuzzCommand.class, SqlCommand.class, TheoryCheckCommand.class, MakeWorkloadCommand.class, BenchSchedulerCommand.class,
         CommandLine.HelpCommand.class})

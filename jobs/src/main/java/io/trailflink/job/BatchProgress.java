@@ -24,6 +24,41 @@ public final class BatchProgress {
   private long tokens; // generated in all
   private long finishedTokens;
   private int finished;
+  private final EngineTime engineTime = new EngineTime();
+
+  /**
+   * Where the engine's time went, summed over its commands (ms): the figures that tell a batch's throughput loss
+   * in the loop (busy fraction below 1), in CPU contention (CPU over busy below 1) or in extra work (probes).
+   */
+  public static final class EngineTime {
+    public long commands;
+    public double busyMs;
+    public double cpuMs;
+    public double prefillMs;
+    public double probeMs;
+    public double decodeMs;
+    public long firstIssuedAtMs = Long.MAX_VALUE;
+    public long lastFinishedAtMs;
+
+    void add(EngineFeedback fb) {
+      commands++;
+      busyMs += fb.getBusyMs();
+      cpuMs += fb.getCpuMs();
+      prefillMs += fb.getPrefillMs();
+      probeMs += fb.getProbeMs();
+      decodeMs += fb.getDecodeMs();
+      if (fb.getIssuedAtMs() > 0) {
+        firstIssuedAtMs = Math.min(firstIssuedAtMs, fb.getIssuedAtMs());
+      }
+      lastFinishedAtMs = Math.max(lastFinishedAtMs, fb.getFinishedAtMs());
+    }
+
+    /** Busy time over the span from the first command issued to the last step finished (NaN with none). */
+    public double busyFraction() {
+      long span = lastFinishedAtMs - firstIssuedAtMs;
+      return commands == 0 || span <= 0 ? Double.NaN : busyMs / span;
+    }
+  }
 
   /** A row to track until {@link #done}. */
   public synchronized void pending(String id, int maxNewTokens) {
@@ -54,6 +89,7 @@ public final class BatchProgress {
         predicted.put(u.getRequestId(), u.getPredictedRemaining());
       }
     }
+    engineTime.add(fb);
     tokens += stepTokens;
     tokenTimes.addLast(new long[] {nowMs, stepTokens});
     while (!tokenTimes.isEmpty() && tokenTimes.peekFirst()[0] < nowMs - WINDOW_MS) {
@@ -98,6 +134,20 @@ public final class BatchProgress {
   public synchronized double etaSeconds(long nowMs) {
     double rate = tokensPerSecond(nowMs);
     return rate > 0 ? predictedRemainingTokens() / rate : Double.NaN;
+  }
+
+  /** The engine's time so far (a copy), from the feedback of every command. */
+  public synchronized EngineTime engineTime() {
+    EngineTime c = new EngineTime();
+    c.commands = engineTime.commands;
+    c.busyMs = engineTime.busyMs;
+    c.cpuMs = engineTime.cpuMs;
+    c.prefillMs = engineTime.prefillMs;
+    c.probeMs = engineTime.probeMs;
+    c.decodeMs = engineTime.decodeMs;
+    c.firstIssuedAtMs = engineTime.firstIssuedAtMs;
+    c.lastFinishedAtMs = engineTime.lastFinishedAtMs;
+    return c;
   }
 
   public synchronized long tokens() {

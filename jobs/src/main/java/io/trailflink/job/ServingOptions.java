@@ -6,6 +6,7 @@ import io.trailflink.scheduler.TenantWeights;
 import io.trailflink.scheduler.placement.Placements;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.serving.records.RecordLimits;
+import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.TrailPredictor;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -94,6 +95,9 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--predictor", description = "TRAIL predictor directory, or 'none' for the max_new_tokens fallback; default: MODEL/predictor.")
   public String predictorDir;
 
+  @Option(names = "--no-prompt-prior", description = "Without the prompt prior: a waiting request TRAIL has not embedded yet (no KV room to park it) is ranked at its max_new_tokens and timed by the mean output, instead of by the prior's guess from its prompt tokens (prompt-prior.json next to the predictor).")
+  public boolean noPromptPrior;
+
   @Option(names = "--predictions", description = "Where the scheduler's predictions come from: model (the TRAIL predictor, default), or from each request's forced_output_tokens: oracle (the truth), noisy:MAE_INITIAL,MAE_REFINED (the simulator's error model), recorded:FILE (eval-predictor --record errors). For benchmarks.")
   public String predictions = ServingConfig.MODEL_PREDICTIONS;
 
@@ -177,6 +181,22 @@ public final class ServingOptions implements Serializable {
       return null;
     }
     return p;
+  }
+
+  /**
+   * The prompt prior's directory, or null for none: the predictor's directory when it holds one, unless
+   * {@code --no-prompt-prior}; a prior that cannot be read or reads words instead of tokens is refused here, in
+   * one line, before anything starts.
+   */
+  public Path promptPrior(Path predictor) {
+    if (noPromptPrior || predictor == null || !PromptPrior.exists(predictor)) {
+      return null;
+    }
+    if (PromptPrior.load(predictor).features() != PromptPrior.Features.TOKENS) {
+      throw new IllegalArgumentException(predictor.resolve(PromptPrior.SPEC_FILE) + " reads words, not prompt tokens: "
+          + "train it with train-prompt-prior");
+    }
+    return predictor;
   }
 
   /** The engine's tap layer: the predictor's unless given; they must agree. */
@@ -296,12 +316,18 @@ public final class ServingOptions implements Serializable {
    * @param probeBatch waiting prompts embedded per command for the predictor (0 without one)
    */
   public ServingConfig servingConfig(int contextTokens, int probeBatch) {
+    return servingConfig(contextTokens, probeBatch, null);
+  }
+
+  /** The same with a prompt prior ({@link #promptPrior}; null = none). */
+  public ServingConfig servingConfig(int contextTokens, int probeBatch, Path promptPrior) {
     checkModelFreeFlags();
     // with backpressure the gate before placement keeps the queues within --max-waiting: the engines refuse nothing
     return new ServingConfig(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit,
         contextTokens, stallTimeoutMs, probeBatch, pipelineDepth, backpressure() ? 0 : maxWaiting, predictions,
         !noPark, etaEveryMs,
-        predictiveAdmission(), placement, tenantShares(), starvationBound);
+        predictiveAdmission(), placement, tenantShares(), starvationBound,
+        promptPrior == null ? null : promptPrior.toString());
   }
 
   /**

@@ -102,7 +102,8 @@ public final class TrailServingJob {
     // whose KV is dropped, paid again at admission) only where predictions decide something
     boolean probe = predictor != null && ServingConfig.MODEL_PREDICTIONS.equals(o.predictions)
         && Policies.parse(o.policy, TrailPolicy.PAPER_C).usesPredictions();
-    ServingConfig config = o.servingConfig(model.maxPositions(), !o.noPark || probe ? o.maxRunning : 0);
+    ServingConfig config = o.servingConfig(model.maxPositions(), !o.noPark || probe ? o.maxRunning : 0,
+        o.promptPrior(predictor));
     RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
     configure(env, o);

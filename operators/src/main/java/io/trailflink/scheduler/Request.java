@@ -23,6 +23,7 @@ public final class Request implements java.io.Serializable {
   private int generated; // output tokens so far (TRAIL's age a)
   private double initialPrediction = Double.NaN; // tokens (TRAIL's r)
   private double predictedRemaining = Double.NaN; // tokens
+  private double promptPrior = Double.NaN; // tokens: total output guessed from the prompt alone, until a prediction
   private RequestState state = RequestState.WAITING;
   private int preemptions;
   private int evictions;
@@ -114,10 +115,34 @@ public final class Request implements java.io.Serializable {
     return predictedRemaining;
   }
 
-  /** The predicted remaining output, or {@code maxNewTokens - generated} when there is no prediction. */
+  /**
+   * The predicted remaining output; without a prediction, the prompt prior's total less what was generated (at
+   * least 1 while the cap allows), else {@code maxNewTokens - generated}.
+   */
   public double remainingEstimate() {
     double fallback = maxNewTokens - generated;
-    return Double.isNaN(predictedRemaining) ? fallback : Math.min(predictedRemaining, fallback);
+    if (!Double.isNaN(predictedRemaining)) {
+      return Math.min(predictedRemaining, fallback);
+    }
+    return Double.isNaN(promptPrior) ? fallback : Math.min(fallback, Math.max(1, promptPrior - generated));
+  }
+
+  /**
+   * Sets the total output guessed from the prompt alone (tokens; NaN = none), which stands for the prediction in
+   * {@link #remainingEstimate} until one is made. Set it before the request is submitted: the scheduler's queue
+   * keys and work sums read the estimate. It does not make a request preemptible ({@link #hasPrediction} stays
+   * false): nothing has looked inside the model yet.
+   */
+  public void setPromptPrior(double tokens) {
+    if (!Double.isNaN(tokens) && !(tokens >= 0 && !Double.isInfinite(tokens))) {
+      throw new IllegalArgumentException("prompt prior must be >= 0 tokens or NaN, got " + tokens);
+    }
+    promptPrior = tokens;
+  }
+
+  /** The prompt prior (tokens), NaN when none. */
+  public double promptPrior() {
+    return promptPrior;
   }
 
   /** The initial predicted length r, or max_new_tokens when there is none. */

@@ -166,7 +166,9 @@ public final class EngineLoop implements Serializable {
       // the restored async operator replays the commands it held on the new engine before the next one, which may
       // have admitted this request again there: the next command releases it first (harmless where unknown)
       loop.toRelease.add(rs.getId());
-      scheduler.restore(s.restoredRequest(rs), RequestState.valueOf(rs.getState()), now);
+      Request restored = s.restoredRequest(rs);
+      restored.setPromptPrior(loop.promptPrior(s.request.promptTokenIds()));
+      scheduler.restore(restored, RequestState.valueOf(rs.getState()), now);
       loop.requests.put(s.request.id(), s);
       if (config.probeBatch() > 0 && !s.probed) {
         loop.unprobed.addLast(s);
@@ -196,6 +198,15 @@ public final class EngineLoop implements Serializable {
     return d;
   }
 
+  /**
+   * The prompt prior's guess of a request's total output (tokens), or NaN without a prior: it ranks and times a
+   * waiting request until TRAIL's own prediction comes (once the request is parked or probed).
+   */
+  private double promptPrior(int[] promptTokenIds) {
+    String dir = settings().promptPriorDir();
+    return dir == null || promptTokenIds.length == 0 ? Double.NaN : PromptPriors.of(dir).predictTotal(promptTokenIds);
+  }
+
   private Decision accept(ValidatedRequest v, long now) {
     if (config.maxWaiting() > 0 && scheduler.queuedCount() >= config.maxWaiting()) {
       stats.shed++;
@@ -207,6 +218,7 @@ public final class EngineLoop implements Serializable {
     int cap = Math.max(v.maxNewTokens(), v.forcedOutputTokens());
     Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, cap,
         v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1, v.tenant());
+    r.setPromptPrior(promptPrior(v.promptTokenIds()));
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
       deadlinesSeen |= v.deadlineAtMs() > 0;

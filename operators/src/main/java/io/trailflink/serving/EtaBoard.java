@@ -404,7 +404,8 @@ final class EtaBoard implements Serializable {
 
   private double assumedRemaining(Request r) {
     double cap = r.maxNewTokens() - r.generated();
-    double work = r.hasPrediction() ? r.remainingEstimate() : priorOutputTokens(r.maxNewTokens()) - r.generated();
+    double work = r.hasPrediction() || !Double.isNaN(r.promptPrior()) ? r.remainingEstimate()
+        : priorOutputTokens(r.maxNewTokens()) - r.generated();
     return Math.max(1, Math.min(cap, work));
   }
 

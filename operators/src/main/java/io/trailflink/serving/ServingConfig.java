@@ -43,12 +43,24 @@ import java.io.Serializable;
  *     null: TRAIL's order across tenants
  * @param starvationBound a queued request waits at most this multiple of its predicted service time before it
  *     goes first; 0 = off
+ * @param promptPriorDir directory of a {@link io.trailflink.predictor.PromptPrior} (tokens) that predicts a request's
+ *     length from its prompt at acceptance, for ranking and timing it until TRAIL's own prediction comes; null = none
  */
 public record ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
     int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
     int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission,
-    String placement, TenantShares tenantShares, double starvationBound)
+    String placement, TenantShares tenantShares, double starvationBound, String promptPriorDir)
     implements Serializable {
+
+  /** Without a prompt prior. */
+  public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,
+      int maxNewTokensLimit, int contextTokens, long stallTimeoutMs, int probeBatch, int pipelineDepth,
+      int maxWaiting, String predictions, boolean park, long etaEveryMs, boolean predictiveAdmission,
+      String placement, TenantShares tenantShares, double starvationBound) {
+    this(policy, engines, maxRunning, kvBlocks, blockSize, decodeSteps, maxNewTokensLimit, contextTokens,
+        stallTimeoutMs, probeBatch, pipelineDepth, maxWaiting, predictions, park, etaEveryMs, predictiveAdmission,
+        placement, tenantShares, starvationBound, null);
+  }
 
   /** The default placement, no tenant shares, no starvation bound. */
   public ServingConfig(String policy, int engines, int maxRunning, int kvBlocks, int blockSize, int decodeSteps,

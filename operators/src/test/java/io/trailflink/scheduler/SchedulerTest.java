@@ -68,6 +68,26 @@ class SchedulerTest {
   }
 
   @Test
+  void trailRanksRequestsNotPredictedYetByTheirPromptPriorWithoutMakingThemPreemptible() {
+    Scheduler s = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    Request unguessed = new Request("unguessed", 0, 0, 10, 200, -1);
+    Request longGuess = new Request("long-guess", 0, 1, 10, 200, -1);
+    longGuess.setPromptPrior(150);
+    Request shortGuess = new Request("short-guess", 0, 2, 10, 200, -1);
+    shortGuess.setPromptPrior(12);
+    s.submit(unguessed, 0);
+    s.submit(longGuess, 0);
+    s.submit(shortGuess, 0);
+    assertEquals(List.of("short-guess", "long-guess", "unguessed"), s.queuedInOrder().stream().map(Request::id)
+        .toList(), "by the prior, a request without one at its cap");
+    assertEquals(12 + 150 + 200, s.predictedWork(), 1e-9);
+    assertEquals(List.of("short-guess"), ids(round(s, 0), Kind.ADMIT));
+    assertTrue(!s.policy().preemptible(shortGuess), "a guess from the prompt is no prediction");
+    s.predict("short-guess", 40); // the model's own prediction replaces the guess
+    assertEquals(40, shortGuess.remainingEstimate(), 1e-9);
+  }
+
+  @Test
   void sjfPicksTheShortestInitialPredictionWithoutPreempting() {
     Scheduler s = scheduler(new SjfPolicy(), 1, 100);
     s.submit(req("a", 0, 10, 30, 30), 0);

@@ -1,6 +1,7 @@
 package io.trailflink.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,6 +93,44 @@ class EngineLoopTest {
   static ValidatedRequest req(String id, int maxNew) {
     return new ValidatedRequest(id, "t", new int[] {1, 2, 3}, maxNew, 0, Sampling.newBuilder().build(), List.of(), 0L, 0,
         null);
+  }
+
+  @org.junit.jupiter.api.Test
+  void aPromptPriorRanksAndTimesRequestsBeforeTheirPrediction(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    // a prior that learnt token 7 asks for ~400 tokens and token 9 for ~20
+    java.util.Random rnd = new java.util.Random(5);
+    List<int[]> prompts = new java.util.ArrayList<>();
+    int[] lengths = new int[400];
+    for (int i = 0; i < lengths.length; i++) {
+      boolean longOne = i % 2 == 0;
+      prompts.add(new int[] {100 + rnd.nextInt(20), longOne ? 7 : 9, 100 + rnd.nextInt(20)});
+      lengths[i] = longOne ? 380 + rnd.nextInt(60) : 10 + rnd.nextInt(20);
+    }
+    io.trailflink.predictor.PromptPrior.trainOnTokens(prompts, lengths, io.trailflink.predictor.LengthBins.PAPER,
+        1 << 10, 10, 1).save(dir, null);
+    ServingConfig config = new ServingConfig("trail", 1, 1, 64, 16, 4, 512, 1024, 60_000, 1, 1, 0, "model", true,
+        1_000, false, null, null, 0, dir.toString());
+    EngineLoop loop = new EngineLoop(0, config);
+    loop.submit(new ValidatedRequest("long", "t", new int[] {101, 7, 102}, 512, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    loop.submit(new ValidatedRequest("short", "t", new int[] {101, 9, 102}, 512, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    assertEquals(List.of("short", "long"), loop.scheduler().queuedInOrder().stream()
+        .map(io.trailflink.scheduler.Request::id).toList());
+    Map<String, Double> assumed = new HashMap<>();
+    loop.drainEtas(0).forEach(e -> assumed.put(e.getRequestId(), e.getAssumedRemaining()));
+    assertTrue(assumed.get("short") < 60 && assumed.get("long") > 300, "the ETA's work is the prior's: " + assumed);
+    assertFalse(loop.scheduler().request("short").hasPrediction(), "a guess is no prediction");
+
+    ServingConfig without = new ServingConfig("trail", 1, 1, 64, 16, 4, 512, 1024, 60_000, 1, 1, 0, "model", true,
+        1_000, false, null, null, 0, null);
+    EngineLoop plain = new EngineLoop(0, without);
+    plain.submit(new ValidatedRequest("long", "t", new int[] {101, 7, 102}, 512, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    plain.submit(new ValidatedRequest("short", "t", new int[] {101, 9, 102}, 512, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    assertEquals(List.of("long", "short"), plain.scheduler().queuedInOrder().stream()
+        .map(io.trailflink.scheduler.Request::id).toList(), "without a prior: arrival order at the cap");
   }
 
   @org.junit.jupiter.api.Test

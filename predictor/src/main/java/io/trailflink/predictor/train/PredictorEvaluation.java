@@ -2,6 +2,7 @@ package io.trailflink.predictor.train;
 
 import io.trailflink.predictor.LengthBins;
 import io.trailflink.predictor.LengthMlp;
+import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.RemainingLength;
 import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.predictor.data.TapDataset;
@@ -80,7 +81,7 @@ public final class PredictorEvaluation {
    * @param refreshEvery cadences to score the smoothed predictor at
    */
   public static Map<String, Score> evaluate(TapDataset ds, float[] x, TrailPredictor predictor,
-      PromptOnlyBaseline baseline, List<Integer> refreshEvery) {
+      PromptPrior baseline, List<Integer> refreshEvery) {
     LengthBins bins = predictor.bins();
     int hidden = ds.hidden();
     int cap = bins.cap();

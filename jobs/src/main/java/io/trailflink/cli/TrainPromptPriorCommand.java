@@ -1,0 +1,136 @@
+package io.trailflink.cli;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.trailflink.engine.text.ChatMessage;
+import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.predictor.LengthBins;
+import io.trailflink.predictor.PromptPrior;
+import io.trailflink.predictor.TrailPredictor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trail train-prompt-prior}: trains the prompt prior ({@link PromptPrior} on token ids) from rows that hold a
+ * prompt and the length the model gave it — what {@code trail batch} writes ({@code prompt} or {@code messages},
+ * {@code output_tokens}; rows with an {@code error} are skipped). Prompts are templated as the job templates them.
+ * A tenth of the rows (by a hash of the prompt, so duplicates stay on one side) is held out and scored against the
+ * best constant guess (the training lengths' median). Written next to the TRAIL predictor.
+ */
+@Command(name = "train-prompt-prior", description = "Train the prompt prior (ranks and times waiting requests TRAIL has not embedded yet) from `trail batch` output rows (prompt or messages, output_tokens), and save it next to the predictor.")
+final class TrainPromptPriorCommand implements Callable<Integer> {
+  @Option(names = "--data", required = true, split = ",", description = "JSONL files of rows with prompt (or messages) and output_tokens, e.g. trail batch output; comma-separated.") List<Path> data;
+  @Option(names = "--model", description = "Checkpoint that produced the lengths (default: the bundled model): its tokenizer and chat template.") Path modelDir;
+  @Option(names = "--out", description = "Predictor directory (default: MODEL/predictor).") Path out;
+  @Option(names = "--epochs", defaultValue = "10") int epochs;
+  @Option(names = "--buckets", defaultValue = "16384", description = "Feature hash buckets, a power of two (default: ${DEFAULT-VALUE}).") int buckets;
+  @Option(names = "--raw-prompts", description = "Prompts were fed without the chat template (as serve --raw-prompts).") boolean rawPrompts;
+
+  @Override
+  public Integer call() throws Exception {
+    if (buckets < 1 || Integer.bitCount(buckets) != 1) {
+      throw new TrailCli.UsageException("--buckets must be a power of two, got " + buckets);
+    }
+    for (Path f : data) {
+      if (!Files.isRegularFile(f)) {
+        throw new TrailCli.UsageException("--data " + f + ": no such file");
+      }
+    }
+    Path model = modelDir != null ? modelDir : TrailCli.defaultModel();
+    Path dir = out != null ? out : model.resolve("predictor");
+    if (!Files.isRegularFile(dir.resolve(TrailPredictor.SPEC_FILE))) {
+      throw new TrailCli.UsageException("--out " + dir + ": no TRAIL predictor there (the prior uses its bins)");
+    }
+    TrailPredictor.Spec spec = TrailPredictor.readSpec(dir);
+    LengthBins bins = new LengthBins(spec.bins(), spec.cap());
+    List<int[]> train = new ArrayList<>();
+    List<Integer> trainLengths = new ArrayList<>();
+    List<int[]> held = new ArrayList<>();
+    List<Integer> heldLengths = new ArrayList<>();
+    int skipped = 0;
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
+      for (Path f : data) {
+        int lineNo = 0;
+        for (String line : Files.readAllLines(f)) {
+          lineNo++;
+          if (line.isBlank()) {
+            continue;
+          }
+          Row row = parse(f, lineNo, line);
+          if (row == null) {
+            skipped++;
+            continue;
+          }
+          int[] ids = encoder.tokens(row.prompt, row.messages, rawPrompts);
+          boolean heldOut = Math.floorMod(Arrays.hashCode(ids) * 0x9E3779B1, 10) == 0;
+          (heldOut ? held : train).add(ids);
+          (heldOut ? heldLengths : trainLengths).add(row.outputTokens);
+        }
+      }
+    }
+    if (train.isEmpty()) {
+      throw new TrailCli.UsageException("--data: no row with a prompt and output_tokens");
+    }
+    int[] lengths = trainLengths.stream().mapToInt(Integer::intValue).toArray();
+    System.err.printf("training the prompt prior on %d rows (%d held out, %d skipped; %d buckets, %d epochs) ...%n",
+        lengths.length, held.size(), skipped, buckets, epochs);
+    PromptPrior prior = PromptPrior.trainOnTokens(train, lengths, bins, buckets, epochs, 1);
+    int[] sorted = lengths.clone();
+    Arrays.sort(sorted);
+    double median = sorted[sorted.length / 2];
+    double maePrior = 0;
+    double maeMedian = 0;
+    for (int i = 0; i < held.size(); i++) {
+      maePrior += Math.abs(prior.predictTotal(held.get(i)) - heldLengths.get(i));
+      maeMedian += Math.abs(median - heldLengths.get(i));
+    }
+    int n = Math.max(1, held.size());
+    JsonObject card = new JsonObject();
+    card.addProperty("trained_on", data.stream().map(p -> p.getFileName().toString()).toList().toString());
+    card.addProperty("train_rows", lengths.length);
+    card.addProperty("heldout_rows", held.size());
+    card.addProperty("epochs", epochs);
+    card.addProperty("heldout_mae_total_tokens", maePrior / n);
+    card.addProperty("heldout_mae_median_guess_tokens", maeMedian / n);
+    prior.save(dir, card);
+    System.out.printf("held-out MAE of the output length: prompt prior %.1f tokens, the training median (%.0f) "
+        + "%.1f tokens; written to %s%n", maePrior / n, median, maeMedian / n, dir.resolve(PromptPrior.SPEC_FILE));
+    return 0;
+  }
+
+  private record Row(String prompt, List<ChatMessage> messages, int outputTokens) {}
+
+  /** A usable row, or null for one with an error or without a length; a line that is not JSON is a usage error. */
+  private static Row parse(Path f, int lineNo, String line) {
+    JsonObject o;
+    try {
+      o = JsonParser.parseString(line).getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw new TrailCli.UsageException(f + ":" + lineNo + ": not a JSON object");
+    }
+    if (o.has("error") && !o.get("error").isJsonNull() || !o.has("output_tokens")) {
+      return null;
+    }
+    List<ChatMessage> messages = null;
+    if (o.has("messages") && o.get("messages").isJsonArray()) {
+      messages = new ArrayList<>();
+      for (JsonElement m : o.getAsJsonArray("messages")) {
+        JsonObject mo = m.getAsJsonObject();
+        messages.add(new ChatMessage(mo.get("role").getAsString(), mo.get("content").getAsString()));
+      }
+    }
+    String prompt = o.has("prompt") && !o.get("prompt").isJsonNull() ? o.get("prompt").getAsString() : null;
+    if (prompt == null && messages == null) {
+      return null;
+    }
+    return new Row(prompt, messages, o.get("output_tokens").getAsInt());
+  }
+}
