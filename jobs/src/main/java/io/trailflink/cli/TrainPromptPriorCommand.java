@@ -30,7 +30,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
   @Option(names = "--data", required = true, split = ",", description = "JSONL files of rows with prompt (or messages) and output_tokens, e.g. trail batch output; comma-separated.") List<Path> data;
   @Option(names = "--model", description = "Checkpoint that produced the lengths (default: the bundled model): its tokenizer and chat template.") Path modelDir;
   @Option(names = "--out", description = "Predictor directory (default: MODEL/predictor).") Path out;
-  @Option(names = "--epochs", defaultValue = "10") int epochs;
+  @Option(names = "--epochs", defaultValue = "80", description = "Passes over the rows (default: ${DEFAULT-VALUE}; held-out MAE 38.5 / 34.5 / 30.8 tokens at 5 / 20 / 80 on the bundled model's rows).") int epochs;
   @Option(names = "--buckets", defaultValue = "16384", description = "Feature hash buckets, a power of two (default: ${DEFAULT-VALUE}).") int buckets;
   @Option(names = "--raw-prompts", description = "Prompts were fed without the chat template (as serve --raw-prompts).") boolean rawPrompts;
 

@@ -1,6 +1,7 @@
 package io.trailflink.serving;
 
 import io.trailflink.scheduler.Request;
+import io.trailflink.scheduler.RequestState;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.schema.EtaUpdate;
 import java.io.Serializable;
@@ -221,12 +222,22 @@ final class EtaBoard implements Serializable {
   }
 
   /**
-   * Wall time per decode iteration to expect from now on (ms), NaN before {@link #WARM} commands are measured: the
-   * window's decode time per iteration, plus a prompt's prefill time for each admission an iteration will bring at
-   * steady state ({@code slots ÷ mean output} — not the window's own rate of prefills, which a burst of parked
-   * prompts inflates), scaled by the window's wall time over engine time (the loop's overhead).
+   * Wall time per decode iteration at steady state (ms): {@link #stepMs(double)} with {@code slots ÷ mean output}
+   * admissions per iteration (the mean output of finished requests).
    */
   double stepMs(int maxNewTokens) {
+    return stepMs(slots() / Math.max(1, priorOutputTokens(maxNewTokens)));
+  }
+
+  /**
+   * Wall time per decode iteration to expect from now on (ms), NaN before {@link #WARM} commands are measured: the
+   * window's decode time per iteration, plus a prompt's prefill time for each admission an iteration will bring
+   * (given — not the window's own rate of prefills, which a burst of parked prompts inflates), scaled by the
+   * window's wall time over engine time (the loop's overhead).
+   *
+   * @param admissionsPerIteration prompts prefilled per decode iteration from now on
+   */
+  double stepMs(double admissionsPerIteration) {
     if (measured < WARM) {
       return Double.NaN;
     }
@@ -249,7 +260,6 @@ final class EtaBoard implements Serializable {
       return wall / iterationsSum; // a feedback without phase times: its wall time per iteration
     }
     double perPrefill = prefillsSum == 0 ? 0 : prefill / prefillsSum;
-    double admissionsPerIteration = slots() / Math.max(1, priorOutputTokens(maxNewTokens));
     return (decode / iterationsSum + perPrefill * admissionsPerIteration) * Math.max(1, wall / busy);
   }
 
@@ -356,9 +366,20 @@ final class EtaBoard implements Serializable {
     }
     List<Double> runningWork = new ArrayList<>(running.size());
     running.forEach(r -> runningWork.add(assumedRemaining(r)));
-    int meanCap = (int) Math.round(requests.values().stream().mapToInt(s -> s.request.maxNewTokens()).average()
-        .orElse(maxRunning));
-    double stepMs = stepMs(meanCap);
+    // over the plan, every queued request without KV is prefilled once while the work is decoded slots at a time:
+    // prefills per iteration = slots × those requests ÷ the work (a burst's early finishers, the shortest under a
+    // length-ranking policy, would make the mean output, and with it the prefill share, far off)
+    double totalWork = 0;
+    int prefillsAhead = 0;
+    for (double w : runningWork) {
+      totalWork += w;
+    }
+    for (int i = 0; i < queued.size(); i++) {
+      totalWork += queuedWork.get(i);
+      RequestState st = queued.get(i).state();
+      prefillsAhead += st == RequestState.PREEMPTED ? 0 : 1; // a parked or preempted request resumes with its KV
+    }
+    double stepMs = stepMs(slots() * prefillsAhead / Math.max(1, totalWork));
     double[] offsets = Double.isNaN(stepMs) ? null : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs,
         aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now), arrivalStreamMs(now));
     List<Request> order = new ArrayList<>(running);
