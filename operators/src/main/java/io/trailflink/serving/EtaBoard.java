@@ -54,7 +54,8 @@ final class EtaBoard implements Serializable {
    */
   record Command(long issuedAtMs, long finishedAtMs, double busyMs, double decodeMs, double prefillMs,
       int iterations, int prefills) implements Serializable {}
-  private double slots = Double.NaN; // running requests while others queued
+  private double slots = Double.NaN; // running requests while others queued (a moving average)
+  private int runningWhileQueued; // the last command's batch while others queued
   private long lastFinishedAtMs = -1; // epoch ms of the previous command's end
   private double outputSum; // tokens, finished requests
   private long outputCount;
@@ -98,6 +99,7 @@ final class EtaBoard implements Serializable {
     }
     if (queued > 0 && running > 0) {
       slots = average(slots, running);
+      runningWhileQueued = running;
     }
     lastFinishedAtMs = Math.max(lastFinishedAtMs, c.finishedAtMs());
   }
@@ -233,7 +235,7 @@ final class EtaBoard implements Serializable {
    * Wall time per decode iteration to expect from now on (ms), NaN before {@link #WARM} commands are measured: the
    * window's decode time per iteration, plus a prompt's prefill time for each admission an iteration will bring
    * (given — not the window's own rate of prefills, which a burst of parked prompts inflates), scaled by the
-   * window's wall time over engine time (the loop's overhead).
+   * median command's wall time over engine time (the loop's overhead).
    *
    * @param admissionsPerIteration prompts prefilled per decode iteration from now on
    */
@@ -247,10 +249,13 @@ final class EtaBoard implements Serializable {
     double prefill = 0;
     long iterationsSum = 0;
     long prefillsSum = 0;
-    for (int i = 0; i < Math.min(measured, WINDOW); i++) {
+    int n = (int) Math.min(measured, WINDOW);
+    double[] overhead = new double[n]; // each command's wall time over its engine time
+    for (int i = 0; i < n; i++) {
       Command c = window[i];
       wall += c.finishedAtMs() - c.issuedAtMs();
       busy += c.busyMs();
+      overhead[i] = c.busyMs() > 0 ? (c.finishedAtMs() - c.issuedAtMs()) / c.busyMs() : 1;
       decode += c.decodeMs();
       prefill += c.prefillMs();
       iterationsSum += c.iterations();
@@ -260,7 +265,11 @@ final class EtaBoard implements Serializable {
       return wall / iterationsSum; // a feedback without phase times: its wall time per iteration
     }
     double perPrefill = prefillsSum == 0 ? 0 : prefill / prefillsSum;
-    return (decode / iterationsSum + perPrefill * admissionsPerIteration) * Math.max(1, wall / busy);
+    // the median command's overhead, not the window's total: a few commands held up by a transient (a burst of
+    // thousands of acceptances on the scheduler's thread) must not be extrapolated over the whole queue
+    java.util.Arrays.sort(overhead);
+    double median = n % 2 == 1 ? overhead[n / 2] : (overhead[n / 2 - 1] + overhead[n / 2]) / 2;
+    return (decode / iterationsSum + perPrefill * admissionsPerIteration) * Math.max(1, median);
   }
 
   /** The iteration time the last estimates used (ms); NaN before the first. */
@@ -268,9 +277,11 @@ final class EtaBoard implements Serializable {
     return lastStepMs;
   }
 
-  /** Requests assumed to decode side by side. */
+  /** Requests assumed to decode side by side: the batch kept while others queued. */
   int slots() {
-    return Double.isNaN(slots) ? maxRunning : Math.max(1, (int) Math.round(slots));
+    // the average, or the batch now if larger: a burst's ramp-up (the batch filling a few prompts per command)
+    // would otherwise hold the average below the batch the engine keeps from then on
+    return Double.isNaN(slots) ? maxRunning : Math.max(1, Math.max(runningWhileQueued, (int) Math.round(slots)));
   }
 
   /** Mean output length to assume for a request without a prediction (tokens). */
