@@ -235,14 +235,8 @@ final class BatchCommand implements Callable<Integer> {
         });
       } finally {
         ticker.interrupt();
-        directEngineTime = new BatchProgress.EngineTime();
-        directEngineTime.prefillMs = runner.prefillMs();
-        directEngineTime.decodeMs = runner.decodeMs();
-        directEngineTime.busyMs = runner.prefillMs() + runner.decodeMs();
-        directEngineTime.cpuMs = runner.cpuMs();
-        directEngineTime.firstIssuedAtMs = engineStart;
-        directEngineTime.lastFinishedAtMs = System.currentTimeMillis();
-        directEngineTime.commands = 1;
+        directEngineTime = BatchProgress.EngineTime.of(runner.prefillMs(), runner.decodeMs(), runner.cpuMs(),
+            engineStart, System.currentTimeMillis());
       }
     }
   }
@@ -310,12 +304,13 @@ final class BatchCommand implements Callable<Integer> {
     o.addProperty("wall_s", wallMs / 1000.0);
     BatchProgress.EngineTime e = direct ? directEngineTime : progress.engineTime();
     if (e != null && e.commands > 0) {
-      o.addProperty("engine_busy_fraction", e.busyFraction());
+      // summed over the engines: the busy fraction is their mean
+      Stats.put(o, "engine_busy_fraction", e.busyFraction() / (direct ? 1 : serving.engines));
       o.addProperty("engine_busy_s", e.busyMs / 1000.0);
       o.addProperty("engine_prefill_s", e.prefillMs / 1000.0);
       o.addProperty("engine_probe_s", e.probeMs / 1000.0);
       o.addProperty("engine_decode_s", e.decodeMs / 1000.0);
-      if (e.cpuMs > 0) {
+      if (e.cpuMs > 0 && e.busyMs > 0) {
         o.addProperty("engine_cpu_over_busy", e.cpuMs / e.busyMs);
       }
     }

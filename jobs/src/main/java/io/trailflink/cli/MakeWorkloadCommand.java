@@ -59,8 +59,8 @@ final class MakeWorkloadCommand implements Callable<Integer> {
   }
 
   private int writeGenerated() throws java.io.IOException {
-    if (generated < 1) {
-      throw new TrailCli.UsageException("--generated must be >= 1, got " + generated);
+    if (generated < 1 || cap < 1) {
+      throw new TrailCli.UsageException("--generated and --cap must be >= 1, got " + generated + " and " + cap);
     }
     if (out.toAbsolutePath().getParent() != null) {
       Files.createDirectories(out.toAbsolutePath().getParent());

@@ -39,6 +39,9 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     if (buckets < 1 || Integer.bitCount(buckets) != 1) {
       throw new TrailCli.UsageException("--buckets must be a power of two, got " + buckets);
     }
+    if (epochs < 1) {
+      throw new TrailCli.UsageException("--epochs must be >= 1, got " + epochs);
+    }
     for (Path f : data) {
       if (!Files.isRegularFile(f)) {
         throw new TrailCli.UsageException("--data " + f + ": no such file");
@@ -69,7 +72,13 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
             skipped++;
             continue;
           }
-          int[] ids = encoder.tokens(row.prompt, row.messages, rawPrompts);
+          int[] ids;
+          try {
+            ids = encoder.tokens(row.prompt, row.messages, rawPrompts);
+          } catch (RuntimeException e) { // a conversation the chat template refuses: that row only
+            skipped++;
+            continue;
+          }
           boolean heldOut = Math.floorMod(Arrays.hashCode(ids) * 0x9E3779B1, 10) == 0;
           (heldOut ? held : train).add(ids);
           (heldOut ? heldLengths : trainLengths).add(row.outputTokens);
@@ -100,7 +109,15 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     card.addProperty("epochs", epochs);
     card.addProperty("heldout_mae_total_tokens", maePrior / n);
     card.addProperty("heldout_mae_median_guess_tokens", maeMedian / n);
-    prior.save(dir, card);
+    try {
+      prior.save(dir, card);
+    } catch (java.io.UncheckedIOException e) {
+      throw new TrailCli.UsageException("--out " + dir + ": cannot write the prior: " + e.getCause().getMessage());
+    }
+    if (held.isEmpty()) {
+      System.out.printf("no row held out (too few rows): written to %s unscored%n", dir.resolve(PromptPrior.SPEC_FILE));
+      return 0;
+    }
     System.out.printf("held-out MAE of the output length: prompt prior %.1f tokens, the training median (%.0f) "
         + "%.1f tokens; written to %s%n", maePrior / n, median, maeMedian / n, dir.resolve(PromptPrior.SPEC_FILE));
     return 0;
@@ -108,15 +125,22 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
 
   private record Row(String prompt, List<ChatMessage> messages, int outputTokens) {}
 
-  /** A usable row, or null for one with an error or without a length; a line that is not JSON is a usage error. */
+  /**
+   * A usable row, or null for one with an error, without a length, or with both a prompt and messages; a line that
+   * is not a JSON object, or a field of the wrong type, is a usage error naming the file and line.
+   */
   private static Row parse(Path f, int lineNo, String line) {
-    JsonObject o;
     try {
-      o = JsonParser.parseString(line).getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
-      throw new TrailCli.UsageException(f + ":" + lineNo + ": not a JSON object");
+      return parseRow(JsonParser.parseString(line).getAsJsonObject());
+    } catch (JsonParseException | IllegalStateException | UnsupportedOperationException | NullPointerException
+        | ClassCastException e) {
+      throw new TrailCli.UsageException(f + ":" + lineNo + ": not a row of prompt (or messages of role and "
+          + "content) and output_tokens");
     }
-    if (o.has("error") && !o.get("error").isJsonNull() || !o.has("output_tokens")) {
+  }
+
+  private static Row parseRow(JsonObject o) {
+    if (o.has("error") && !o.get("error").isJsonNull() || !o.has("output_tokens") || o.get("output_tokens").isJsonNull()) {
       return null;
     }
     List<ChatMessage> messages = null;
@@ -128,8 +152,8 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
       }
     }
     String prompt = o.has("prompt") && !o.get("prompt").isJsonNull() ? o.get("prompt").getAsString() : null;
-    if (prompt == null && messages == null) {
-      return null;
+    if ((prompt == null) == (messages == null)) {
+      return null; // neither, or both (the job refuses both)
     }
     return new Row(prompt, messages, o.get("output_tokens").getAsInt());
   }

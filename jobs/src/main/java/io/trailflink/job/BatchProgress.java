@@ -40,6 +40,32 @@ public final class BatchProgress {
     public long firstIssuedAtMs = Long.MAX_VALUE;
     public long lastFinishedAtMs;
 
+    /** One run of timed engine calls (a direct batch): prefill and decode time (ms) between two epoch-ms times. */
+    public static EngineTime of(double prefillMs, double decodeMs, double cpuMs, long startMs, long endMs) {
+      EngineTime t = new EngineTime();
+      t.commands = 1;
+      t.prefillMs = prefillMs;
+      t.decodeMs = decodeMs;
+      t.busyMs = prefillMs + decodeMs;
+      t.cpuMs = cpuMs;
+      t.firstIssuedAtMs = startMs;
+      t.lastFinishedAtMs = endMs;
+      return t;
+    }
+
+    EngineTime copy() {
+      EngineTime c = new EngineTime();
+      c.commands = commands;
+      c.busyMs = busyMs;
+      c.cpuMs = cpuMs;
+      c.prefillMs = prefillMs;
+      c.probeMs = probeMs;
+      c.decodeMs = decodeMs;
+      c.firstIssuedAtMs = firstIssuedAtMs;
+      c.lastFinishedAtMs = lastFinishedAtMs;
+      return c;
+    }
+
     void add(EngineFeedback fb) {
       commands++;
       busyMs += fb.getBusyMs();
@@ -138,16 +164,7 @@ public final class BatchProgress {
 
   /** The engine's time so far (a copy), from the feedback of every command. */
   public synchronized EngineTime engineTime() {
-    EngineTime c = new EngineTime();
-    c.commands = engineTime.commands;
-    c.busyMs = engineTime.busyMs;
-    c.cpuMs = engineTime.cpuMs;
-    c.prefillMs = engineTime.prefillMs;
-    c.probeMs = engineTime.probeMs;
-    c.decodeMs = engineTime.decodeMs;
-    c.firstIssuedAtMs = engineTime.firstIssuedAtMs;
-    c.lastFinishedAtMs = engineTime.lastFinishedAtMs;
-    return c;
+    return engineTime.copy();
   }
 
   public synchronized long tokens() {

@@ -196,7 +196,7 @@ public final class ServingOptions implements Serializable {
       throw new IllegalArgumentException(predictor.resolve(PromptPrior.SPEC_FILE) + " reads words, not prompt tokens: "
           + "train it with train-prompt-prior");
     }
-    return predictor;
+    return predictor.toAbsolutePath(); // the TaskManagers resolve it, not this command's working directory
   }
 
   /** The engine's tap layer: the predictor's unless given; they must agree. */

@@ -4,8 +4,8 @@ package io.trailflink.scheduler;
  * The scheduler's view of one request: sizes, progress, predictions and lifecycle.
  *
  * <p>Predictions are in output tokens. {@code initialPrediction} (TRAIL's r) is fixed at submission;
- * {@code predictedRemaining} is refreshed as the request runs. Unknown predictions are NaN and fall back to
- * {@code maxNewTokens - generated}, as the public port does.
+ * {@code predictedRemaining} is refreshed as the request runs. Unknown predictions are NaN and fall back to the
+ * prompt prior's guess when there is one, else to {@code maxNewTokens - generated}, as the public port does.
  */
 public final class Request implements java.io.Serializable {
   private static final long serialVersionUID = 1L;

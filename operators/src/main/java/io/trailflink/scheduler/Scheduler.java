@@ -385,8 +385,10 @@ public final class Scheduler implements java.io.Serializable {
           }
         }
       }
-      if (victim == null
-          || !(unfairlyServed || overdue(c, now) || policy.rank(c) + policy.margin() < victimRank)) {
+      // a guess from the prompt alone ranks the queue but never preempts: the victim would pay a preemption for it
+      boolean guessed = !c.hasPrediction() && !Double.isNaN(c.promptPrior());
+      if (victim == null || !(unfairlyServed || overdue(c, now)
+          || !guessed && policy.rank(c) + policy.margin() < victimRank)) {
         return;
       }
       if (ledger.shortfall(c.id(), c.kvTokens() + config.quantumTokens()) > ledger.free()) {
@@ -503,7 +505,9 @@ public final class Scheduler implements java.io.Serializable {
       tenantQueues.computeIfAbsent(r.tenant(), t -> new TreeMap<>()).put(k, r);
     }
     if (starvationBound > 0 && !Double.isNaN(tokenMs)) {
-      QueueKey d = new QueueKey(r.queuedSinceMs() + starvationBound * r.remainingEstimate() * tokenMs,
+      // by the prediction, or the cap without one: a short guess from the prompt must not make a request overdue
+      double service = r.hasPrediction() ? r.remainingEstimate() : r.maxNewTokens() - r.generated();
+      QueueKey d = new QueueKey(r.queuedSinceMs() + starvationBound * service * tokenMs,
           r.arrivalOrder(), r.id());
       due.put(d, r);
       dueKeys.put(r.id(), d);

@@ -1,5 +1,6 @@
 package io.trailflink.serving;
 
+import io.trailflink.predictor.PromptPrior;
 import io.trailflink.scheduler.Decision;
 import io.trailflink.scheduler.Request;
 import io.trailflink.scheduler.RequestState;
@@ -204,7 +205,8 @@ public final class EngineLoop implements Serializable {
    */
   private double promptPrior(int[] promptTokenIds) {
     String dir = settings().promptPriorDir();
-    return dir == null || promptTokenIds.length == 0 ? Double.NaN : PromptPriors.of(dir).predictTotal(promptTokenIds);
+    PromptPrior prior = dir == null || promptTokenIds.length == 0 ? null : PromptPriors.of(dir);
+    return prior == null ? Double.NaN : prior.predictTotal(promptTokenIds);
   }
 
   private Decision accept(ValidatedRequest v, long now) {
@@ -287,6 +289,7 @@ public final class EngineLoop implements Serializable {
     for (Request r : scheduler.runningRequests()) {
       decode.add(r.id());
     }
+    etas().planned(decode.size(), scheduler.queuedCount());
     List<String> park = new ArrayList<>();
     List<ProbeSpec> probe = parkOrProbe(admit, park);
     List<String> release = new ArrayList<>(toRelease);
@@ -323,8 +326,9 @@ public final class EngineLoop implements Serializable {
    * (at least one), get their prompt embedded for the predictor's initial rank. With parking (the default) each is
    * <em>parked</em> while the KV has room for it beside a quarter of the capacity kept free
    * ({@link Scheduler#park}): prefilled into this command's admit list and paused, so its prefill is done once and
-   * its admission later is free; the rest wait unranked (by max_new_tokens, then arrival) until room frees — so
-   * TRAIL ranks a window of waiting requests as large as the KV allows, never paying a prefill twice. Without
+   * its admission later is free; the rest wait, ranked by their prompt prior's guess (without one: at their
+   * max_new_tokens, in arrival order), until room frees — so TRAIL's own prediction ranks a window of waiting
+   * requests as large as the KV allows, never paying a prefill twice. Parking itself takes requests oldest first. Without
    * parking ({@code --no-park}) each is <em>probed</em>: a prefill whose KV is dropped, repeated at admission.
    * Parked requests are added to {@code admit} and {@code park}; the probes are returned.
    */
@@ -351,7 +355,7 @@ public final class EngineLoop implements Serializable {
           break;
         }
         if (scheduler.headBlocked() || !scheduler.park(s.request.id(), spare)) {
-          pending.addFirst(s); // no room now: it waits, unranked (by max_new_tokens, then arrival), for a later try
+          pending.addFirst(s); // no room now: it waits (ranked by its prompt prior, if any) for a later try
           break;
         }
         parkTokens += len;
@@ -482,8 +486,7 @@ public final class EngineLoop implements Serializable {
       }
     }
     etas().commandDone(new EtaBoard.Command(fb.getIssuedAtMs(), fb.getFinishedAtMs(), fb.getBusyMs(),
-        fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills), scheduler.runningCount(),
-        scheduler.queuedCount());
+        fb.getDecodeMs(), fb.getPrefillMs(), iterations, head.prefills));
     if (config.starvationBound() > 0) { // the bound's service times (NaN until measured: the last kept)
       scheduler.setTokenMs(etas().stepMs(config.maxNewTokensLimit()));
     }
@@ -653,7 +656,7 @@ public final class EngineLoop implements Serializable {
 
   private EtaBoard etas() {
     if (etas == null) { // a new or restored loop
-      etas = new EtaBoard(settings().etaEveryMs(), config.maxRunning());
+      etas = new EtaBoard(settings().etaEveryMs(), config.maxRunning(), config.decodeSteps(), config.pipelineDepth());
     }
     return etas;
   }

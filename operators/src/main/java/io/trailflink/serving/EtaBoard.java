@@ -54,8 +54,9 @@ final class EtaBoard implements Serializable {
    */
   record Command(long issuedAtMs, long finishedAtMs, double busyMs, double decodeMs, double prefillMs,
       int iterations, int prefills) implements Serializable {}
-  private double slots = Double.NaN; // running requests while others queued (a moving average)
-  private int runningWhileQueued; // the last command's batch while others queued
+  private double slots = Double.NaN; // the batch each command was planned with while others queued (moving average)
+  /** Decode iterations a slot stays empty after its request ends (the quantum's rest, the pipeline's lag). */
+  private final double slotGapIterations;
   private long lastFinishedAtMs = -1; // epoch ms of the previous command's end
   private double outputSum; // tokens, finished requests
   private long outputCount;
@@ -76,9 +77,16 @@ final class EtaBoard implements Serializable {
   /** When a request's ETA was last published, and whether it had a prediction then. */
   private record Mark(long atMs, boolean predicted) implements Serializable {}
 
-  EtaBoard(long everyMs, int maxRunning) {
+  /**
+   * @param decodeSteps decode iterations per command (the quantum)
+   * @param pipelineDepth commands in flight: with 2, the command after next is the first planned with a finished
+   *     request's slot free
+   */
+  EtaBoard(long everyMs, int maxRunning, int decodeSteps, int pipelineDepth) {
     this.everyMs = everyMs;
     this.maxRunning = maxRunning;
+    // a request ends on average mid-quantum, then waits out the commands already planned with it
+    this.slotGapIterations = (decodeSteps - 1) / 2.0 + decodeSteps * (pipelineDepth - 1);
   }
 
   void setEveryMs(long everyMs) {
@@ -89,17 +97,24 @@ final class EtaBoard implements Serializable {
     return everyMs > 0;
   }
 
-  /** A command's feedback, with the batch and queue after it. */
-  void commandDone(Command c, int running, int queued) {
+  /**
+   * A command was planned with {@code running} requests in its batch and {@code queued} left waiting: the slots the
+   * engine keeps filled (all of them unless KV binds). Counted when the command is planned, not after its answers,
+   * when the requests that finished in it have left their slots.
+   */
+  void planned(int running, int queued) {
+    if (queued > 0 && running > 0) {
+      slots = average(slots, running);
+    }
+  }
+
+  /** A command's feedback. */
+  void commandDone(Command c) {
     if (c.iterations() > 0) {
       // wall time from the previous command's end (or its own start after an idle gap), so idle time is not its cost
       double wall = Math.max(0, c.finishedAtMs() - Math.max(lastFinishedAtMs, c.issuedAtMs()));
       window[(int) (measured++ % WINDOW)] = new Command(c.issuedAtMs(), c.issuedAtMs() + (long) wall, c.busyMs(),
           c.decodeMs(), c.prefillMs(), c.iterations(), c.prefills());
-    }
-    if (queued > 0 && running > 0) {
-      slots = average(slots, running);
-      runningWhileQueued = running;
     }
     lastFinishedAtMs = Math.max(lastFinishedAtMs, c.finishedAtMs());
   }
@@ -235,7 +250,7 @@ final class EtaBoard implements Serializable {
    * Wall time per decode iteration to expect from now on (ms), NaN before {@link #WARM} commands are measured: the
    * window's decode time per iteration, plus a prompt's prefill time for each admission an iteration will bring
    * (given — not the window's own rate of prefills, which a burst of parked prompts inflates), scaled by the
-   * median command's wall time over engine time (the loop's overhead).
+   * command's wall time over engine time (the loop's overhead); each a median over the window's commands.
    *
    * @param admissionsPerIteration prompts prefilled per decode iteration from now on
    */
@@ -243,33 +258,44 @@ final class EtaBoard implements Serializable {
     if (measured < WARM) {
       return Double.NaN;
     }
+    int n = (int) Math.min(measured, WINDOW);
     double wall = 0;
     double busy = 0;
     double decode = 0;
-    double prefill = 0;
     long iterationsSum = 0;
-    long prefillsSum = 0;
-    int n = (int) Math.min(measured, WINDOW);
     double[] overhead = new double[n]; // each command's wall time over its engine time
+    double[] decodePerIteration = new double[n];
+    double[] perPrefill = new double[n];
+    int prefilling = 0;
     for (int i = 0; i < n; i++) {
       Command c = window[i];
       wall += c.finishedAtMs() - c.issuedAtMs();
       busy += c.busyMs();
-      overhead[i] = c.busyMs() > 0 ? (c.finishedAtMs() - c.issuedAtMs()) / c.busyMs() : 1;
       decode += c.decodeMs();
-      prefill += c.prefillMs();
       iterationsSum += c.iterations();
-      prefillsSum += c.prefills();
+      overhead[i] = c.busyMs() > 0 ? (c.finishedAtMs() - c.issuedAtMs()) / c.busyMs() : 1;
+      decodePerIteration[i] = c.decodeMs() / c.iterations(); // the window holds commands with iterations only
+      if (c.prefills() > 0) {
+        perPrefill[prefilling++] = c.prefillMs() / c.prefills();
+      }
     }
     if (decode <= 0 || busy <= 0) {
       return wall / iterationsSum; // a feedback without phase times: its wall time per iteration
     }
-    double perPrefill = prefillsSum == 0 ? 0 : prefill / prefillsSum;
-    // the median command's overhead, not the window's total: a few commands held up by a transient (a burst of
-    // thousands of acceptances on the scheduler's thread) must not be extrapolated over the whole queue
-    java.util.Arrays.sort(overhead);
-    double median = n % 2 == 1 ? overhead[n / 2] : (overhead[n / 2 - 1] + overhead[n / 2]) / 2;
-    return (decode / iterationsSum + perPrefill * admissionsPerIteration) * Math.max(1, median);
+    // medians over the window's commands, not its totals: the first commands of a burst carry transients (the
+    // scheduler's thread busy accepting thousands of requests, first-use costs in the engine) that must not be
+    // extrapolated over the whole queue
+    return (median(decodePerIteration, n) + median(perPrefill, prefilling) * admissionsPerIteration)
+        * Math.max(1, median(overhead, n));
+  }
+
+  /** The median of the first {@code n} values (sorted in place); 0 when there are none. */
+  private static double median(double[] values, int n) {
+    if (n == 0) {
+      return 0;
+    }
+    java.util.Arrays.sort(values, 0, n);
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
   }
 
   /** The iteration time the last estimates used (ms); NaN before the first. */
@@ -277,11 +303,9 @@ final class EtaBoard implements Serializable {
     return lastStepMs;
   }
 
-  /** Requests assumed to decode side by side: the batch kept while others queued. */
+  /** Requests assumed to decode side by side: the batch commands are planned with while others queue. */
   int slots() {
-    // the average, or the batch now if larger: a burst's ramp-up (the batch filling a few prompts per command)
-    // would otherwise hold the average below the batch the engine keeps from then on
-    return Double.isNaN(slots) ? maxRunning : Math.max(1, Math.max(runningWhileQueued, (int) Math.round(slots)));
+    return Double.isNaN(slots) ? maxRunning : Math.max(1, (int) Math.round(slots));
   }
 
   /** Mean output length to assume for a request without a prediction (tokens). */
@@ -392,7 +416,8 @@ final class EtaBoard implements Serializable {
     }
     double stepMs = stepMs(slots() * prefillsAhead / Math.max(1, totalWork));
     double[] offsets = Double.isNaN(stepMs) ? null : FinishTimes.offsetsMs(runningWork, queuedWork, slots(), stepMs,
-        aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now), arrivalStreamMs(now));
+        aheadLoad(queuedWork, stepMs, scheduler.policy().usesPredictions(), now), arrivalStreamMs(now),
+        slotGapIterations);
     List<Request> order = new ArrayList<>(running);
     order.addAll(queued);
     List<Double> work = new ArrayList<>(runningWork);

@@ -40,12 +40,24 @@ public final class FinishTimes {
    */
   public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs,
       double[] aheadLoad, double horizonMs) {
+    return offsetsMs(running, queued, slots, stepMs, aheadLoad, horizonMs, 0);
+  }
+
+  /**
+   * As {@link #offsetsMs(List, List, int, double, double[], double)}, with a slot left empty for
+   * {@code gapIterations} after each request ends before the next one takes it: the engine decodes in quanta of
+   * several iterations and the next command is planned before the last one's answers are in, so a finished
+   * request's slot is refilled only a command or two later.
+   */
+  public static double[] offsetsMs(List<Double> running, List<Double> queued, int slots, double stepMs,
+      double[] aheadLoad, double horizonMs, double gapIterations) {
     int batch = Math.max(1, slots);
+    double gapMs = Math.max(0, gapIterations) * stepMs;
     double[] out = new double[running.size() + queued.size()];
     PriorityQueue<Double> free = new PriorityQueue<>(Math.max(batch, running.size()) + 1);
     for (int i = 0; i < running.size(); i++) {
       out[i] = Math.max(1, running.get(i)) * stepMs;
-      free.add(out[i]);
+      free.add(out[i] + gapMs);
     }
     while (free.size() > batch) {
       free.poll(); // more running than the slots we assume: the earliest to finish are not a slot's last user
@@ -57,7 +69,7 @@ public final class FinishTimes {
       double start = free.poll();
       double work = Math.max(1, queued.get(j)) * stepMs;
       double end = start + work;
-      free.add(end); // the schedule of the work queued now
+      free.add(end + gapMs); // the schedule of the work queued now
       double load = aheadLoad == null ? 0 : aheadLoad[j];
       double wait = load < 1 && start / (1 - load) <= horizonMs ? start / (1 - load) : start + load * horizonMs;
       out[running.size() + j] = Math.min(STARVED_MS, wait + work);

@@ -32,4 +32,11 @@ class FinishTimesTest {
     assertArrayEquals(new double[] {1, 5, 9, 7}, FinishTimes.offsetsMs(List.of(1.0, 5.0, 9.0), List.of(2.0), 2, 1.0),
         1e-9);
   }
+
+  @org.junit.jupiter.api.Test
+  void aFinishedRequestsSlotStaysEmptyForTheGapBeforeTheNextTakesIt() {
+    // one slot, 1 ms per iteration: "a" ends at 10, its slot is free at 10 + 3, so "b" (5) ends at 18
+    assertArrayEquals(new double[] {10, 18}, FinishTimes.offsetsMs(List.of(10.0), List.of(5.0), 1, 1.0, null, 0, 3),
+        1e-9);
+  }
 }
