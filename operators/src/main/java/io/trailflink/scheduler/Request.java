@@ -145,9 +145,12 @@ public final class Request implements java.io.Serializable {
     return promptPrior;
   }
 
-  /** The initial predicted length r, or max_new_tokens when there is none. */
+  /** The initial predicted length r; without one, the prompt prior's guess (at most the cap), else max_new_tokens. */
   public double initialEstimate() {
-    return Double.isNaN(initialPrediction) ? maxNewTokens : initialPrediction;
+    if (!Double.isNaN(initialPrediction)) {
+      return initialPrediction;
+    }
+    return Double.isNaN(promptPrior) ? maxNewTokens : Math.min(maxNewTokens, Math.max(1, promptPrior));
   }
 
   /** Whether a prediction was ever made for this request (a request without one is not preemptible under TRAIL). */

@@ -83,8 +83,24 @@ class SchedulerTest {
     assertEquals(12 + 150 + 200, s.predictedWork(), 1e-9);
     assertEquals(List.of("short-guess"), ids(round(s, 0), Kind.ADMIT));
     assertTrue(!s.policy().preemptible(shortGuess), "a guess from the prompt is no prediction");
+    assertEquals(150, longGuess.initialEstimate(), 1e-9, "SJF ranks by the guess too");
+    assertEquals(200, unguessed.initialEstimate(), 1e-9);
     s.predict("short-guess", 40); // the model's own prediction replaces the guess
     assertEquals(40, shortGuess.remainingEstimate(), 1e-9);
+  }
+
+  @Test
+  void aGuessFromThePromptNeverPreemptsAPredictedRequest() {
+    Scheduler s = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    s.submit(req("long", 0, 20, 100, 100), 0);
+    round(s, 0);
+    step(s, 4); // a = 4 < 0.8 · 100: preemptible
+    Request guessed = new Request("guessed", 1, order++, 10, 200, -1);
+    guessed.setPromptPrior(5);
+    s.submit(guessed, 1);
+    assertEquals(List.of(), ids(round(s, 1), Kind.PREEMPT), "it waits for a slot, or for its prediction");
+    s.predict("guessed", 5, 0); // the model agrees: now it preempts
+    assertEquals(List.of("long"), ids(round(s, 2), Kind.PREEMPT));
   }
 
   @Test
