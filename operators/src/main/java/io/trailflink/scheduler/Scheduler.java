@@ -603,6 +603,11 @@ public final class Scheduler implements java.io.Serializable {
     return List.copyOf(queue.values());
   }
 
+  /** The queue in the policy's order, as a read-only view (no copy): iterate it, do not keep it. */
+  public java.util.Collection<Request> queuedView() {
+    return java.util.Collections.unmodifiableCollection(queue.values());
+  }
+
   public int runningCount() {
     return running.size();
   }

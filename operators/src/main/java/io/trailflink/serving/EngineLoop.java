@@ -75,7 +75,7 @@ public final class EngineLoop implements Serializable {
   private transient List<ResponseChunk> chunks;
   /** Commands sent and not yet answered, oldest first (at most {@code pipelineDepth}). */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-  /** Accepted requests not probed yet, oldest first. */
+  /** Accepted requests not probed yet, oldest first (with {@code --no-park}; parking walks the queue instead). */
   private final ArrayDeque<ServedRequest> unprobed = new ArrayDeque<>();
   private String incarnation;
   private final LoopStats stats = new LoopStats();
@@ -171,7 +171,7 @@ public final class EngineLoop implements Serializable {
       restored.setPromptPrior(loop.promptPrior(s.request.promptTokenIds()));
       scheduler.restore(restored, RequestState.valueOf(rs.getState()), now);
       loop.requests.put(s.request.id(), s);
-      if (config.probeBatch() > 0 && !s.probed) {
+      if (config.probeBatch() > 0 && !config.park() && !s.probed) {
         loop.unprobed.addLast(s);
       }
     }
@@ -227,7 +227,7 @@ public final class EngineLoop implements Serializable {
       ServedRequest s = new ServedRequest(v, (int) arrivals);
       requests.put(v.id(), s);
       predictSynthetic(s, 0);
-      if (config.probeBatch() > 0) {
+      if (config.probeBatch() > 0 && !config.park()) { // parking walks the scheduler's queue instead
         unprobed.addLast(s);
       }
       // a request predicted on arrival (from its forced length), or one no prediction will come for before it is
@@ -322,19 +322,23 @@ public final class EngineLoop implements Serializable {
   static final int PROBE_TOKEN_BUDGET = 1024;
 
   /**
-   * Waiting requests not embedded yet, oldest first, while the padded batch stays within {@link #PROBE_TOKEN_BUDGET}
+   * Waiting requests not embedded yet (in the queue's order when parking, oldest first when probing), while the
+   * padded batch stays within {@link #PROBE_TOKEN_BUDGET}
    * (at least one), get their prompt embedded for the predictor's initial rank. With parking (the default) each is
    * <em>parked</em> while the KV has room for it beside a quarter of the capacity kept free
    * ({@link Scheduler#park}): prefilled into this command's admit list and paused, so its prefill is done once and
    * its admission later is free; the rest wait, ranked by their prompt prior's guess (without one: at their
    * max_new_tokens, in arrival order), until room frees — so TRAIL's own prediction ranks a window of waiting
-   * requests as large as the KV allows, never paying a prefill twice. Parking itself takes requests oldest first. Without
-   * parking ({@code --no-park}) each is <em>probed</em>: a prefill whose KV is dropped, repeated at admission.
+   * requests as large as the KV allows, never paying a prefill twice. Parking takes them in the queue's order.
+   * Without parking ({@code --no-park}) each is <em>probed</em>: a prefill whose KV is dropped, repeated at
+   * admission.
    * Parked requests are added to {@code admit} and {@code park}; the probes are returned.
    */
   private List<ProbeSpec> parkOrProbe(List<AdmitSpec> admit, List<String> park) {
     List<ProbeSpec> probe = new ArrayList<>();
-    ArrayDeque<ServedRequest> pending = unprobed;
+    // parking takes the waiting requests in the policy's order (by their prompt prior's guess under TRAIL), so
+    // the KV window holds those likely to run soon; probing (--no-park) takes them oldest first
+    ArrayDeque<ServedRequest> pending = config.park() ? unembeddedInRankOrder(config.probeBatch()) : unprobed;
     int longestProbe = 0; // probes run as one padded batch
     int parkTokens = 0; // parks are prefilled in length groups, so their real tokens count
     int spare = config.kvBlocks() / 4;
@@ -380,6 +384,24 @@ public final class EngineLoop implements Serializable {
       probe.add(ProbeSpec.newBuilder().setRequestId(s.request.id()).setPromptTokenIds(prompt).build());
     }
     return probe;
+  }
+
+  /**
+   * Up to {@code n} waiting requests not embedded yet, in the scheduler's queue order: O(n + the requests ahead of
+   * them that are parked, preempted or evicted), which the KV bounds, however many wait.
+   */
+  private ArrayDeque<ServedRequest> unembeddedInRankOrder(int n) {
+    ArrayDeque<ServedRequest> out = new ArrayDeque<>();
+    for (Request r : scheduler.queuedView()) {
+      if (out.size() >= n) {
+        break;
+      }
+      ServedRequest s = r.state() == RequestState.WAITING ? requests.get(r.id()) : null;
+      if (s != null && !s.inEngine && !s.probed) {
+        out.addLast(s);
+      }
+    }
+    return out;
   }
 
   private AdmitSpec admitSpec(ServedRequest s) {

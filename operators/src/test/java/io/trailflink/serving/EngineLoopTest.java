@@ -121,6 +121,11 @@ class EngineLoopTest {
     loop.drainEtas(0).forEach(e -> assumed.put(e.getRequestId(), e.getAssumedRemaining()));
     assertTrue(assumed.get("short") < 60 && assumed.get("long") > 300, "the ETA's work is the prior's: " + assumed);
     assertFalse(loop.scheduler().request("short").hasPrediction(), "a guess is no prediction");
+    loop.submit(new ValidatedRequest("short2", "t", new int[] {103, 9, 104}, 512, 0, Sampling.newBuilder().build(),
+        List.of(), 0L, 0, null), 0);
+    StepCommand first = loop.nextCommand(0);
+    assertEquals(List.of("short"), first.getDecode(), "one slot: the shortest guess runs");
+    assertEquals(List.of("short2"), first.getPark(), "the KV window takes the next shortest guess, not the oldest");
 
     ServingConfig without = new ServingConfig("trail", 1, 1, 64, 16, 4, 512, 1024, 60_000, 1, 1, 0, "model", true,
         1_000, false, null, null, 0, null);
