@@ -133,7 +133,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     try {
       return parseRow(JsonParser.parseString(line).getAsJsonObject());
     } catch (JsonParseException | IllegalStateException | UnsupportedOperationException | NullPointerException
-        | ClassCastException e) {
+        | ClassCastException | NumberFormatException e) {
       throw new TrailCli.UsageException(f + ":" + lineNo + ": not a row of prompt (or messages of role and "
           + "content) and output_tokens");
     }

@@ -100,6 +100,32 @@ class TrailCliTest {
   }
 
   @Test
+  void trainPromptPriorNamesTheBadFileAndLineInOneLine() throws Exception {
+    Path bad = tmp.resolve("rows.jsonl");
+    java.nio.file.Files.writeString(bad, "{\"prompt\": \"hi\", \"output_tokens\": 3}\n{\"prompt\": \"x\", "
+        + "\"output_tokens\": \"many\"}\n");
+    Path out = tmp.resolve("prior-out"); // the prior takes its bins from the predictor beside it
+    java.nio.file.Files.createDirectories(out);
+    java.nio.file.Files.writeString(out.resolve("predictor.json"), "{\"layer\": 1, \"hidden\": 32, \"units\": 8, "
+        + "\"bins\": 10, \"cap\": 512, \"refreshEvery\": 1, \"model\": \"tiny\", \"version\": \"t\"}");
+    String[][] cases = {
+        {"--data", tmp.resolve("none.jsonl").toString()},
+        {"--data", bad.toString(), "--model", model.toString(), "--out", out.toString()},
+        {"--data", bad.toString(), "--epochs", "0"},
+        {"--data", bad.toString(), "--buckets", "1000"},
+    };
+    String[] expect = {"none.jsonl", "rows.jsonl:2", "--epochs", "--buckets"};
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = new String[cases[i].length + 1];
+      args[0] = "train-prompt-prior";
+      System.arraycopy(cases[i], 0, args, 1, cases[i].length);
+      Run r = run(args);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+      assertTrue(r.err().strip().lines().count() == 1 && r.err().contains(expect[i]), r.err());
+    }
+  }
+
+  @Test
   void benchRefusesBadSettingsWithOneLineBeforeAnythingStarts() throws Exception {
     Path w = tmp.resolve("bench.jsonl");
     java.nio.file.Files.writeString(w, "{\"prompt\": \"hello\", \"out_tokens\": 20}\n{\"prompt\": \"hi\"}\n");
