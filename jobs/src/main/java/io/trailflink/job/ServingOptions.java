@@ -95,7 +95,7 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--predictor", description = "TRAIL predictor directory, or 'none' for the max_new_tokens fallback; default: MODEL/predictor.")
   public String predictorDir;
 
-  @Option(names = "--no-prompt-prior", description = "Without the prompt prior: a waiting request TRAIL has not embedded yet (no KV room to park it) is ranked at its max_new_tokens and timed by the mean output, instead of by the prior's guess from its prompt tokens (prompt-prior.json next to the predictor).")
+  @Option(names = "--no-prompt-prior", description = "Without the prompt prior: a waiting request TRAIL has not embedded yet (no KV room to park it) is ranked at its max_new_tokens and timed by the mean output of finished requests, instead of by the prior's guess from its prompt tokens (prompt-prior.json next to the predictor).")
   public boolean noPromptPrior;
 
   @Option(names = "--predictions", description = "Where the scheduler's predictions come from: model (the TRAIL predictor, default), or from each request's forced_output_tokens: oracle (the truth), noisy:MAE_INITIAL,MAE_REFINED (the simulator's error model), recorded:FILE (eval-predictor --record errors). For benchmarks.")
@@ -159,7 +159,7 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--engine-threads", description = "PyTorch threads of each CPU engine (0 = auto, default: PyTorch's own count but one core left to Flink and Kafka).")
   public int engineThreads = 0;
 
-  @Option(names = "--engine-nice", converter = EnginePriorityConverter.class, description = "CPU priority of each CPU engine's decode thread, so that the scheduler and Kafka threads preempt it: idle (Linux SCHED_IDLE: preempted at once), a nice value 1-19, or 0 = unchanged (default: ${DEFAULT-VALUE}; ignored on a GPU).")
+  @Option(names = "--engine-nice", converter = EnginePriorityConverter.class, description = "CPU priority of each CPU engine's decode thread, so that the scheduler and Kafka threads preempt it: idle (Linux SCHED_IDLE: preempted at once), a nice value 1-19, or 0 = unchanged (default: ${DEFAULT-VALUE} when serving, 0 for a batch, which wants throughput; ignored on a GPU).")
   public EnginePriority engineNice = EnginePriority.IDLE;
 
   @Option(names = "--fail-at-command", description = "Fault drill: fail the engine task once at its N-th command to rehearse recovery (0 = off, default).")

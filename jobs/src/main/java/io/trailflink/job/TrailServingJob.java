@@ -14,6 +14,7 @@ import io.trailflink.flink.PlaceRequestFunction;
 import io.trailflink.flink.EngineSlotSerializer;
 import io.trailflink.flink.SchedulerFunction;
 import io.trailflink.flink.ValidateRequestFunction;
+import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.TrailPredictor;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.scheduler.policy.TrailPolicy;
@@ -80,6 +81,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * there, so the buffer timeout defaults to 0 and producers do not linger. Operator uids and names come from {@link Stage}.
  */
 public final class TrailServingJob {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrailServingJob.class);
   /** Longest a checkpoint barrier may block one of an operator's inputs before the checkpoint goes unaligned (ms). */
   static final long ALIGNMENT_TIMEOUT_MS = 100;
   private TrailServingJob() {}
@@ -102,8 +104,11 @@ public final class TrailServingJob {
     // whose KV is dropped, paid again at admission) only where predictions decide something
     boolean probe = predictor != null && ServingConfig.MODEL_PREDICTIONS.equals(o.predictions)
         && Policies.parse(o.policy, TrailPolicy.PAPER_C).usesPredictions();
+    Path promptPrior = o.promptPrior(predictor);
     ServingConfig config = o.servingConfig(model.maxPositions(), !o.noPark || probe ? o.maxRunning : 0,
-        o.promptPrior(predictor));
+        promptPrior);
+    LOG.info("prompt prior: {}", promptPrior != null ? promptPrior.resolve(PromptPrior.SPEC_FILE)
+        + " (waiting requests not predicted yet are ranked and timed by its guess)" : "none");
     RecordLimits limits = o.recordLimits();
     Topics topics = o.topics();
     configure(env, o);
