@@ -121,7 +121,10 @@ final class BatchCommand implements Callable<Integer> {
           pending.size(), resumed, out.errorCount(), direct ? "straight through the engine (--direct)"
               : "through the serving job (policy " + serving.policy + ")");
       BatchProgress progress = new BatchProgress();
-      pending.forEach(r -> progress.pending(r.id(), r.request().getMaxNewTokens()));
+      double[] guesses = priorGuesses(model, pending);
+      for (int i = 0; i < pending.size(); i++) {
+        progress.pending(pending.get(i).id(), pending.get(i).request().getMaxNewTokens(), guesses[i]);
+      }
       if (!pending.isEmpty()) {
         if (direct) {
           runDirect(model, pending, out, progress, in.rows().size());
@@ -173,6 +176,36 @@ final class BatchCommand implements Callable<Integer> {
         }
       });
     }
+  }
+
+  /**
+   * The prompt prior's guess of each row's length (tokens; NaN where there is no prior or the row's prompt cannot be
+   * encoded), for the progress line's ETA until TRAIL's predictions come: in a batch far larger than the KV, most
+   * rows wait a long time without one.
+   */
+  private double[] priorGuesses(Path model, List<BatchInput.Row> rows) {
+    double[] out = new double[rows.size()];
+    java.util.Arrays.fill(out, Double.NaN);
+    Path dir = serving.promptPrior(serving.predictor(model));
+    if (dir == null) {
+      return out;
+    }
+    io.trailflink.predictor.PromptPrior prior = io.trailflink.predictor.PromptPrior.load(dir);
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
+      for (int i = 0; i < rows.size(); i++) {
+        InferenceRequest r = rows.get(i).request();
+        try {
+          List<io.trailflink.engine.text.ChatMessage> messages = r.getMessages() == null ? null
+              : r.getMessages().stream().map(t -> new io.trailflink.engine.text.ChatMessage(t.getRole(),
+                  t.getContent())).toList();
+          int[] ids = encoder.tokens(messages == null ? r.getPrompt() : null, messages, serving.rawPrompts);
+          out[i] = prior.predictTotal(ids, r.getMaxNewTokens());
+        } catch (RuntimeException e) { // the job will refuse this row with its reason; no guess for the ETA
+          out[i] = Double.NaN;
+        }
+      }
+    }
+    return out;
   }
 
   /** Throws when the job cannot finish the batch any more. */

@@ -11,14 +11,16 @@ import java.util.Map;
 /**
  * Progress of an offline batch and its ETA from TRAIL's own predictions: the predicted remaining tokens of every row
  * not yet done (the latest prediction the engine published for it, capped at what its max_new_tokens leaves; for a
- * row with none yet, the mean length of the rows finished so far, else half its cap) divided by the token rate
- * measured over the last {@link #WINDOW_MS}. Fed from the predictions topic; thread-safe.
+ * row with none yet, the prompt prior's guess, else the mean length of the rows finished so far, else half its
+ * cap) divided by the token rate measured over the last {@link #WINDOW_MS}. Fed from the predictions topic;
+ * thread-safe.
  */
 public final class BatchProgress {
   static final long WINDOW_MS = 30_000;
 
   private final Map<String, Integer> caps = new HashMap<>(); // max_new_tokens of rows not done
   private final Map<String, Double> predicted = new HashMap<>(); // latest predicted remaining (tokens)
+  private final Map<String, Double> guesses = new HashMap<>(); // the prompt prior's total, before any prediction
   private final Map<String, Integer> generated = new HashMap<>(); // tokens generated so far
   private final Deque<long[]> tokenTimes = new ArrayDeque<>(); // (epoch ms, tokens) per engine step
   private long tokens; // generated in all
@@ -91,6 +93,14 @@ public final class BatchProgress {
     caps.put(id, maxNewTokens);
   }
 
+  /** A row to track, with the prompt prior's guess of its length (tokens; NaN = none) until a prediction comes. */
+  public synchronized void pending(String id, int maxNewTokens, double guess) {
+    caps.put(id, maxNewTokens);
+    if (!Double.isNaN(guess)) {
+      guesses.put(id, guess);
+    }
+  }
+
   /** The row's output is written. */
   public synchronized void done(String id, int outputTokens) {
     if (caps.remove(id) != null) {
@@ -98,6 +108,7 @@ public final class BatchProgress {
       finishedTokens += outputTokens;
     }
     predicted.remove(id);
+    guesses.remove(id);
     generated.remove(id);
   }
 
@@ -150,7 +161,9 @@ public final class BatchProgress {
       int gen = generated.getOrDefault(e.getKey(), 0);
       int left = Math.max(0, e.getValue() - gen);
       Double p = predicted.get(e.getKey());
-      double guess = p != null ? p : meanLength >= 0 ? Math.max(0, meanLength - gen) : left / 2.0;
+      Double prior = guesses.get(e.getKey());
+      double guess = p != null ? p : prior != null ? Math.max(0, prior - gen)
+          : meanLength >= 0 ? Math.max(0, meanLength - gen) : left / 2.0;
       sum += Math.min(left, guess);
     }
     return sum;

@@ -168,7 +168,7 @@ public final class EngineLoop implements Serializable {
       // have admitted this request again there: the next command releases it first (harmless where unknown)
       loop.toRelease.add(rs.getId());
       Request restored = s.restoredRequest(rs);
-      restored.setPromptPrior(loop.promptPrior(s.request.promptTokenIds()));
+      restored.setPromptPrior(loop.promptPrior(s.request.promptTokenIds(), s.request.maxNewTokens()));
       scheduler.restore(restored, RequestState.valueOf(rs.getState()), now);
       loop.requests.put(s.request.id(), s);
       if (config.probeBatch() > 0 && !config.park() && !s.probed) {
@@ -203,10 +203,10 @@ public final class EngineLoop implements Serializable {
    * The prompt prior's guess of a request's total output (tokens), or NaN without a prior: it ranks and times a
    * waiting request until TRAIL's own prediction comes (once the request is parked or probed).
    */
-  private double promptPrior(int[] promptTokenIds) {
+  private double promptPrior(int[] promptTokenIds, int maxNewTokens) {
     String dir = settings().promptPriorDir();
     PromptPrior prior = dir == null || promptTokenIds.length == 0 ? null : PromptPriors.of(dir);
-    return prior == null ? Double.NaN : prior.predictTotal(promptTokenIds);
+    return prior == null ? Double.NaN : prior.predictTotal(promptTokenIds, maxNewTokens);
   }
 
   private Decision accept(ValidatedRequest v, long now) {
@@ -220,7 +220,7 @@ public final class EngineLoop implements Serializable {
     int cap = Math.max(v.maxNewTokens(), v.forcedOutputTokens());
     Request r = new Request(v.id(), v.submittedAtMs(), arrivals++, v.promptTokenIds().length, cap,
         v.forcedOutputTokens() > 0 ? v.forcedOutputTokens() : -1, v.tenant());
-    r.setPromptPrior(promptPrior(v.promptTokenIds()));
+    r.setPromptPrior(promptPrior(v.promptTokenIds(), v.maxNewTokens()));
     Decision d = scheduler.submit(r, now);
     if (d.kind() == Decision.Kind.ACCEPT) {
       deadlinesSeen |= v.deadlineAtMs() > 0;

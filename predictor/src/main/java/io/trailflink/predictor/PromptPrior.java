@@ -153,6 +153,19 @@ public final class PromptPrior implements Serializable {
     return bins.expectation(probabilities(promptTokenIds));
   }
 
+  /**
+   * Expected output length of a templated prompt under a cap of {@code maxNewTokens}: E[min(L, cap)], each bin's
+   * midpoint capped, which is what the request will generate (below min(E[L], cap) when long answers are likely).
+   */
+  public double predictTotal(int[] promptTokenIds, int maxNewTokens) {
+    float[] p = probabilities(promptTokenIds);
+    double e = 0;
+    for (int k = 0; k < p.length; k++) {
+      e += p[k] * Math.min(bins.midpoint(k), maxNewTokens);
+    }
+    return e;
+  }
+
   public LengthBins bins() {
     return bins;
   }

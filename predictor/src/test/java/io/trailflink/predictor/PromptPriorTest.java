@@ -59,6 +59,9 @@ class PromptPriorTest {
     assertTrue(p.predictTotal(new int[] {120, 7, 130}) > 250, "long marker");
     assertTrue(p.predictTotal(new int[] {120, 9, 130}) < 100, "short marker");
     assertThrows(IllegalStateException.class, () -> p.predictTotal("a text"), "a token prior reads no text");
+    int[] longPrompt = {120, 7, 130};
+    assertTrue(p.predictTotal(longPrompt, 64) <= 64 && p.predictTotal(longPrompt, 64) > 50, "capped at 64");
+    assertEquals(p.predictTotal(longPrompt), p.predictTotal(longPrompt, 512), 1e-6, "a cap past every bin: no change");
   }
 
   @Test
