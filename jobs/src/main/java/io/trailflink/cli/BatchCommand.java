@@ -195,11 +195,8 @@ final class BatchCommand implements Callable<Integer> {
       for (int i = 0; i < rows.size(); i++) {
         InferenceRequest r = rows.get(i).request();
         try {
-          List<io.trailflink.engine.text.ChatMessage> messages = r.getMessages() == null ? null
-              : r.getMessages().stream().map(t -> new io.trailflink.engine.text.ChatMessage(t.getRole(),
-                  t.getContent())).toList();
-          int[] ids = encoder.tokens(messages == null ? r.getPrompt() : null, messages, serving.rawPrompts);
-          out[i] = prior.predictTotal(ids, r.getMaxNewTokens());
+          out[i] = prior.predictTotal(io.trailflink.job.PromptTokens.of(encoder, r, serving.rawPrompts),
+              r.getMaxNewTokens());
         } catch (RuntimeException e) { // the job will refuse this row with its reason; no guess for the ETA
           out[i] = Double.NaN;
         }

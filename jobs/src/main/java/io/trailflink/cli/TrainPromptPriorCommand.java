@@ -1,14 +1,15 @@
 package io.trailflink.cli;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.trailflink.engine.text.ChatMessage;
 import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.job.PromptTokens;
+import io.trailflink.job.RequestJson;
 import io.trailflink.predictor.LengthBins;
 import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.TrailPredictor;
+import io.trailflink.schema.InferenceRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
           }
           int[] ids;
           try {
-            ids = encoder.tokens(row.prompt, row.messages, rawPrompts);
+            ids = PromptTokens.of(encoder, row.request, rawPrompts);
           } catch (RuntimeException e) { // a conversation the chat template refuses: that row only
             skipped++;
             continue;
@@ -126,7 +127,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     return 0;
   }
 
-  private record Row(String prompt, List<ChatMessage> messages, int outputTokens) {}
+  private record Row(InferenceRequest request, int outputTokens) {}
 
   /**
    * A usable row, or null for one with an error, without a length, or with both a prompt and messages; a line that
@@ -134,30 +135,18 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
    */
   private static Row parse(Path f, int lineNo, String line) {
     try {
-      return parseRow(JsonParser.parseString(line).getAsJsonObject());
-    } catch (JsonParseException | IllegalStateException | UnsupportedOperationException | NullPointerException
-        | ClassCastException | NumberFormatException e) {
+      JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+      boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
+      boolean hasMessages = o.has("messages") && !o.get("messages").isJsonNull();
+      if (o.has("error") && !o.get("error").isJsonNull() || !o.has("output_tokens")
+          || o.get("output_tokens").isJsonNull() || hasPrompt == hasMessages) {
+        return null; // refused by the job, or neither a prompt nor messages, or both (the job refuses both)
+      }
+      return new Row(RequestJson.parse(o, "row", 1, ""), o.get("output_tokens").getAsInt());
+    } catch (JsonParseException | IllegalStateException | IllegalArgumentException | UnsupportedOperationException
+        | NullPointerException | ClassCastException e) {
       throw new TrailCli.UsageException(f + ":" + lineNo + ": not a row of prompt (or messages of role and "
           + "content) and output_tokens");
     }
-  }
-
-  private static Row parseRow(JsonObject o) {
-    if (o.has("error") && !o.get("error").isJsonNull() || !o.has("output_tokens") || o.get("output_tokens").isJsonNull()) {
-      return null;
-    }
-    List<ChatMessage> messages = null;
-    if (o.has("messages") && o.get("messages").isJsonArray()) {
-      messages = new ArrayList<>();
-      for (JsonElement m : o.getAsJsonArray("messages")) {
-        JsonObject mo = m.getAsJsonObject();
-        messages.add(new ChatMessage(mo.get("role").getAsString(), mo.get("content").getAsString()));
-      }
-    }
-    String prompt = o.has("prompt") && !o.get("prompt").isJsonNull() ? o.get("prompt").getAsString() : null;
-    if ((prompt == null) == (messages == null)) {
-      return null; // neither, or both (the job refuses both)
-    }
-    return new Row(prompt, messages, o.get("output_tokens").getAsInt());
   }
 }
