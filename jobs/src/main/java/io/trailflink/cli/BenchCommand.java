@@ -3,19 +3,24 @@ package io.trailflink.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.trailflink.embedded.EmbeddedKafka;
+import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.job.DemoWorkload;
 import io.trailflink.job.EmbeddedServing;
+import io.trailflink.job.PromptTokens;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.WorkDir;
+import io.trailflink.predictor.PromptPrior;
 import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
 import io.trailflink.schema.Sampling;
+import io.trailflink.serving.EngineLoop;
 import io.trailflink.serving.ServingConfig;
 import io.trailflink.sim.PredictionModel;
+import io.trailflink.sim.SimRequest;
 import io.trailflink.sim.SimResult;
 import io.trailflink.sim.Simulator;
 import io.trailflink.sim.StepTimeFit;
@@ -64,6 +69,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--steps-out", description = "Write every live command as a step-time sample (JSONL: run, policy, iterations, sequence_steps, context_token_steps, prefill_tokens, probe_tokens, busy_ms), to study the step-time fit.") Path stepsOut;
 
   private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check
+  private Map<String, Double> promptPriors = Map.of(); // the live job's prompt-prior guess (tokens), by request id
 
 
 
@@ -111,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
       o.check(model);
     }
 
+    promptPriors = promptPriorGuesses(model, base);
     WorkDir work = WorkDir.create("trail-bench-");
     List<LiveRun> all = new ArrayList<>();
     List<BenchReport.Setting> settings = new ArrayList<>();
@@ -305,6 +312,13 @@ final class BenchCommand implements Callable<Integer> {
     return "b" + i;
   }
 
+  /** The {@code i}-th request of a run, greedy (so the first pass's lengths hold in every run). */
+  private static InferenceRequest request(int i, DemoWorkload.Item it, Integer forcedTokens, long submittedAtMs) {
+    return InferenceRequest.newBuilder().setId(id(i)).setPrompt(it.prompt()).setMaxNewTokens(it.maxNewTokens())
+        .setForcedOutputTokens(forcedTokens).setSampling(Sampling.newBuilder().build())
+        .setSubmittedAtMs(submittedAtMs).setTenant("bench").build();
+  }
+
   /**
    * Runs the job once with {@code policy} on {@code w}'s arrivals, under its own topics on the shared broker,
    * until every request has its final response.
@@ -333,10 +347,7 @@ final class BenchCommand implements Callable<Integer> {
         while (sent < total && w.items().get(sent).atMs() <= now - started) {
           DemoWorkload.Item it = w.items().get(sent);
           Integer force = forced != null ? forced.get(sent) : forcedLengths ? it.forcedTokens() : null;
-          producer.send(InferenceRequest.newBuilder().setId(id(sent)).setPrompt(it.prompt())
-              .setMaxNewTokens(it.maxNewTokens()).setForcedOutputTokens(force)
-              .setSampling(Sampling.newBuilder().build()) // greedy: the first pass's lengths hold in every run
-              .setSubmittedAtMs(now).setTenant("bench").build());
+          producer.send(request(sent, it, force, now));
           arrivals.put(id(sent), now - started);
           sent++;
         }
@@ -369,6 +380,7 @@ final class BenchCommand implements Callable<Integer> {
   private SimResult simulate(String spec, LiveRun run, StepTimeModel stepModel, int maxNew) {
     Policy policy = Policies.parse(spec, 0.8);
     PredictionModel predictions;
+    boolean livePredictor = false; // the live TRAIL predictor's own estimates, replayed
     if (spec.startsWith("fcfs") || spec.startsWith("oracle")) {
       predictions = PredictionModel.parse("oracle", seed);
     } else if (!ServingConfig.MODEL_PREDICTIONS.equals(serving.predictions)) {
@@ -379,11 +391,43 @@ final class BenchCommand implements Callable<Integer> {
         return null; // no live predictions to replay (--predictor none)
       }
       predictions = PredictionModel.recorded("live predictor of " + spec, rec, seed);
+      livePredictor = true;
     }
+    // the live loop parks up to a batch's worth of waiting requests per command; the live predictor predicts a
+    // request once its prompt is prefilled, and until then it ranks by the prompt prior's guess
+    Simulator.Waiting waiting = new Simulator.Waiting(serving.noPark ? 0 : serving.maxRunning,
+        EngineLoop.PROBE_TOKEN_BUDGET, livePredictor && !serving.noPark);
     // refresh every token: the replayed live estimates already hold still between the live refreshes
     Simulator sim = new Simulator(new Simulator.Config(serving.maxRunning, serving.kvBlocks, serving.blockSize,
-        maxNew, stepModel, predictions, 1, serving.decodeSteps, serving.pipelineDepth));
-    return sim.run(policy, run.simRequests(), done -> { });
+        maxNew, stepModel, predictions, 1, serving.decodeSteps, serving.pipelineDepth, waiting));
+    List<SimRequest> requests = run.simRequests().stream()
+        .map(r -> r.withPromptPrior(promptPriors.getOrDefault(r.id(), Double.NaN))).toList();
+    return sim.run(policy, requests, done -> { });
+  }
+
+  /**
+   * The prompt prior's guess for each request, as the live job computes it at acceptance (empty without a prior):
+   * the simulator ranks a waiting request by it until its prediction comes, as the live scheduler does.
+   */
+  private Map<String, Double> promptPriorGuesses(Path model, DemoWorkload w) {
+    Path dir = serving.promptPrior(serving.predictor(model));
+    if (dir == null) {
+      return Map.of();
+    }
+    PromptPrior prior = PromptPrior.load(dir);
+    Map<String, Double> out = new HashMap<>();
+    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
+      for (int i = 0; i < w.items().size(); i++) {
+        DemoWorkload.Item it = w.items().get(i);
+        InferenceRequest r = request(i, it, null, 0);
+        try {
+          out.put(id(i), prior.predictTotal(PromptTokens.of(encoder, r, serving.rawPrompts), it.maxNewTokens()));
+        } catch (RuntimeException e) { // the job refuses this prompt too: nothing to simulate
+          out.put(id(i), Double.NaN);
+        }
+      }
+    }
+    return out;
   }
 
   private static String fmt(double v) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
  * prompt and the length the model gave it — what {@code trail batch} writes ({@code prompt} or {@code messages},
  * {@code output_tokens}; rows with an {@code error} are skipped). Prompts are templated as the job templates them.
  * A tenth of the rows (by a hash of the prompt, so duplicates stay on one side) is held out and scored against the
- * best constant guess (the training lengths' median). Written next to the TRAIL predictor.
+ * best constant guess (the training lengths' median); {@code --eval} scores it on other rows as well, e.g. a workload
+ * that must stay out of training because benchmarks run on it. Written next to the TRAIL predictor.
  */
 @Command(name = "train-prompt-prior", description = "Train the prompt prior (ranks and times waiting requests TRAIL has not embedded yet) from `trail batch` output rows (prompt or messages, output_tokens), and save it next to the predictor.")
 final class TrainPromptPriorCommand implements Callable<Integer> {
@@ -34,6 +35,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "80", description = "Passes over the rows (default: ${DEFAULT-VALUE}; held-out MAE 38.5 / 34.5 / 30.8 tokens at 5 / 20 / 80 on the bundled model's rows).") int epochs;
   @Option(names = "--buckets", defaultValue = "16384", description = "Feature hash buckets, a power of two (default: ${DEFAULT-VALUE}).") int buckets;
   @Option(names = "--raw-prompts", description = "Prompts were fed without the chat template (as serve --raw-prompts).") boolean rawPrompts;
+  @Option(names = "--eval", split = ",", description = "Rows of the same form to score the prior on, never trained on (e.g. the prompts benchmarks run); comma-separated.") List<Path> eval = List.of();
 
   @Override
   public Integer call() throws Exception {
@@ -48,6 +50,11 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
         throw new TrailCli.UsageException("--data " + f + ": no such file");
       }
     }
+    for (Path f : eval) {
+      if (!Files.isRegularFile(f)) {
+        throw new TrailCli.UsageException("--eval " + f + ": no such file");
+      }
+    }
     Path model = modelDir != null ? modelDir : TrailCli.defaultModel();
     Path dir = out != null ? out : model.resolve("predictor");
     if (!Files.isRegularFile(dir.resolve(TrailPredictor.SPEC_FILE))) {
@@ -59,31 +66,22 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     List<Integer> trainLengths = new ArrayList<>();
     List<int[]> held = new ArrayList<>();
     List<Integer> heldLengths = new ArrayList<>();
+    List<int[]> evalPrompts = new ArrayList<>();
+    List<Integer> evalLengths = new ArrayList<>();
     int skipped = 0;
     try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
       for (Path f : data) {
-        int lineNo = 0;
-        for (String line : Files.readAllLines(f)) {
-          lineNo++;
-          if (line.isBlank()) {
-            continue;
-          }
-          Row row = parse(f, lineNo, line);
-          if (row == null) {
-            skipped++;
-            continue;
-          }
-          int[] ids;
-          try {
-            ids = PromptTokens.of(encoder, row.request, rawPrompts);
-          } catch (RuntimeException e) { // a conversation the chat template refuses: that row only
-            skipped++;
-            continue;
-          }
+        skipped += readRows(encoder, f, (ids, length) -> {
           boolean heldOut = Math.floorMod(Arrays.hashCode(ids) * 0x9E3779B1, 10) == 0;
           (heldOut ? held : train).add(ids);
-          (heldOut ? heldLengths : trainLengths).add(row.outputTokens);
-        }
+          (heldOut ? heldLengths : trainLengths).add(length);
+        });
+      }
+      for (Path f : eval) {
+        readRows(encoder, f, (ids, length) -> {
+          evalPrompts.add(ids);
+          evalLengths.add(length);
+        });
       }
     }
     if (train.isEmpty()) {
@@ -97,13 +95,8 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     int[] sorted = lengths.clone();
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
-    double maePrior = 0;
-    double maeMedian = 0;
-    for (int i = 0; i < held.size(); i++) {
-      maePrior += Math.abs(prior.predictTotal(held.get(i)) - heldLengths.get(i));
-      maeMedian += Math.abs(median - heldLengths.get(i));
-    }
-    int n = Math.max(1, held.size());
+    double[] heldMae = mae(prior, median, held, heldLengths);
+    double[] evalMae = mae(prior, median, evalPrompts, evalLengths);
     JsonObject card = new JsonObject();
     com.google.gson.JsonArray sources = new com.google.gson.JsonArray();
     data.forEach(p -> sources.add(p.getFileName().toString()));
@@ -111,8 +104,16 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     card.addProperty("train_rows", lengths.length);
     card.addProperty("heldout_rows", held.size());
     card.addProperty("epochs", epochs);
-    card.addProperty("heldout_mae_total_tokens", maePrior / n);
-    card.addProperty("heldout_mae_median_guess_tokens", maeMedian / n);
+    card.addProperty("heldout_mae_total_tokens", heldMae[0]);
+    card.addProperty("heldout_mae_median_guess_tokens", heldMae[1]);
+    if (!evalPrompts.isEmpty()) {
+      com.google.gson.JsonArray evalSources = new com.google.gson.JsonArray();
+      eval.forEach(p -> evalSources.add(p.getFileName().toString()));
+      card.add("evaluated_on", evalSources);
+      card.addProperty("eval_rows", evalPrompts.size());
+      card.addProperty("eval_mae_total_tokens", evalMae[0]);
+      card.addProperty("eval_mae_median_guess_tokens", evalMae[1]);
+    }
     try {
       prior.save(dir, card);
     } catch (java.io.UncheckedIOException e) {
@@ -123,8 +124,55 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
       return 0;
     }
     System.out.printf("held-out MAE of the output length: prompt prior %.1f tokens, the training median (%.0f) "
-        + "%.1f tokens; written to %s%n", maePrior / n, median, maeMedian / n, dir.resolve(PromptPrior.SPEC_FILE));
+        + "%.1f tokens; written to %s%n", heldMae[0], median, heldMae[1], dir.resolve(PromptPrior.SPEC_FILE));
+    if (!evalPrompts.isEmpty()) {
+      System.out.printf("--eval (%d rows never trained on): prompt prior %.1f tokens, the training median %.1f "
+          + "tokens%n", evalPrompts.size(), evalMae[0], evalMae[1]);
+    }
     return 0;
+  }
+
+  /** Mean absolute error of the output length: {prior's guess, the constant median}; NaN without rows. */
+  private static double[] mae(PromptPrior prior, double median, List<int[]> prompts, List<Integer> lengths) {
+    double p = 0;
+    double m = 0;
+    for (int i = 0; i < prompts.size(); i++) {
+      p += Math.abs(prior.predictTotal(prompts.get(i)) - lengths.get(i));
+      m += Math.abs(median - lengths.get(i));
+    }
+    return prompts.isEmpty() ? new double[] {Double.NaN, Double.NaN}
+        : new double[] {p / prompts.size(), m / prompts.size()};
+  }
+
+  /** Receives one usable row: its templated prompt ids and output length (tokens). */
+  private interface RowSink {
+    void accept(int[] promptIds, int outputTokens);
+  }
+
+  /** Reads {@code f}'s usable rows into {@code sink}; returns the rows skipped (refused by the job or the template). */
+  private int readRows(PromptEncoder encoder, Path f, RowSink sink) throws java.io.IOException {
+    int skipped = 0;
+    int lineNo = 0;
+    for (String line : Files.readAllLines(f)) {
+      lineNo++;
+      if (line.isBlank()) {
+        continue;
+      }
+      Row row = parse(f, lineNo, line);
+      if (row == null) {
+        skipped++;
+        continue;
+      }
+      int[] ids;
+      try {
+        ids = PromptTokens.of(encoder, row.request, rawPrompts);
+      } catch (RuntimeException e) { // a conversation the chat template refuses: that row only
+        skipped++;
+        continue;
+      }
+      sink.accept(ids, row.outputTokens);
+    }
+    return skipped;
   }
 
   private record Row(InferenceRequest request, int outputTokens) {}

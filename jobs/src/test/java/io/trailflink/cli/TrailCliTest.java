@@ -113,8 +113,9 @@ class TrailCliTest {
         {"--data", bad.toString(), "--model", model.toString(), "--out", out.toString()},
         {"--data", bad.toString(), "--epochs", "0"},
         {"--data", bad.toString(), "--buckets", "1000"},
+        {"--data", bad.toString(), "--eval", tmp.resolve("unseen.jsonl").toString()},
     };
-    String[] expect = {"none.jsonl", "rows.jsonl:2", "--epochs", "--buckets"};
+    String[] expect = {"none.jsonl", "rows.jsonl:2", "--epochs", "--buckets", "unseen.jsonl"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 1];
       args[0] = "train-prompt-prior";

@@ -319,7 +319,7 @@ public final class EngineLoop implements Serializable {
    * padded batch, so one long prompt among short ones makes every row as long. Without this bound a backlog of real
    * instructions (a few of hundreds of tokens) made the first commands of a 2,000-row batch cost up to a second each.
    */
-  static final int PROBE_TOKEN_BUDGET = 1024;
+  public static final int PROBE_TOKEN_BUDGET = 1024;
 
   /**
    * Waiting requests not embedded yet (in the queue's order when parking, oldest first when probing), while the

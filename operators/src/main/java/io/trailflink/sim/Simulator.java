@@ -3,6 +3,7 @@ package io.trailflink.sim;
 import io.trailflink.scheduler.Decision;
 import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.Request;
+import io.trailflink.scheduler.RequestState;
 import io.trailflink.scheduler.Scheduler;
 import io.trailflink.scheduler.SchedulerConfig;
 import io.trailflink.scheduler.TenantShares;
@@ -31,7 +32,9 @@ import java.util.function.LongConsumer;
  * {@code depth} commands in flight the scheduler plans the next command while earlier ones run, from state that
  * lags by the commands still running (the live job's pipeline); a request it paused meanwhile still gets the
  * tokens of commands issued before. With quantum 1 and depth 1 this is the paper's model: the scheduler decides
- * every token. An engine with nothing to run waits for its next arrival.
+ * every token. An engine with nothing to run waits for its next arrival. With {@link Waiting} the engine also
+ * does what the live loop does with waiting requests: it parks them (prefilled, first token out, KV kept) and
+ * predicts a request only once its prompt is prefilled.
  *
  * <p>Events at one instant go: commands ending then apply their tokens, arrivals up to then are placed (reading
  * every engine's load as it stands) and submitted, then every idle engine plans its next command.
@@ -47,19 +50,51 @@ public final class Simulator {
    * @param refreshEvery tokens between prediction refreshes (1 = the paper's every token)
    * @param quantum iterations per command (1 = the paper's every token; the live job's {@code --decode-steps})
    * @param depth commands in flight (1, or the live job's {@code --pipeline-depth})
+   * @param waiting what the engine does with waiting requests besides the scheduler's plan ({@link Waiting#NONE}:
+   *     nothing, the paper's model)
    */
   public record Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
-      PredictionModel predictions, int refreshEvery, int quantum, int depth) {
+      PredictionModel predictions, int refreshEvery, int quantum, int depth, Waiting waiting) {
     public Config {
       if (maxNewTokens < 1 || refreshEvery < 1 || quantum < 1 || depth < 1) {
         throw new IllegalArgumentException("max new tokens, refresh interval, quantum and depth must be >= 1");
       }
+      waiting = waiting == null ? Waiting.NONE : waiting;
+    }
+
+    /** Waiting requests only wait, as in the paper's model. */
+    public Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
+        PredictionModel predictions, int refreshEvery, int quantum, int depth) {
+      this(maxRunning, kvBlocks, blockSize, maxNewTokens, stepTime, predictions, refreshEvery, quantum, depth,
+          Waiting.NONE);
     }
 
     /** Scheduling every iteration, as the paper does. */
     public Config(int maxRunning, int kvBlocks, int blockSize, int maxNewTokens, StepTimeModel stepTime,
         PredictionModel predictions, int refreshEvery) {
       this(maxRunning, kvBlocks, blockSize, maxNewTokens, stepTime, predictions, refreshEvery, 1, 1);
+    }
+  }
+
+  /**
+   * What the live engine loop does with waiting requests beside the scheduler's plan, so the simulator can replay
+   * it: <em>parking</em> (each command prefills up to {@code parkBatch} waiting requests, in the queue's order, into
+   * KV they keep while a quarter of the KV stays free; each gets its first token then and is paused, and its
+   * admission later costs no prefill), and predictions that wait for the prompt's prefill.
+   *
+   * @param parkBatch most waiting requests parked per command (0: no parking)
+   * @param parkTokenBudget most prompt tokens parked per command (at least one request)
+   * @param predictAtPrefill true: a request is first predicted when its prompt is prefilled (parked or admitted),
+   *     as with the live TRAIL predictor, and ranks by its prompt prior (or its cap) until then; false: predicted on
+   *     arrival (oracle, noisy)
+   */
+  public record Waiting(int parkBatch, int parkTokenBudget, boolean predictAtPrefill) {
+    public static final Waiting NONE = new Waiting(0, 0, false);
+
+    public Waiting {
+      if (parkBatch < 0 || parkTokenBudget < 0) {
+        throw new IllegalArgumentException("park batch and token budget must be >= 0");
+      }
     }
   }
 
@@ -75,6 +110,7 @@ public final class Simulator {
     final PredictionModel.Noise noise;
     double firstTokenMs = -1;
     int engineGenerated; // tokens the engine produced, including those of commands not yet ended
+    boolean predicted; // the scheduler has its first prediction
 
     Track(SimRequest sim, PredictionModel.Noise noise) {
       this.sim = sim;
@@ -82,8 +118,11 @@ public final class Simulator {
     }
   }
 
-  /** A planned command: the requests to decode and the prompt (or recomputed) tokens to prefill first. */
-  private record Command(List<String> decode, long prefillTokens) {}
+  /**
+   * A planned command: the requests to decode, the waiting requests it parks (their first token only), and the
+   * prompt (or recomputed) tokens to prefill first, parks included.
+   */
+  private record Command(List<String> decode, List<String> park, long prefillTokens) {}
 
   /**
    * The engines and how they share work.
@@ -235,9 +274,10 @@ public final class Simulator {
       /** {@code a}, the {@code arrivalIndex}-th arrival (1-based: it seeds its prediction noise), at {@code now}. */
       void submit(SimRequest a, int arrivalIndex, double now) {
         int out = Math.min(a.outputTokens(), cfg.maxNewTokens());
-        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out, a.tenant());
+        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out, a.tenant(), a.promptPrior());
         Request r = new Request(a.id(), a.arrivalMs(), order++, a.promptTokens(), cfg.maxNewTokens(), out,
             a.tenant());
+        r.setPromptPrior(a.promptPrior());
         long t0 = System.nanoTime();
         Decision d = s.submit(r, (long) now);
         if (d.kind() == Decision.Kind.REJECT) {
@@ -247,7 +287,10 @@ public final class Simulator {
         }
         Track t = new Track(capped, cfg.predictions().noiseFor(arrivalIndex));
         tracks.put(a.id(), t);
-        s.predict(a.id(), cfg.predictions().initial(capped, t.noise, cfg.maxNewTokens()));
+        if (!cfg.waiting().predictAtPrefill()) {
+          s.predict(a.id(), cfg.predictions().initial(capped, t.noise, cfg.maxNewTokens()));
+          t.predicted = true;
+        }
         schedNanos += System.nanoTime() - t0;
       }
 
@@ -272,17 +315,28 @@ public final class Simulator {
           for (Request r : s.runningRequests()) {
             decode.add(r.id());
           }
+          List<String> park = park();
+          for (String id : park) {
+            prefill += s.request(id).promptTokens();
+          }
           schedNanos += System.nanoTime() - t0;
-          if (decode.isEmpty()) {
+          if (decode.isEmpty() && park.isEmpty()) {
             break;
           }
-          inFlight.add(new Command(decode, prefill));
+          inFlight.add(new Command(decode, park, prefill));
         }
         Command c = inFlight.poll();
         if (c == null) {
           return false;
         }
         Map<String, Integer> made = new LinkedHashMap<>();
+        for (String id : c.park()) { // a parked request's prefill gives its first token
+          Track t = tracks.get(id);
+          if (t != null && t.engineGenerated == 0) {
+            t.engineGenerated = 1;
+            made.put(id, 1);
+          }
+        }
         double end = now;
         int iterations = 0;
         for (int it = 0; it < cfg.quantum(); it++) {
@@ -305,11 +359,51 @@ public final class Simulator {
         }
         if (iterations > 0) {
           s.setTokenMs((end - now) / iterations); // as the job learns it: each command's time per iteration
+        } else if (c.prefillTokens() > 0) {
+          end += cfg.stepTime().iterationMs(0, c.prefillTokens(), 0); // parks only
         }
         produced = made;
         busyUntil = end;
         running = true;
         return true;
+      }
+
+      /**
+       * Parks waiting requests as the live loop does (see {@link Waiting}): in the queue's order, up to the batch and
+       * the token budget, while each fits the KV beside a quarter kept free and the queue's head is not blocked.
+       */
+      List<String> park() {
+        Waiting w = cfg.waiting();
+        if (w.parkBatch() == 0) {
+          return List.of();
+        }
+        List<Request> candidates = new ArrayList<>();
+        for (Request r : s.queuedView()) {
+          if (candidates.size() >= w.parkBatch()) {
+            break;
+          }
+          if (r.state() == RequestState.WAITING) {
+            candidates.add(r);
+          }
+        }
+        int spare = cfg.kvBlocks() / 4;
+        int tokens = 0;
+        List<String> out = new ArrayList<>();
+        for (Request r : candidates) {
+          int len = r.promptTokens();
+          if (s.ledger().blocksFor(len + 1) + spare > cfg.kvBlocks()) {
+            continue; // the live loop probes it instead: no KV kept, nothing to replay
+          }
+          if (!out.isEmpty() && tokens + len > w.parkTokenBudget()) {
+            break;
+          }
+          if (s.headBlocked() || !s.park(r.id(), spare)) {
+            break;
+          }
+          tokens += len;
+          out.add(r.id());
+        }
+        return out;
       }
 
       /** The running command ends at {@code now}: its tokens reach the scheduler. */
@@ -333,8 +427,14 @@ public final class Simulator {
             ttft.add(t.firstTokenMs - t.sim.arrivalMs());
             tenantOf.add(t.sim.tenant());
             onProgress.accept(latency.size());
-          } else if (r.generated() / cfg.refreshEvery() > before / cfg.refreshEvery()) {
-            s.predict(id, cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
+          } else {
+            if (!t.predicted) { // the prompt's prefill (a park or an admission) gave the first prediction
+              s.predict(id, cfg.predictions().initial(t.sim, t.noise, cfg.maxNewTokens()), 0);
+              t.predicted = true;
+            }
+            if (r.generated() / cfg.refreshEvery() > before / cfg.refreshEvery()) {
+              s.predict(id, cfg.predictions().remaining(t.sim, t.noise, r.generated(), cfg.maxNewTokens()));
+            }
           }
         }
         produced = Map.of();

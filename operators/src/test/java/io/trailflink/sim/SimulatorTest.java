@@ -57,6 +57,49 @@ class SimulatorTest {
   }
 
   @Test
+  void parkingGivesAWaitingRequestItsFirstTokenEarlyAndItsAdmissionNoSecondPrefill() {
+    // one slot, 10 ms per iteration + 1 ms per prefilled token; A (prompt 5, 3 tokens) and B (prompt 5, 2) at 0
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 3), new SimRequest("B", 0, 5, 2));
+    // without parking: A 0-15 (prefill), 25, 35; B admitted at 35 with its prefill, 50, 60
+    SimResult plain = parkingSim(Simulator.Waiting.NONE).run(new FcfsPolicy(), w, n -> { });
+    assertEquals(List.of(35.0, 60.0), sorted(plain.latencyMs()));
+    assertEquals(List.of(15.0, 50.0), sorted(plain.ttftMs()));
+    // parking: the first command prefills A and B (20 ms) and gives both a first token; B resumes at 40 without a
+    // prefill and finishes at 50
+    SimResult parked = parkingSim(new Simulator.Waiting(4, 1024, false)).run(new FcfsPolicy(), w, n -> { });
+    assertEquals(List.of(40.0, 50.0), sorted(parked.latencyMs()));
+    assertEquals(List.of(20.0, 20.0), sorted(parked.ttftMs()));
+  }
+
+  @Test
+  void aRequestPredictedAtItsPrefillRanksByItsPromptPriorUntilThen() {
+    // one slot, 10 ms per iteration; A (1 token) runs; Y (10 tokens, prior 2) and Z (2 tokens, prior 50) wait
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 1), new SimRequest("Y", 1, 5, 10).withPromptPrior(2),
+        new SimRequest("Z", 1, 5, 2).withPromptPrior(50));
+    Simulator.Config atArrival = new Simulator.Config(1, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse("oracle", 1), 1, 1, 1);
+    Simulator.Config atPrefill = new Simulator.Config(1, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
+        PredictionModel.parse("oracle", 1), 1, 1, 1, new Simulator.Waiting(0, 0, true));
+    // predicted on arrival: Z (truly shorter) goes first, 10-30 ms, then Y 30-130
+    assertEquals(List.of(10.0, 29.0, 129.0), sorted(new Simulator(atArrival).run(Policies.parse("sjf", 0.8), w,
+        n -> { }).latencyMs()));
+    // predicted at prefill: the priors rank them, Y 10-110, then Z 110-130
+    assertEquals(List.of(10.0, 109.0, 129.0), sorted(new Simulator(atPrefill).run(Policies.parse("sjf", 0.8), w,
+        n -> { }).latencyMs()));
+  }
+
+  private static Simulator parkingSim(Simulator.Waiting waiting) {
+    return new Simulator(new Simulator.Config(1, 10_000, 16, 512, new StepTimeModel(10, 0, 1),
+        PredictionModel.parse("oracle", 1), 1, 1, 1, waiting));
+  }
+
+  private static List<Double> sorted(double[] values) {
+    double[] t = values.clone();
+    java.util.Arrays.sort(t);
+    return java.util.Arrays.stream(t).boxed().toList();
+  }
+
+  @Test
   void twoEnginesRunTwiceTheWorkSideBySideAndPlacementReadsTheirLoads() {
     // one request at a time per engine, 10 ms per token: A (5 tokens) and B (5 tokens) at 0, C (1 token) at 1 ms
     List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 5), new SimRequest("B", 0, 5, 5),
