@@ -12,6 +12,7 @@ import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.WorkDir;
 import io.trailflink.predictor.PromptPrior;
+import io.trailflink.predictor.TrainingPrompts;
 import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.schema.FinalResponse;
@@ -118,6 +119,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     promptPriors = promptPriorGuesses(model, base);
+    long[] seen = warnSeenPrompts(model, base);
     WorkDir work = WorkDir.create("trail-bench-");
     List<LiveRun> all = new ArrayList<>();
     List<BenchReport.Setting> settings = new ArrayList<>();
@@ -217,11 +219,16 @@ final class BenchCommand implements Callable<Integer> {
           + "latency %.1f %%, of mean TTFT %.1f %%%n", 100 * latErr / Math.max(1, n), 100 * ttftErr / Math.max(1, n));
       Stats.put(fj, "mean_abs_sim_error_mean_latency", latErr / Math.max(1, n));
       Stats.put(fj, "mean_abs_sim_error_mean_ttft", ttftErr / Math.max(1, n));
+      if (repeats > 1) {
+        errorsOverRepeats(settings, stepModel, maxNew, f.getKey().equals(fitName), fj);
+      }
       fitsJson.add(f.getKey(), fj);
     }
     out.add("step_time_fits", fitsJson);
     out.addProperty("fit_in_tables", fitName);
     Stats.put(out, "capacity_rps", capacity);
+    out.addProperty("workload_prompts_in_predictor_training", seen[0]); // -1: the predictor lists none
+    out.addProperty("workload_prompts_in_prompt_prior_training", seen[1]);
     JsonArray settingsJson = new JsonArray();
     BenchReport report = new BenchReport(workload.getFileName().toString(), requests, cs, serving.decodeSteps,
         serving.predictions, forcedLengths, loads != null);
@@ -278,6 +285,53 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The run whose mean latency is the median of the policy's runs (the lower one of an even count). */
+  /**
+   * The simulator against the mean over repeats: identical runs differ on these cores by more than the policies
+   * do, so each run is simulated on its own arrivals and predictions and the means of both sides are compared.
+   * Prints the mean |error| (and, for the fit in the tables, one line per policy); adds both to {@code fj}.
+   */
+  private void errorsOverRepeats(List<BenchReport.Setting> settings, StepTimeModel stepModel, int maxNew,
+      boolean perPolicy, JsonObject fj) {
+    double latErr = 0;
+    double ttftErr = 0;
+    int n = 0;
+    for (BenchReport.Setting st : settings) {
+      for (Map.Entry<String, List<LiveRun>> e : st.runs().entrySet()) {
+        double[] live = new double[2];
+        double[] sim = new double[2];
+        int k = 0;
+        for (LiveRun run : e.getValue()) {
+          SimResult r = simulate(e.getKey(), run, stepModel, maxNew);
+          if (r == null) {
+            continue;
+          }
+          live[0] += Stats.mean(run.latencyMs());
+          live[1] += Stats.mean(run.ttftMs());
+          sim[0] += r.meanLatency();
+          sim[1] += r.meanTtft();
+          k++;
+        }
+        if (k == 0) {
+          continue;
+        }
+        double le = sim[0] / live[0] - 1;
+        double te = sim[1] / live[1] - 1;
+        if (perPolicy) {
+          System.out.printf(Locale.ROOT, "  rate %.2f, %s, mean of %d runs: latency live %.2f s, simulated %.2f s "
+              + "(%+.1f %%); TTFT live %.2f s, simulated %.2f s (%+.1f %%)%n", st.rate(), e.getKey(), k,
+              live[0] / k / 1000, sim[0] / k / 1000, 100 * le, live[1] / k / 1000, sim[1] / k / 1000, 100 * te);
+        }
+        latErr += Math.abs(le);
+        ttftErr += Math.abs(te);
+        n++;
+      }
+    }
+    System.out.printf(Locale.ROOT, "  simulated vs live, means over the repeats: mean |error| of mean latency %.1f %%, "
+        + "of mean TTFT %.1f %%%n", 100 * latErr / Math.max(1, n), 100 * ttftErr / Math.max(1, n));
+    Stats.put(fj, "mean_abs_sim_error_mean_latency_over_repeats", latErr / Math.max(1, n));
+    Stats.put(fj, "mean_abs_sim_error_mean_ttft_over_repeats", ttftErr / Math.max(1, n));
+  }
+
   private static LiveRun medianRun(List<LiveRun> runs) {
     List<LiveRun> sorted = new ArrayList<>(runs);
     sorted.sort(java.util.Comparator.comparingDouble(r -> Stats.mean(r.latencyMs())));
@@ -403,6 +457,34 @@ final class BenchCommand implements Callable<Integer> {
     List<SimRequest> requests = run.simRequests().stream()
         .map(r -> r.withPromptPrior(promptPriors.getOrDefault(r.id(), Double.NaN))).toList();
     return sim.run(policy, requests, done -> { });
+  }
+
+  /**
+   * Says how many of the workload's prompts the predictor and the prompt prior were trained on (on them TRAIL's
+   * figures are flattered); returns both counts, -1 where a model lists no training prompts or is not used.
+   */
+  private long[] warnSeenPrompts(Path model, DemoWorkload w) {
+    List<String> prompts = w.items().stream().map(DemoWorkload.Item::prompt).toList();
+    Path predictorDir = serving.predictor(model);
+    Path priorDir = serving.promptPrior(predictorDir);
+    long[] seen = {
+        predictorDir == null ? -1 : TrainingPrompts.seen(predictorDir, TrainingPrompts.PREDICTOR_FILE, prompts),
+        priorDir == null ? -1 : TrainingPrompts.seen(priorDir, TrainingPrompts.PRIOR_FILE, prompts)};
+    String[] names = {"the TRAIL predictor", "the prompt prior"};
+    Path[] dirs = {predictorDir, priorDir};
+    for (int i = 0; i < 2; i++) {
+      if (dirs[i] == null) {
+        continue;
+      }
+      if (seen[i] < 0) {
+        System.err.printf("bench: %s (%s) does not list the prompts it was trained on: nothing checks that the "
+            + "workload's are unseen%n", names[i], dirs[i]);
+      } else if (seen[i] > 0) {
+        System.err.printf("bench: %d of %d workload prompts were in the training data of %s: TRAIL's figures are "
+            + "flattered on them%n", seen[i], prompts.size(), names[i]);
+      }
+    }
+    return seen;
   }
 
   /**

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import io.trailflink.predictor.LengthBins;
 import io.trailflink.predictor.LengthMlp;
 import io.trailflink.predictor.TrailPredictor;
+import io.trailflink.predictor.TrainingPrompts;
 import io.trailflink.predictor.data.TapDataset;
 import io.trailflink.predictor.train.MlpTrainer;
 import io.trailflink.predictor.train.PredictorEvaluation;
@@ -120,6 +121,9 @@ final class TrainPredictorCommand implements Callable<Integer> {
     facts.addProperty("learning_rate", lr);
     facts.addProperty("prompt_weight", promptWeight);
     predictor.save(dir, facts);
+    // eval-predictor refuses to score this predictor on any of these prompts
+    TrainingPrompts.write(dir, TrainingPrompts.PREDICTOR_FILE, ds.requests().stream().filter(r -> !r.validation())
+        .map(TapDataset.RequestRecord::prompt).toList());
     double wall = (System.nanoTime() - t0) / 1e9;
     writeCard(dir, ds, layer, score, sweep, trainSamples, val.length, valRequests, wall);
     report.addProperty("layer", layer);

@@ -9,6 +9,7 @@ import io.trailflink.job.RequestJson;
 import io.trailflink.predictor.LengthBins;
 import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.TrailPredictor;
+import io.trailflink.predictor.TrainingPrompts;
 import io.trailflink.schema.InferenceRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,21 +67,25 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     List<Integer> trainLengths = new ArrayList<>();
     List<int[]> held = new ArrayList<>();
     List<Integer> heldLengths = new ArrayList<>();
+    List<String> trainTexts = new ArrayList<>();
     List<int[]> evalPrompts = new ArrayList<>();
     List<Integer> evalLengths = new ArrayList<>();
     int skipped = 0;
     try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
       for (Path f : data) {
-        skipped += readRows(encoder, f, (ids, length) -> {
+        skipped += readRows(encoder, f, (row, ids) -> {
           boolean heldOut = Math.floorMod(Arrays.hashCode(ids) * 0x9E3779B1, 10) == 0;
           (heldOut ? held : train).add(ids);
-          (heldOut ? heldLengths : trainLengths).add(length);
+          (heldOut ? heldLengths : trainLengths).add(row.outputTokens);
+          if (!heldOut) {
+            trainTexts.add(PromptTokens.text(row.request));
+          }
         });
       }
       for (Path f : eval) {
-        readRows(encoder, f, (ids, length) -> {
+        readRows(encoder, f, (row, ids) -> {
           evalPrompts.add(ids);
-          evalLengths.add(length);
+          evalLengths.add(row.outputTokens);
         });
       }
     }
@@ -116,6 +121,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
     }
     try {
       prior.save(dir, card);
+      TrainingPrompts.write(dir, TrainingPrompts.PRIOR_FILE, trainTexts); // trail bench counts its prompts in it
     } catch (java.io.UncheckedIOException e) {
       throw new TrailCli.UsageException("--out " + dir + ": cannot write the prior: " + e.getCause().getMessage());
     }
@@ -144,9 +150,9 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
         : new double[] {p / prompts.size(), m / prompts.size()};
   }
 
-  /** Receives one usable row: its templated prompt ids and output length (tokens). */
+  /** Receives one usable row with its templated prompt ids. */
   private interface RowSink {
-    void accept(int[] promptIds, int outputTokens);
+    void accept(Row row, int[] promptIds);
   }
 
   /** Reads {@code f}'s usable rows into {@code sink}; returns the rows skipped (refused by the job or the template). */
@@ -170,7 +176,7 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
         skipped++;
         continue;
       }
-      sink.accept(ids, row.outputTokens);
+      sink.accept(row, ids);
     }
     return skipped;
   }

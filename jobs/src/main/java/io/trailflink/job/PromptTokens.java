@@ -18,4 +18,10 @@ public final class PromptTokens {
         : r.getMessages().stream().map(t -> new ChatMessage(t.getRole(), t.getContent())).toList();
     return encoder.tokens(messages == null ? r.getPrompt() : null, messages, raw);
   }
+
+  /** The request's text as written: its prompt, or its messages' contents one per line (for training lists). */
+  public static String text(InferenceRequest r) {
+    return r.getMessages() == null ? r.getPrompt()
+        : String.join("\n", r.getMessages().stream().map(m -> m.getContent().toString()).toList());
+  }
 }

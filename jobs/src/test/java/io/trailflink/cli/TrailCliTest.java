@@ -285,6 +285,15 @@ class TrailCliTest {
     Run wrong = run("eval-predictor", "--states", states.toString(), "--predictor", tmp.resolve("nope").toString());
     assertEquals(2, wrong.code());
     assertTrue(wrong.err().contains("predictor.json"), wrong.err());
+    // the same prompts split another way: held-out prompts the predictor was trained on are refused, naming why
+    Path resplit = tmp.resolve("states-resplit");
+    Run c2 = run("collect-states", "--model", model.toString(), "--data", data.toString(), "--out",
+        resplit.toString(), "--real", "6", "--generated", "4", "--max-new-tokens", "12", "--val-fraction", "0.9",
+        "--batch", "4", "--device", "cpu", "--seed", "18");
+    assertEquals(0, c2.code(), c2.err());
+    Run seen = run("eval-predictor", "--states", resplit.toString(), "--predictor", predictor.toString());
+    assertEquals(2, seen.code(), seen.err());
+    assertTrue(seen.err().strip().lines().count() == 1 && seen.err().contains("training data"), seen.err());
     Run noStates = run("train-predictor", "--states", tmp.resolve("missing").toString());
     assertEquals(2, noStates.code());
     assertTrue(noStates.err().contains("meta.json"), noStates.err());
