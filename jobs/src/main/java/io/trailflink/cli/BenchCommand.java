@@ -482,6 +482,9 @@ final class BenchCommand implements Callable<Integer> {
       } else if (seen[i] > 0) {
         System.err.printf("bench: %d of %d workload prompts were in the training data of %s: TRAIL's figures are "
             + "flattered on them%n", seen[i], prompts.size(), names[i]);
+      } else {
+        System.err.printf("bench: none of the %d workload prompts was in the training data of %s%n", prompts.size(),
+            names[i]);
       }
     }
     return seen;
