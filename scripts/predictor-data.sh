@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training inputs of the TRAIL predictor and the prompt prior that keep `trail bench`'s natural workload unseen
 # (models/trail-tiny/predictor/README.md has the whole recipe). AlpacaEval's 805 instructions, in gpt4.json's
-# order, split by position: the even ones are the bench workload (runs/bench/natural-gpt4-unseen.jsonl, 403,
-# max_new_tokens 128), the odd ones (402) join Alpaca's samples as real instructions to train on
+# order, split by position: the even ones are the bench workload (runs/bench/natural-gpt4-unseen.jsonl, 403
+# prompts with their gpt4 answer lengths capped at 128 by make-workload), the odd ones (402) join Alpaca's samples as real instructions to train on
 # (runs/predictor-data/alpaca/, for `trail collect-states --data runs/predictor-data`). When the prior's rows exist
 # (runs/prior/real-out.jsonl, `trail batch` output), they are split the same way: real-out-train.jsonl to train on,
 # real-out-unseen.jsonl for --eval.
@@ -14,8 +14,8 @@ mkdir -p "$out/alpaca" runs/bench
 if [ ! -f runs/bench/natural-gpt4.jsonl ]; then
   ./trail make-workload --alpaca-eval "$data/alpaca_eval/gpt4.json" --cap 128 --out runs/bench/natural-gpt4.jsonl
 fi
-cp "$data"/alpaca/*.json "$data"/alpaca/DATA_LICENSE "$out/alpaca/"
-cp "$data"/alpaca_eval/LICENSE "$out/alpaca/ALPACA_EVAL_LICENSE"
+cp -f "$data"/alpaca/*.json "$data"/alpaca/DATA_LICENSE "$out/alpaca/"   # -f: the shared files are read-only
+cp -f "$data"/alpaca_eval/LICENSE "$out/alpaca/ALPACA_EVAL_LICENSE"
 python3 - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]

@@ -284,7 +284,6 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** The run whose mean latency is the median of the policy's runs (the lower one of an even count). */
   /**
    * The simulator against the mean over repeats: identical runs differ on these cores by more than the policies
    * do, so each run is simulated on its own arrivals and predictions and the means of both sides are compared.
@@ -332,6 +331,7 @@ final class BenchCommand implements Callable<Integer> {
     Stats.put(fj, "mean_abs_sim_error_mean_ttft_over_repeats", ttftErr / Math.max(1, n));
   }
 
+  /** The run whose mean latency is the median of the policy's runs (the lower one of an even count). */
   private static LiveRun medianRun(List<LiveRun> runs) {
     List<LiveRun> sorted = new ArrayList<>(runs);
     sorted.sort(java.util.Comparator.comparingDouble(r -> Stats.mean(r.latencyMs())));
@@ -448,7 +448,9 @@ final class BenchCommand implements Callable<Integer> {
       livePredictor = true;
     }
     // the live loop parks up to a batch's worth of waiting requests per command; the live predictor predicts a
-    // request once its prompt is prefilled, and until then it ranks by the prompt prior's guess
+    // request once its prompt is prefilled, and until then it ranks by the prompt prior's guess. With --no-park the
+    // live loop probes waiting prompts soon after arrival instead; the simulator predicts them on arrival then and
+    // charges no probe time
     Simulator.Waiting waiting = new Simulator.Waiting(serving.noPark ? 0 : serving.maxRunning,
         EngineLoop.PROBE_TOKEN_BUDGET, livePredictor && !serving.noPark);
     // refresh every token: the replayed live estimates already hold still between the live refreshes

@@ -82,11 +82,24 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
           }
         });
       }
+      java.util.Set<String> trained = new java.util.HashSet<>();
+      trainTexts.forEach(t -> trained.add(TrainingPrompts.fingerprint(t)));
+      int[] overlap = {0};
       for (Path f : eval) {
         readRows(encoder, f, (row, ids) -> {
+          if (trained.contains(TrainingPrompts.fingerprint(PromptTokens.text(row.request)))) {
+            overlap[0]++;
+          }
           evalPrompts.add(ids);
           evalLengths.add(row.outputTokens);
         });
+      }
+      if (overlap[0] > 0) {
+        throw new TrailCli.UsageException("--eval " + eval + ": " + overlap[0] + " of its rows are also training rows "
+            + "of --data, so its score would not be of unseen prompts: take them out of one side");
+      }
+      if (!eval.isEmpty() && evalPrompts.isEmpty()) {
+        throw new TrailCli.UsageException("--eval " + eval + ": no row with a prompt and output_tokens");
       }
     }
     if (train.isEmpty()) {

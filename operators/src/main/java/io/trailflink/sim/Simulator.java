@@ -262,6 +262,7 @@ public final class Simulator {
       final Scheduler s;
       final Map<String, Track> tracks = new HashMap<>();
       final ArrayDeque<Command> inFlight = new ArrayDeque<>();
+      final java.util.Set<String> probed = new java.util.HashSet<>(); // too long to park: predicted as if probed
       Map<String, Integer> produced = Map.of(); // tokens of the command running, visible when it ends
       double busyUntil;
       boolean running;
@@ -382,7 +383,7 @@ public final class Simulator {
           if (candidates.size() >= w.parkBatch()) {
             break;
           }
-          if (r.state() == RequestState.WAITING) {
+          if (r.state() == RequestState.WAITING && !probed.contains(r.id())) {
             candidates.add(r);
           }
         }
@@ -392,7 +393,14 @@ public final class Simulator {
         for (Request r : candidates) {
           int len = r.promptTokens();
           if (s.ledger().blocksFor(len + 1) + spare > cfg.kvBlocks()) {
-            continue; // the live loop probes it instead: no KV kept, nothing to replay
+            // the live loop probes it instead (a prefill whose KV is dropped; its time is not simulated): predicted
+            probed.add(r.id());
+            Track t = tracks.get(r.id());
+            if (t != null && !t.predicted) {
+              s.predict(r.id(), cfg.predictions().initial(t.sim, t.noise, cfg.maxNewTokens()), 0);
+              t.predicted = true;
+            }
+            continue;
           }
           if (!out.isEmpty() && tokens + len > w.parkTokenBudget()) {
             break;
@@ -423,6 +431,7 @@ public final class Simulator {
           if (r.generated() >= t.sim.outputTokens()) {
             s.finish(id);
             tracks.remove(id);
+            probed.remove(id);
             latency.add(now - t.sim.arrivalMs());
             ttft.add(t.firstTokenMs - t.sim.arrivalMs());
             tenantOf.add(t.sim.tenant());

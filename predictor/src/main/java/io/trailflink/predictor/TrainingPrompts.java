@@ -25,10 +25,13 @@ public final class TrainingPrompts {
 
   private TrainingPrompts() {}
 
-  /** A prompt's fingerprint: the first 64 bits of the SHA-256 of its UTF-8 text, in hex. */
+  /**
+   * A prompt's fingerprint: the first 64 bits of the SHA-256 of its UTF-8 text with leading and trailing whitespace
+   * removed (collect-states stores prompts stripped; workloads and batch rows keep them as written), in hex.
+   */
   public static String fingerprint(String prompt) {
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(prompt.getBytes(StandardCharsets.UTF_8));
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(prompt.strip().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(h).substring(0, HEX_CHARS);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);

@@ -28,5 +28,7 @@ class TrainingPromptsTest {
     assertFalse(Files.readString(tmp.resolve(f)).contains("rivers"));
     assertEquals(1, TrainingPrompts.seen(tmp, f, List.of("Name three rivers.", "Name three lakes.")));
     assertEquals(16, TrainingPrompts.fingerprint("").length());
+    assertEquals(TrainingPrompts.fingerprint("Count down from 80."), TrainingPrompts.fingerprint(" Count down from 80.\n"),
+        "stored stripped or as written, the same prompt");
   }
 }
