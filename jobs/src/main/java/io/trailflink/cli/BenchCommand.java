@@ -71,6 +71,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check
   private Map<String, Double> promptPriors = Map.of(); // the live job's prompt-prior guess (tokens), by request id
+  private final Map<String, Integer> maxNewTokensOf = new HashMap<>(); // each request's cap (tokens), by request id
 
 
 
@@ -119,6 +120,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     promptPriors = promptPriorGuesses(model, base);
+    for (int i = 0; i < base.items().size(); i++) {
+      maxNewTokensOf.put(id(i), base.items().get(i).maxNewTokens());
+    }
     long[] seen = warnSeenPrompts(model, base);
     WorkDir work = WorkDir.create("trail-bench-");
     List<LiveRun> all = new ArrayList<>();
@@ -440,7 +444,7 @@ final class BenchCommand implements Callable<Integer> {
     } else if (!ServingConfig.MODEL_PREDICTIONS.equals(serving.predictions)) {
       predictions = PredictionModel.parse(serving.predictions, 1); // the live loop's model, with the same noise
     } else {
-      Map<String, PredictionModel.Recorded> rec = run.recordedPredictions();
+      Map<String, PredictionModel.Recorded> rec = run.recordedPredictions(id -> maxNewTokensOf.getOrDefault(id, maxNew));
       if (rec.isEmpty()) {
         return null; // no live predictions to replay (--predictor none)
       }

@@ -7,11 +7,12 @@ import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.WorkDir;
+import io.trailflink.scheduler.TenantWeights;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.EpochMicros;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.InferenceRequest;
-import io.trailflink.scheduler.TenantWeights;
+import io.trailflink.serving.PredictionUnderCap;
 import io.trailflink.sim.Workloads;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -372,7 +373,7 @@ final class DemoCommand implements Callable<Integer> {
           double err = Math.abs(u.getPredictedRemaining() - truth);
           abs += err;
           int cap = caps.getOrDefault(u.getRequestId(), Integer.MAX_VALUE);
-          absCapped += Math.abs(Math.min(u.getPredictedRemaining(), (double) cap - u.getGenerated()) - truth);
+          absCapped += Math.abs(Math.min(PredictionUnderCap.remaining(u, cap), (double) cap - u.getGenerated()) - truth);
           n++;
           if (u.getGenerated() == 0) {
             absInitial += err;

@@ -4,6 +4,7 @@ import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
+import io.trailflink.serving.PredictionUnderCap;
 import io.trailflink.sim.PredictionModel;
 import io.trailflink.sim.SimRequest;
 import io.trailflink.sim.StepTimeFit;
@@ -12,6 +13,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 /**
  * What one live run of the serving job left on its topics — the final responses and the engine's feedback — and
@@ -230,9 +232,11 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
 
   /**
    * The live predictor's estimates of remaining tokens, per request and per generated count, for the simulator
-   * to replay: between refreshes an estimate counts down with the tokens generated. Empty without predictions.
+   * to replay: each as the scheduler took it under the request's cap ({@link PredictionUnderCap}, {@code capOf}
+   * gives a request's max_new_tokens); between refreshes an estimate counts down with the tokens generated. Empty
+   * without predictions.
    */
-  Map<String, PredictionModel.Recorded> recordedPredictions() {
+  Map<String, PredictionModel.Recorded> recordedPredictions(ToIntFunction<String> capOf) {
     Map<String, List<PredictionUpdate>> byId = new HashMap<>();
     for (EngineFeedback fb : feedback) {
       for (PredictionUpdate u : fb.getPredictions()) {
@@ -255,7 +259,7 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
           k++;
         }
         PredictionUpdate u = us.get(k);
-        est[g] = Math.max(0, u.getPredictedRemaining() - (g - u.getGenerated()));
+        est[g] = Math.max(0, PredictionUnderCap.remaining(u, capOf.applyAsInt(e.getKey())) - (g - u.getGenerated()));
       }
       out.put(e.getKey(), new PredictionModel.Recorded(n, est));
     }

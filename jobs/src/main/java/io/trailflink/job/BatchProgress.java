@@ -3,6 +3,7 @@ package io.trailflink.job;
 import io.trailflink.schema.EngineFeedback;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
+import io.trailflink.serving.PredictionUnderCap;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -123,7 +124,7 @@ public final class BatchProgress {
     }
     for (PredictionUpdate u : fb.getPredictions()) {
       if (caps.containsKey(u.getRequestId())) {
-        predicted.put(u.getRequestId(), u.getPredictedRemaining());
+        predicted.put(u.getRequestId(), PredictionUnderCap.remaining(u, caps.get(u.getRequestId())));
       }
     }
     engineTime.add(fb);

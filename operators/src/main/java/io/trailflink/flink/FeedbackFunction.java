@@ -114,7 +114,7 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
       out.add(PredictionUpdate.newBuilder().setRequestId(id).setEngine(r.getEngine()).setStepSeq(r.getStepSeq())
           .setGenerated(u.generated()).setPredictedRemaining(u.remaining()).setBinProbabilities(bins)
           .setPredictedRemainingP90(tracker.predictor().bins().quantile(u.posterior(), 0.9))
-          .setPredictorVersion(version).build());
+          .setBinsCapTokens(tracker.predictor().spec().cap()).setPredictorVersion(version).build());
     }
   }
 }

@@ -496,11 +496,15 @@ public final class EngineLoop implements Serializable {
     if (!config.syntheticPredictions()) {
       for (PredictionUpdate u : fb.getPredictions()) {
         Request r = scheduler.request(u.getRequestId());
-        if (r != null && !r.hasPrediction()) {
-          etas().initialPrediction(u.getPredictedRemaining());
+        if (r == null) {
+          continue; // finished or unknown: a late prediction changes nothing
+        }
+        double remaining = PredictionUnderCap.remaining(u, r.maxNewTokens());
+        if (!r.hasPrediction()) {
+          etas().initialPrediction(remaining);
           firstPredicted.add(u.getRequestId());
         }
-        scheduler.predict(u.getRequestId(), u.getPredictedRemaining(), u.getGenerated());
+        scheduler.predict(u.getRequestId(), remaining, u.getGenerated());
         ServedRequest s = requests.get(u.getRequestId());
         if (s != null) {
           s.predictedP90 = u.getPredictedRemainingP90();

@@ -44,6 +44,32 @@ public record LengthBins(int count, int cap) implements Serializable {
   }
 
   /**
+   * E[min(L, limit)] (tokens), the mass of each bin spread evenly over it: the expected remaining length of a
+   * request that stops at {@code limit} (its own cap less what it generated) when that lies within the bins' range.
+   * Unlike {@link #expectation} clamped to the limit, it keeps what the bins say about requests likely to stop
+   * early: two requests whose expectations both exceed the limit still differ by their chance of stopping sooner.
+   * Equals {@link #expectation} for a limit at or above {@code cap}.
+   */
+  public double expectationUpTo(float[] probabilities, double limit) {
+    double w = width();
+    double e = 0;
+    for (int k = 0; k < count; k++) {
+      double a = k * w;
+      double b = a + w;
+      double m;
+      if (limit <= a) {
+        m = limit;
+      } else if (limit >= b) {
+        m = (a + b) / 2;
+      } else { // uniform over [a, b): the part below the limit averages (a + limit) / 2, the rest stops at it
+        m = ((limit * limit - a * a) / 2 + limit * (b - limit)) / w;
+      }
+      e += probabilities[k] * m;
+    }
+    return Math.max(0, e);
+  }
+
+  /**
    * The {@code q}-quantile of the remaining length (tokens): the bin where the cumulative probability reaches
    * {@code q}, interpolated linearly inside it (mass spread evenly over each bin; the last bin is taken to end at
    * the cap). {@code probabilities} need not sum exactly to 1.
