@@ -39,6 +39,7 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
   private final String predictorDir;
   private final int modelHidden;
   private final int refreshEvery;
+  private final boolean publishBinsRange;
   private transient RequestTracker tracker;
   private transient MapState<String, RemainingLength> states;
 
@@ -46,11 +47,18 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
    * @param predictorDir predictor directory, or null for no predictions
    * @param modelHidden the serving model's hidden size (checked against the predictor at start-up)
    * @param refreshEvery K, or 0 for the predictor's own setting
+   * @param publishBinsRange whether updates carry the bins' range, so the scheduler ranks by the expectation up to
+   *     each request's cap ({@code PredictionUnderCap}); false (--clamped-ranking): the clamped expectation
    */
-  public FeedbackFunction(String predictorDir, int modelHidden, int refreshEvery) {
+  public FeedbackFunction(String predictorDir, int modelHidden, int refreshEvery, boolean publishBinsRange) {
     this.predictorDir = predictorDir;
     this.modelHidden = modelHidden;
     this.refreshEvery = refreshEvery;
+    this.publishBinsRange = publishBinsRange;
+  }
+
+  public FeedbackFunction(String predictorDir, int modelHidden, int refreshEvery) {
+    this(predictorDir, modelHidden, refreshEvery, true);
   }
 
   /** Per request: the smoothed posterior between refreshes. */
@@ -114,7 +122,8 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
       out.add(PredictionUpdate.newBuilder().setRequestId(id).setEngine(r.getEngine()).setStepSeq(r.getStepSeq())
           .setGenerated(u.generated()).setPredictedRemaining(u.remaining()).setBinProbabilities(bins)
           .setPredictedRemainingP90(tracker.predictor().bins().quantile(u.posterior(), 0.9))
-          .setBinsCapTokens(tracker.predictor().spec().cap()).setPredictorVersion(version).build());
+          .setBinsCapTokens(publishBinsRange ? tracker.predictor().spec().cap() : 0).setPredictorVersion(version)
+          .build());
     }
   }
 }

@@ -186,6 +186,7 @@ class FlinkFunctionsTest {
       assertEquals(2, updates.get(1).getGenerated());
       assertEquals(10, updates.get(1).getBinProbabilities().size());
       assertEquals("trail-mlp-l2", updates.get(1).getPredictorVersion());
+      assertEquals(512, updates.get(1).getBinsCapTokens(), "the bins' range, for the scheduler's capped ranking");
       h.processElement(step(2, progress("a", 3, "stop", List.of(2), s1)), 0);
       assertEquals(0, h.extractOutputValues().get(1).getPredictions().size(), "no prediction for a finished request");
       assertEquals(0, h.numKeyedStateEntries(), "predictor state cleared on finish");
