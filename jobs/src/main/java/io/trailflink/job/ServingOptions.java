@@ -95,8 +95,8 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--predictor", description = "TRAIL predictor directory, or 'none' for the max_new_tokens fallback; default: MODEL/predictor.")
   public String predictorDir;
 
-  @Option(names = "--clamped-ranking", description = "Rank a predicted request by the predictor's expected remaining length clamped to its max_new_tokens, as before session 14, instead of the expectation up to that cap over the bins (for comparison: the clamp ties every request likely to reach its cap).")
-  public boolean clampedRanking;
+  @Option(names = "--capped-ranking", description = "Rank a predicted request by the expected remaining length up to its max_new_tokens over the predictor's bins, E[min(L, cap - generated)], instead of the expected length clamped to that cap (the default; the capped form measured no better: docs/benchmarks.md).")
+  public boolean cappedRanking;
 
   @Option(names = "--no-prompt-prior", description = "Without the prompt prior: a waiting request TRAIL has not embedded yet (no KV room to park it) is ranked at its max_new_tokens and timed by the mean output of finished requests, instead of by the prior's guess from its prompt tokens (prompt-prior.json next to the predictor).")
   public boolean noPromptPrior;

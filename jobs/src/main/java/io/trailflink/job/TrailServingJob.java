@@ -163,7 +163,7 @@ public final class TrailServingJob {
     SingleOutputStreamOperator<EngineFeedback> predictions = named(results
         .keyBy(StepResult::getEngine)
         .process(new FeedbackFunction(predictor == null ? null : predictor.toString(), model.hiddenSize(),
-            o.refreshEvery, !o.clampedRanking)), Stage.PREDICTOR).setParallelism(o.engines);
+            o.refreshEvery, o.cappedRanking)), Stage.PREDICTOR).setParallelism(o.engines);
 
     // the loop's return path stays at-least-once (it cannot wait for checkpoints); the scheduler drops repeats
     predictions.sinkTo(feedbackSink(o, topics.predictions()))

@@ -48,7 +48,8 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
    * @param modelHidden the serving model's hidden size (checked against the predictor at start-up)
    * @param refreshEvery K, or 0 for the predictor's own setting
    * @param publishBinsRange whether updates carry the bins' range, so the scheduler ranks by the expectation up to
-   *     each request's cap ({@code PredictionUnderCap}); false (--clamped-ranking): the clamped expectation
+   *     each request's cap ({@code PredictionUnderCap}, {@code --capped-ranking}); false (the default): by the
+   *     expectation, which the scheduler clamps to the cap
    */
   public FeedbackFunction(String predictorDir, int modelHidden, int refreshEvery, boolean publishBinsRange) {
     this.predictorDir = predictorDir;
@@ -57,9 +58,7 @@ public class FeedbackFunction extends KeyedProcessFunction<String, StepResult, E
     this.publishBinsRange = publishBinsRange;
   }
 
-  public FeedbackFunction(String predictorDir, int modelHidden, int refreshEvery) {
-    this(predictorDir, modelHidden, refreshEvery, true);
-  }
+
 
   /** Per request: the smoothed posterior between refreshes. */
   public static MapStateDescriptor<String, RemainingLength> stateDescriptor() {

@@ -9,7 +9,9 @@ import java.util.List;
  * predictor's bins cover its whole range ({@code bins_cap_tokens}, 512 for the bundled one) and know nothing of a
  * request's {@code max_new_tokens}; where that cap binds, the expected remaining is E[min(L, cap − generated)] over
  * the bins ({@link LengthBins#expectationUpTo}), not E[L] clamped to the cap — which ties every request likely to run
- * to its cap and drops what the bins say about the ones that may stop early. Plain Java.
+ * to its cap and drops what the bins say about the ones that may stop early. Only with {@code --capped-ranking}
+ * (the feedback then carries the bins' range): on the bundled predictor it measured no better than the clamp
+ * (docs/benchmarks.md, "Ranking under the request's own cap"). Plain Java.
  */
 public final class PredictionUnderCap {
   private PredictionUnderCap() {}

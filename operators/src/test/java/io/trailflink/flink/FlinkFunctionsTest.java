@@ -168,7 +168,7 @@ class FlinkFunctionsTest {
     TrailPredictor predictor = new TrailPredictor(new TrailPredictor.Spec(2, hidden, 16, 10, 512, 1, "t", "trail-mlp-l2"),
         LengthMlp.initialise(hidden, 16, 10, zero, one, 3));
     predictor.save(dir, null);
-    FeedbackFunction fn = new FeedbackFunction(dir.toString(), hidden, 0);
+    FeedbackFunction fn = new FeedbackFunction(dir.toString(), hidden, 0, true);
     try (var h = ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, StepResult::getEngine, Types.STRING)) {
       float[] mean = new float[hidden];
       float[] s1 = new float[hidden];
@@ -186,7 +186,7 @@ class FlinkFunctionsTest {
       assertEquals(2, updates.get(1).getGenerated());
       assertEquals(10, updates.get(1).getBinProbabilities().size());
       assertEquals("trail-mlp-l2", updates.get(1).getPredictorVersion());
-      assertEquals(512, updates.get(1).getBinsCapTokens(), "the bins' range, for the scheduler's capped ranking");
+      assertEquals(512, updates.get(1).getBinsCapTokens(), "the bins' range, for --capped-ranking");
       h.processElement(step(2, progress("a", 3, "stop", List.of(2), s1)), 0);
       assertEquals(0, h.extractOutputValues().get(1).getPredictions().size(), "no prediction for a finished request");
       assertEquals(0, h.numKeyedStateEntries(), "predictor state cleared on finish");
