@@ -26,7 +26,10 @@ with open("runs/bench/natural-gpt4-unseen.jsonl", "w") as f:
 train = [{"instruction": json.loads(l)["prompt"], "input": "", "output": "-"} for i, l in enumerate(lines) if i % 2 == 1]
 json.dump(train, open(f"{out}/alpaca/alpacaeval-odd.json", "w"))
 unseen = {json.loads(l)["prompt"] for i, l in enumerate(lines) if i % 2 == 0}
-if os.path.exists("runs/prior/real-out.jsonl"):
+if not os.path.exists("runs/prior/real-out.jsonl"):
+    print("no runs/prior/real-out.jsonl (the prompt prior's rows, `trail batch` output; see "
+          "models/trail-tiny/predictor/README.md): its split is skipped")
+else:
     with open("runs/prior/real-out-train.jsonl", "w") as t, open("runs/prior/real-out-unseen.jsonl", "w") as u:
         for l in open("runs/prior/real-out.jsonl"):
             (u if json.loads(l).get("prompt") in unseen else t).write(l)

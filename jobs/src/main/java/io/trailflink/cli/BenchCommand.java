@@ -235,7 +235,7 @@ final class BenchCommand implements Callable<Integer> {
     out.addProperty("workload_prompts_in_prompt_prior_training", seen[1]);
     JsonArray settingsJson = new JsonArray();
     BenchReport report = new BenchReport(workload.getFileName().toString(), requests, cs, serving.decodeSteps,
-        serving.predictions, forcedLengths, loads != null);
+        serving.predictions, forcedLengths, serving.cappedRanking, loads != null);
     for (BenchReport.Setting st : settings) {
       settingsJson.add(report.table(st, fitName));
     }

@@ -22,10 +22,11 @@ import java.util.Map;
  * @param decodeSteps the job's quantum
  * @param predictions the prediction source
  * @param forcedLengths whether the trace's lengths were forced
+ * @param cappedRanking whether the job ran with --capped-ranking
  * @param byLoad whether settings are loads (else rates)
  */
 record BenchReport(String workload, int requests, double[] cs, int decodeSteps, String predictions,
-    boolean forcedLengths, boolean byLoad) {
+    boolean forcedLengths, boolean cappedRanking, boolean byLoad) {
 
   /**
    * One setting's live runs and their simulated twins, by policy label.
@@ -38,10 +39,10 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
 
   /** Prints one setting's table and returns its figures; {@code fit} names the step-time fit simulated. */
   JsonObject table(Setting s, String fit) {
-    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d, predictions %s%s; simulated with the %s fit%n",
+    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d, predictions %s%s%s; simulated with the %s fit%n",
         workload, s.rate(), Double.isNaN(s.load()) ? "" : String.format(Locale.ROOT, " (load %.2f)",
             s.load()), requests, Arrays.toString(cs), decodeSteps, predictions,
-        forcedLengths ? ", forced lengths" : "", fit);
+        forcedLengths ? ", forced lengths" : "", cappedRanking ? ", capped ranking" : "", fit);
     System.out.printf("%-11s %8s %8s %8s %8s %7s | %8s %8s %8s %7s | %7s %7s %6s %7s %5s %6s | %6s %6s%n",
         "policy", "lat mean", "lat p50", "lat p99", "sim mean", "err", "ttft", "ttft p50", "sim ttft", "err",
         "tok/s", "preempt", "evict", "peak KV", "busy", "probe", "×fcfs", "×oracle");
@@ -64,12 +65,12 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
       String spread = means.length < 2 ? "" : String.format(Locale.ROOT, "  (%d runs: %.2f–%.2f s)", means.length,
           Arrays.stream(means).min().orElse(0) / 1000, Arrays.stream(means).max().orElse(0) / 1000);
       System.out.printf(Locale.ROOT, "%-11s %7.2fs %7.2fs %7.2fs %7.2fs %6.1f%% | %7.2fs %7.2fs %7.2fs %6.1f%% | "
-          + "%7.0f %7d %6d %7d %4.0f%% %5.1f%% | %5.2f× %5.2f×%s%n", e.getKey(), mean / 1000,
+          + "%7.0f %7d %6d %7d %4.0f%% %5.1f%% | %6s %6s%s%n", e.getKey(), mean / 1000,
           Stats.percentile(lat, 50) / 1000, Stats.percentile(lat, 99) / 1000,
           sim == null ? Double.NaN : sim.meanLatency() / 1000, 100 * simErr, ttftMean / 1000,
           Stats.percentile(ttft, 50) / 1000, sim == null ? Double.NaN : sim.meanTtft() / 1000, 100 * simTtftErr,
           r.tokensPerSecond(), r.preemptions(), r.evictions(), r.peakKvBlocks(), 100 * r.busyFraction(),
-          100 * probeShare, vsFcfs, vsOracle, spread);
+          100 * probeShare, ratio(vsFcfs), ratio(vsOracle), spread);
       JsonObject o = new JsonObject();
       JsonArray meansJson = new JsonArray();
       Arrays.stream(means).forEach(meansJson::add);
@@ -112,6 +113,11 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
     Stats.put(point, "load", s.load());
     point.add("policies", policiesJson);
     return point;
+  }
+
+  /** A ratio as the table shows it: "–" where there is nothing to compare with (no FCFS or oracle run). */
+  private static String ratio(double r) {
+    return Double.isNaN(r) ? "–" : String.format(Locale.ROOT, "%.2f×", r);
   }
 
   /** The oracle run to compare a policy with: the same C for TRAIL, the first oracle otherwise. */

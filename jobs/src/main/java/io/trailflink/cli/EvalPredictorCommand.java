@@ -29,8 +29,8 @@ final class EvalPredictorCommand implements Callable<Integer> {
   @Option(names = "--states", required = true, description = "Dataset written by collect-states.") Path states;
   @Option(names = "--predictor", description = "Predictor directory (default: models/trail-tiny/predictor).") Path predictorDir;
   @Option(names = "--refresh-every", split = ",", defaultValue = "1,8", description = "Refresh cadences K to score.") List<Integer> ks;
-  @Option(names = "--baseline-epochs", defaultValue = "10") int baselineEpochs;
-  @Option(names = "--plot", description = "Directory for the confusion heat map (default: the predictor directory).") Path plot;
+  @Option(names = "--baseline-epochs", defaultValue = "10", description = "Passes of the prompt-text baseline over the dataset's training requests (default: ${DEFAULT-VALUE}).") int baselineEpochs;
+  @Option(names = "--plot", description = "Directory for the confusion heat map (default: the --states directory; the shipped card's comes from --plot models/trail-tiny/predictor).") Path plot;
   @Option(names = "--record", description = "Write the predictor's per-token estimates on the held-out requests here (for simulate --predictions recorded:FILE).") Path record;
   @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
 
@@ -96,7 +96,7 @@ final class EvalPredictorCommand implements Callable<Integer> {
     for (int k = 0; k < bins.count(); k++) {
       labels[k] = String.format(Locale.ROOT, "%.0f-%.0f", k * bins.width(), (k + 1) * bins.width());
     }
-    Path png = (plot != null ? plot : dir).resolve("confusion-" + refined + ".png");
+    Path png = (plot != null ? plot : states).resolve("confusion-" + refined + ".png");
     PngHeatmap.write(png, "Remaining-length bins, " + predictor.spec().version() + " " + refined + " (held-out)",
         labels, scores.get(refined).confusion());
     report.addProperty("confusion_png", png.toString());

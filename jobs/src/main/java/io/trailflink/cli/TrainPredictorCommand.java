@@ -189,7 +189,7 @@ final class TrainPredictorCommand implements Callable<Integer> {
         .append(fixedLayer != null ? " --layer " + fixedLayer : "")
         .append(" --sweep-epochs ").append(sweepEpochs).append(" --sweep-stride ").append(sweepStride).append("`\n\n")
         .append("Evaluate (baselines, smoothing, confusion map): `./trail eval-predictor --states ").append(states)
-        .append("`\n");
+        .append(" --plot ").append(dir).append("`\n");
     Path card = dir.resolve("README.md");
     String kept = Files.isRegularFile(card) ? handWrittenSections(Files.readString(card)) : "";
     Files.writeString(card, kept.isEmpty() ? b.toString() : b + "\n" + kept);

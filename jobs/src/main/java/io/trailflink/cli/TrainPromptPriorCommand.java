@@ -95,11 +95,11 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
         });
       }
       if (overlap[0] > 0) {
-        throw new TrailCli.UsageException("--eval " + eval + ": " + overlap[0] + " of its rows are also training rows "
+        throw new TrailCli.UsageException("--eval " + joined(eval) + ": " + overlap[0] + " of its rows are also training rows "
             + "of --data, so its score would not be of unseen prompts: take them out of one side");
       }
       if (!eval.isEmpty() && evalPrompts.isEmpty()) {
-        throw new TrailCli.UsageException("--eval " + eval + ": no row with a prompt and output_tokens");
+        throw new TrailCli.UsageException("--eval " + joined(eval) + ": no row with a prompt and output_tokens");
       }
     }
     if (train.isEmpty()) {
@@ -149,6 +149,10 @@ final class TrainPromptPriorCommand implements Callable<Integer> {
           + "tokens%n", evalPrompts.size(), evalMae[0], evalMae[1]);
     }
     return 0;
+  }
+
+  private static String joined(List<Path> files) {
+    return String.join(",", files.stream().map(Path::toString).toList());
   }
 
   /** Mean absolute error of the output length: {prior's guess, the constant median}; NaN without rows. */
