@@ -11,6 +11,7 @@ import io.trailflink.engine.SamplingParams;
 import io.trailflink.engine.TextStream;
 import io.trailflink.engine.model.Checkpoint;
 import io.trailflink.engine.text.PromptEncoder;
+import io.trailflink.job.PromptPriorGuesses;
 import io.trailflink.job.AvroBytes;
 import io.trailflink.job.BatchInput;
 import io.trailflink.job.BatchOutput;
@@ -184,25 +185,8 @@ final class BatchCommand implements Callable<Integer> {
    * rows wait a long time without one.
    */
   private double[] priorGuesses(Path model, List<BatchInput.Row> rows) {
-    double[] out = new double[rows.size()];
-    java.util.Arrays.fill(out, Double.NaN);
-    Path dir = serving.promptPrior(serving.predictor(model));
-    if (dir == null) {
-      return out;
-    }
-    io.trailflink.predictor.PromptPrior prior = io.trailflink.predictor.PromptPrior.load(dir);
-    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
-      for (int i = 0; i < rows.size(); i++) {
-        InferenceRequest r = rows.get(i).request();
-        try {
-          out[i] = prior.predictTotal(io.trailflink.job.PromptTokens.of(encoder, r, serving.rawPrompts),
-              r.getMaxNewTokens());
-        } catch (RuntimeException e) { // the job will refuse this row with its reason; no guess for the ETA
-          out[i] = Double.NaN;
-        }
-      }
-    }
-    return out;
+    return PromptPriorGuesses.of(model, serving.promptPrior(serving.predictor(model)),
+        rows.stream().map(BatchInput.Row::request).toList(), serving.rawPrompts);
   }
 
   /** Throws when the job cannot finish the batch any more. */

@@ -3,15 +3,13 @@ package io.trailflink.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.trailflink.embedded.EmbeddedKafka;
-import io.trailflink.engine.text.PromptEncoder;
 import io.trailflink.job.DemoWorkload;
 import io.trailflink.job.EmbeddedServing;
-import io.trailflink.job.PromptTokens;
+import io.trailflink.job.PromptPriorGuesses;
 import io.trailflink.job.RequestProducer;
 import io.trailflink.job.ResponseCollector;
 import io.trailflink.job.ServingOptions;
 import io.trailflink.job.WorkDir;
-import io.trailflink.predictor.PromptPrior;
 import io.trailflink.predictor.TrainingPrompts;
 import io.trailflink.scheduler.Policy;
 import io.trailflink.scheduler.policy.Policies;
@@ -497,22 +495,15 @@ final class BenchCommand implements Callable<Integer> {
    * the simulator ranks a waiting request by it until its prediction comes, as the live scheduler does.
    */
   private Map<String, Double> promptPriorGuesses(Path model, DemoWorkload w) {
-    Path dir = serving.promptPrior(serving.predictor(model));
-    if (dir == null) {
-      return Map.of();
+    List<InferenceRequest> requests = new ArrayList<>();
+    for (int i = 0; i < w.items().size(); i++) {
+      requests.add(request(i, w.items().get(i), null, 0));
     }
-    PromptPrior prior = PromptPrior.load(dir);
+    double[] guesses = PromptPriorGuesses.of(model, serving.promptPrior(serving.predictor(model)), requests,
+        serving.rawPrompts);
     Map<String, Double> out = new HashMap<>();
-    try (PromptEncoder encoder = PromptEncoder.forCheckpoint(model)) {
-      for (int i = 0; i < w.items().size(); i++) {
-        DemoWorkload.Item it = w.items().get(i);
-        InferenceRequest r = request(i, it, null, 0);
-        try {
-          out.put(id(i), prior.predictTotal(PromptTokens.of(encoder, r, serving.rawPrompts), it.maxNewTokens()));
-        } catch (RuntimeException e) { // the job refuses this prompt too: nothing to simulate
-          out.put(id(i), Double.NaN);
-        }
-      }
+    for (int i = 0; i < guesses.length; i++) {
+      out.put(id(i), guesses[i]);
     }
     return out;
   }

@@ -113,15 +113,14 @@ final class EvalPredictorCommand implements Callable<Integer> {
    * usage error; a predictor without the list gets a warning.
    */
   private void refuseSeenPrompts(Path dir, TapDataset ds) {
-    java.util.Set<String> trained = TrainingPrompts.read(dir, TrainingPrompts.PREDICTOR_FILE);
-    List<TapDataset.RequestRecord> held = ds.requests().stream().filter(TapDataset.RequestRecord::validation).toList();
-    if (trained == null) {
+    List<String> held = ds.requests().stream().filter(TapDataset.RequestRecord::validation)
+        .map(TapDataset.RequestRecord::prompt).toList();
+    long seen = TrainingPrompts.seen(dir, TrainingPrompts.PREDICTOR_FILE, held);
+    if (seen < 0) {
       System.err.println("eval-predictor: " + dir + " does not list the prompts it was trained on ("
-          + TrainingPrompts.PREDICTOR_FILE + "), so nothing checks that the held-out prompts of " + states + " are unseen");
-      return;
-    }
-    long seen = held.stream().filter(r -> trained.contains(TrainingPrompts.fingerprint(r.prompt()))).count();
-    if (seen > 0) {
+          + TrainingPrompts.PREDICTOR_FILE + "), so nothing checks that the held-out prompts of " + states
+          + " are unseen");
+    } else if (seen > 0) {
       throw new TrailCli.UsageException(seen + " of " + held.size() + " held-out prompts of --states " + states
           + " were in the training data of " + dir + ", whose score would flatter it: train on this dataset's split "
           + "(trail train-predictor --states " + states + " --out DIR) and score that (--predictor DIR)");
