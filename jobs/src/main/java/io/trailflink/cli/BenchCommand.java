@@ -76,6 +76,8 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<String> specs = policySpecs();
+    serving.sweeps = true;
+    List<BenchReport.Variant> variants = variants();
     if ((loads == null) == (rates == null)) {
       throw new TrailCli.UsageException("choose one of --load or --rate");
     }
@@ -112,9 +114,10 @@ final class BenchCommand implements Callable<Integer> {
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
     serving.check(model);
     for (String p : specs) {
-      ServingOptions o = InstantiationUtil.clone(serving);
-      o.policy = p;
-      o.check(model);
+      for (BenchReport.Variant v : variants) {
+        ServingOptions o = options(p, v);
+        o.check(model);
+      }
     }
 
     promptPriors = promptPriorGuesses(model, base);
@@ -127,13 +130,13 @@ final class BenchCommand implements Callable<Integer> {
     List<BenchReport.Setting> settings = new ArrayList<>();
     double capacity = Double.NaN;
     int[] runNo = {0};
-    int runs = (loads != null ? loads.length : rates.length) * specs.size() * repeats
-        + 1;
+    int runs = (loads != null ? loads.length : rates.length) * variants.size() * specs.size() * repeats + 1;
     try (work; EmbeddedKafka kafka = EmbeddedKafka.start(work.path().resolve("kafka"))) {
       List<Integer> lengths = null; // natural output lengths, by request index, from the first pass
       // always first: it measures the capacity and the natural lengths, and it is the JVM's first run, slower (JIT
       // warm-up) — a --rate bench without it ran its first policy cold, up to 1.7x slower than the same run warm
-      LiveRun pass = runLive(kafka, model, "fcfs", base, null, runNo, runs, "first pass (all at once)");
+      LiveRun pass = runLive(kafka, model, "fcfs", variants.get(0), base, null, runNo, runs,
+          "first pass (all at once)");
       firstPass = pass;
       all.add(pass);
       lengths = new ArrayList<>();
@@ -150,20 +153,23 @@ final class BenchCommand implements Callable<Integer> {
         double rate = loads != null ? loads[si] * capacity : rates[si];
         double load = loads != null ? loads[si] : rate / capacity;
         DemoWorkload arrivals = DemoWorkload.read(workload, requests, maxNewTokens, rate, seed, bad -> { });
-        Map<String, List<LiveRun>> byPolicy = new LinkedHashMap<>();
-        for (int rep = 0; rep < repeats; rep++) {
-          for (String p : specs) {
-            List<Integer> forced = p.startsWith("oracle") && !forcedLengths ? lengths : null;
-            String label = String.format(Locale.ROOT, "rate %.2f req/s%s, %s", rate,
-                Double.isNaN(load) ? "" : String.format(Locale.ROOT, " (load %.2f)", load), p);
-            LiveRun r = runLive(kafka, model, p, arrivals, forced, runNo, runs, label);
-            byPolicy.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
-            all.add(r);
+        for (BenchReport.Variant v : variants) { // every quantum and refresh cadence on the same arrivals
+          Map<String, List<LiveRun>> byPolicy = new LinkedHashMap<>();
+          for (int rep = 0; rep < repeats; rep++) {
+            for (String p : specs) {
+              List<Integer> forced = p.startsWith("oracle") && !forcedLengths ? lengths : null;
+              String label = String.format(Locale.ROOT, "rate %.2f req/s%s, %s%s", rate,
+                  Double.isNaN(load) ? "" : String.format(Locale.ROOT, " (load %.2f)", load), p,
+                  variants.size() > 1 ? ", " + v.label() : "");
+              LiveRun r = runLive(kafka, model, p, v, arrivals, forced, runNo, runs, label);
+              byPolicy.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
+              all.add(r);
+            }
           }
+          Map<String, LiveRun> median = new LinkedHashMap<>();
+          byPolicy.forEach((p, l) -> median.put(p, medianRun(l)));
+          settings.add(new BenchReport.Setting(rate, load, v, byPolicy, median, new LinkedHashMap<>()));
         }
-        Map<String, LiveRun> median = new LinkedHashMap<>();
-        byPolicy.forEach((p, l) -> median.put(p, medianRun(l)));
-        settings.add(new BenchReport.Setting(rate, load, byPolicy, median, new LinkedHashMap<>()));
       }
     }
 
@@ -172,14 +178,14 @@ final class BenchCommand implements Callable<Integer> {
     }
     List<StepTimeFit.Sample> samples = all.stream().flatMap(r -> r.stepSamples().stream()).toList();
     double overheadMs = 0;
-    double overheadIterations = 0;
+    double overheadCommands = 0;
     for (LiveRun r : all) {
       double[] o = r.loopOverhead();
       overheadMs += o[0];
-      overheadIterations += o[1];
+      overheadCommands += o[1];
     }
-    double overheadPerIteration = overheadIterations == 0 ? 0 : overheadMs / overheadIterations;
-    System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per iteration%n", overheadPerIteration);
+    double overheadPerCommand = overheadCommands == 0 ? 0 : overheadMs / overheadCommands;
+    System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per command%n", overheadPerCommand);
     int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
     JsonObject out = new JsonObject();
     Map<String, StepTimeFit.Fit> fits = new LinkedHashMap<>();
@@ -188,12 +194,12 @@ final class BenchCommand implements Callable<Integer> {
     JsonObject fitsJson = new JsonObject();
     Map<String, double[]> errors = new LinkedHashMap<>(); // fit -> mean |sim error| of mean latency, of mean TTFT
     for (Map.Entry<String, StepTimeFit.Fit> f : fits.entrySet()) {
-      StepTimeModel stepModel = f.getValue().model(overheadPerIteration);
+      StepTimeModel stepModel = f.getValue().model(overheadPerCommand);
       System.out.println("step-time fit (" + f.getKey() + "): " + f.getValue());
-      JsonObject fj = fitJson(f.getValue(), overheadPerIteration);
+      JsonObject fj = fitJson(f.getValue(), overheadPerCommand);
       if (firstPass != null) { // the step model against the one run that measures the engine alone: all at once
         double live = firstPass.makespanMs();
-        double sim = simulate("fcfs", firstPass, stepModel, maxNew).makespanMs();
+        double sim = simulate("fcfs", firstPass, stepModel, maxNew, variants.get(0)).makespanMs();
         System.out.printf(Locale.ROOT, "  first pass (all at once, FCFS): makespan live %.1f s, simulated %.1f s "
             + "(%+.1f %%)%n", live / 1000, sim / 1000, 100 * (sim / live - 1));
         Stats.put(fj, "first_pass_makespan_live_ms", live);
@@ -204,7 +210,7 @@ final class BenchCommand implements Callable<Integer> {
       int n = 0;
       for (BenchReport.Setting st : settings) {
         for (Map.Entry<String, LiveRun> e : st.live().entrySet()) {
-          SimResult sim = simulate(e.getKey(), e.getValue(), stepModel, maxNew);
+          SimResult sim = simulate(e.getKey(), e.getValue(), stepModel, maxNew, st.variant());
           if (sim == null) {
             continue;
           }
@@ -232,8 +238,8 @@ final class BenchCommand implements Callable<Integer> {
     out.addProperty("workload_prompts_in_predictor_training", seen[0]); // -1: the predictor lists none
     out.addProperty("workload_prompts_in_prompt_prior_training", seen[1]);
     JsonArray settingsJson = new JsonArray();
-    BenchReport report = new BenchReport(workload.getFileName().toString(), requests, cs, serving.decodeSteps,
-        serving.predictions, forcedLengths, serving.cappedRanking, loads != null);
+    BenchReport report = new BenchReport(workload.getFileName().toString(), requests, cs, serving.predictions,
+        forcedLengths, serving.cappedRanking, loads != null, variants.size() > 1);
     for (BenchReport.Setting st : settings) {
       settingsJson.add(report.table(st, fitName));
     }
@@ -247,7 +253,7 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static JsonObject fitJson(StepTimeFit.Fit fit, double overheadPerIteration) {
+  private static JsonObject fitJson(StepTimeFit.Fit fit, double overheadPerCommand) {
     JsonObject o = new JsonObject();
     o.addProperty("fixed_ms_per_iteration", fit.fixedMs());
     o.addProperty("ms_per_sequence_step", fit.perSequenceMs());
@@ -257,7 +263,7 @@ final class BenchCommand implements Callable<Integer> {
     o.addProperty("r2", fit.r2());
     o.addProperty("busy_share", fit.busyShare());
     o.addProperty("commands", fit.samples());
-    o.addProperty("loop_overhead_ms_per_iteration", overheadPerIteration);
+    o.addProperty("loop_overhead_ms_per_command", overheadPerCommand);
     return o;
   }
 
@@ -302,7 +308,7 @@ final class BenchCommand implements Callable<Integer> {
         double[] sim = new double[2];
         int k = 0;
         for (LiveRun run : e.getValue()) {
-          SimResult r = simulate(e.getKey(), run, stepModel, maxNew);
+          SimResult r = simulate(e.getKey(), run, stepModel, maxNew, st.variant());
           if (r == null) {
             continue;
           }
@@ -319,7 +325,8 @@ final class BenchCommand implements Callable<Integer> {
         double te = sim[1] / live[1] - 1;
         if (perPolicy) {
           System.out.printf(Locale.ROOT, "  rate %.2f, %s, mean of %d runs: latency live %.2f s, simulated %.2f s "
-              + "(%+.1f %%); TTFT live %.2f s, simulated %.2f s (%+.1f %%)%n", st.rate(), e.getKey(), k,
+              + "(%+.1f %%); TTFT live %.2f s, simulated %.2f s (%+.1f %%)%n", st.rate(), e.getKey() + ", "
+              + st.variant().label(), k,
               live[0] / k / 1000, sim[0] / k / 1000, 100 * le, live[1] / k / 1000, sim[1] / k / 1000, 100 * te);
         }
         latErr += Math.abs(le);
@@ -338,6 +345,32 @@ final class BenchCommand implements Callable<Integer> {
     List<LiveRun> sorted = new ArrayList<>(runs);
     sorted.sort(java.util.Comparator.comparingDouble(r -> Stats.mean(r.latencyMs())));
     return sorted.get((sorted.size() - 1) / 2);
+  }
+
+  /** The --decode-steps × --refresh-every sweep, in the order given (one variant without a sweep). */
+  private List<BenchReport.Variant> variants() {
+    List<BenchReport.Variant> out = new ArrayList<>();
+    for (int d : serving.decodeStepsSweep) {
+      for (int k : serving.refreshEverySweep) {
+        BenchReport.Variant v = new BenchReport.Variant(d, k);
+        if (!out.contains(v)) {
+          out.add(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The job's options for one run: {@code policy}, with the variant's quantum and refresh cadence. */
+  private ServingOptions options(String policy, BenchReport.Variant v) throws java.io.IOException,
+      ClassNotFoundException {
+    ServingOptions o = InstantiationUtil.clone(serving);
+    o.policy = policy;
+    o.decodeSteps = v.decodeSteps();
+    o.decodeStepsSweep = new int[] {v.decodeSteps()};
+    o.refreshEvery = v.refreshEvery();
+    o.refreshEverySweep = new int[] {v.refreshEvery()};
+    return o;
   }
 
   /** The policies as the job takes them, one per C for trail and oracle. */
@@ -377,11 +410,10 @@ final class BenchCommand implements Callable<Integer> {
    *
    * @param forced output lengths to force (the oracle's, from the first pass), or null for the workload's own
    */
-  private LiveRun runLive(EmbeddedKafka kafka, Path model, String policy, DemoWorkload w, List<Integer> forced,
-      int[] runNo, int runs, String label) throws Exception {
+  private LiveRun runLive(EmbeddedKafka kafka, Path model, String policy, BenchReport.Variant variant,
+      DemoWorkload w, List<Integer> forced, int[] runNo, int runs, String label) throws Exception {
     int n = ++runNo[0];
-    ServingOptions o = InstantiationUtil.clone(serving);
-    o.policy = policy;
+    ServingOptions o = options(policy, variant);
     o.topicPrefix = "bench" + n + ".";
     o.groupId = "trail-bench-" + n;
     int total = w.items().size();
@@ -429,7 +461,8 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The simulator on a live run's own arrivals and lengths, with the live predictor's estimates replayed. */
-  private SimResult simulate(String spec, LiveRun run, StepTimeModel stepModel, int maxNew) {
+  private SimResult simulate(String spec, LiveRun run, StepTimeModel stepModel, int maxNew,
+      BenchReport.Variant variant) {
     Policy policy = Policies.parse(spec, 0.8);
     PredictionModel predictions;
     boolean livePredictor = false; // the live TRAIL predictor's own estimates, replayed
@@ -451,9 +484,11 @@ final class BenchCommand implements Callable<Integer> {
     // charges no probe time
     Simulator.Waiting waiting = new Simulator.Waiting(serving.noPark ? 0 : serving.maxRunning,
         EngineLoop.PROBE_TOKEN_BUDGET, livePredictor && !serving.noPark);
-    // refresh every token: the replayed live estimates already hold still between the live refreshes
+    // the replayed live estimates already hold still between the live refreshes; the other sources refresh as the
+    // live loop did
+    int refresh = livePredictor || variant.refreshEvery() == 0 ? 1 : variant.refreshEvery();
     Simulator sim = new Simulator(new Simulator.Config(serving.maxRunning, serving.kvBlocks, serving.blockSize,
-        maxNew, stepModel, predictions, 1, serving.decodeSteps, serving.pipelineDepth, waiting));
+        maxNew, stepModel, predictions, refresh, variant.decodeSteps(), serving.pipelineDepth, waiting));
     List<SimRequest> requests = run.simRequests().stream()
         .map(r -> r.withPromptPrior(promptPriors.getOrDefault(r.id(), Double.NaN))).toList();
     return sim.run(policy, requests, done -> { });

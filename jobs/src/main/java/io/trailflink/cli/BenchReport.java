@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import io.trailflink.sim.SimResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,30 +20,49 @@ import java.util.Map;
  * @param workload the workload's file name
  * @param requests requests per run
  * @param cs the preemption limits swept
- * @param decodeSteps the job's quantum
  * @param predictions the prediction source
  * @param forcedLengths whether the trace's lengths were forced
  * @param cappedRanking whether the job ran with --capped-ranking
  * @param byLoad whether settings are loads (else rates)
+ * @param sweptVariants whether several quanta or refresh cadences ran (labels and file names then name them)
  */
-record BenchReport(String workload, int requests, double[] cs, int decodeSteps, String predictions,
-    boolean forcedLengths, boolean cappedRanking, boolean byLoad) {
+record BenchReport(String workload, int requests, double[] cs, String predictions, boolean forcedLengths,
+    boolean cappedRanking, boolean byLoad, boolean sweptVariants) {
+
+  /**
+   * One point of the {@code --decode-steps} × {@code --refresh-every} sweep.
+   *
+   * @param decodeSteps decode steps per command, the quantum
+   * @param refreshEvery tokens between predictor refreshes; 0 = the predictor's own setting
+   */
+  record Variant(int decodeSteps, int refreshEvery) {
+    String label() {
+      return "quantum " + decodeSteps + (refreshEvery == 0 ? "" : ", refresh every " + refreshEvery);
+    }
+
+    String fileSuffix() {
+      return "-q" + decodeSteps + (refreshEvery == 0 ? "" : "-r" + refreshEvery);
+    }
+  }
 
   /**
    * One setting's live runs and their simulated twins, by policy label.
    *
+   * @param variant the quantum and refresh cadence every run of the setting used
    * @param runs every live run of each policy
    * @param live each policy's run of median mean latency (the one its table row shows)
    */
-  record Setting(double rate, double load, Map<String, List<LiveRun>> runs, Map<String, LiveRun> live,
-      Map<String, SimResult> sim) {}
+  record Setting(double rate, double load, Variant variant, Map<String, List<LiveRun>> runs,
+      Map<String, LiveRun> live, Map<String, SimResult> sim) {}
 
   /** Prints one setting's table and returns its figures; {@code fit} names the step-time fit simulated. */
   JsonObject table(Setting s, String fit) {
-    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d, predictions %s%s%s; simulated with the %s fit%n",
-        workload, s.rate(), Double.isNaN(s.load()) ? "" : String.format(Locale.ROOT, " (load %.2f)",
-            s.load()), requests, Arrays.toString(cs), decodeSteps, predictions,
-        forcedLengths ? ", forced lengths" : "", cappedRanking ? ", capped ranking" : "", fit);
+    System.out.printf(Locale.ROOT, "%n%s — rate %.2f req/s%s, %d requests, C %s, decode steps %d%s, predictions "
+        + "%s%s%s; simulated with the %s fit%n", workload, s.rate(), Double.isNaN(s.load()) ? ""
+        : String.format(Locale.ROOT, " (load %.2f)", s.load()), requests, Arrays.toString(cs),
+        s.variant().decodeSteps(), s.variant().refreshEvery() == 0 ? ""
+        : ", refresh every " + s.variant().refreshEvery(), predictions, forcedLengths ? ", forced lengths" : "",
+        cappedRanking ? ", capped ranking" : "", fit);
     System.out.printf("%-11s %8s %8s %8s %8s %7s | %8s %8s %8s %7s | %7s %7s %6s %7s %5s %6s | %6s %6s%n",
         "policy", "lat mean", "lat p50", "lat p99", "sim mean", "err", "ttft", "ttft p50", "sim ttft", "err",
         "tok/s", "preempt", "evict", "peak KV", "busy", "probe", "×fcfs", "×oracle");
@@ -111,6 +131,8 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
     JsonObject point = new JsonObject();
     Stats.put(point, "rate", s.rate());
     Stats.put(point, "load", s.load());
+    point.addProperty("decode_steps", s.variant().decodeSteps());
+    point.addProperty("refresh_every", s.variant().refreshEvery());
     point.add("policies", policiesJson);
     return point;
   }
@@ -129,40 +151,138 @@ record BenchReport(String workload, int requests, double[] cs, int decodeSteps, 
         .findFirst().orElse(null);
   }
 
+  /**
+   * Writes the PNGs: each setting's live latency CDF; FCFS ÷ policy against load (live and simulated), one line per
+   * policy and variant; with several C, mean latency and peak KV against C; with several quanta, mean latency and
+   * engine busy time against the quantum.
+   */
   void plots(List<Setting> settings, Path plotDir) throws java.io.IOException {
     Files.createDirectories(plotDir);
-    Map<String, double[]> liveRatio = new LinkedHashMap<>();
-    Map<String, double[]> simRatio = new LinkedHashMap<>();
-    double[] xs = new double[settings.size()];
-    for (int si = 0; si < settings.size(); si++) {
-      Setting s = settings.get(si);
-      xs[si] = byLoad ? s.load() : s.rate();
-      PngChart cdf = new PngChart(String.format(Locale.ROOT, "Live latency CDF, rate %.2f req/s", s.rate()),
-          "latency (s)", "fraction of requests");
+    for (Setting s : settings) {
+      PngChart cdf = new PngChart(String.format(Locale.ROOT, "Live latency CDF, rate %.2f req/s%s", s.rate(),
+          sweptVariants ? ", " + s.variant().label() : ""), "latency (s)", "fraction of requests");
+      s.live().forEach((name, run) -> cdf.addCdf(name, run.latencyMs()));
+      cdf.write(plotDir.resolve(String.format(Locale.ROOT, "live-latency-cdf-rate-%s%s.png", fmt(s.rate()),
+          sweptVariants ? s.variant().fileSuffix() : "")));
+    }
+    ratioAgainstLoad(settings, plotDir);
+    if (cs.length > 1) {
+      for (Setting s : settings) {
+        againstC(s, plotDir);
+      }
+    }
+    againstQuantum(settings, plotDir);
+    System.out.println("plots written to " + plotDir);
+  }
+
+  /** FCFS ÷ policy against load (or rate), live and simulated, one line per policy and variant. */
+  private void ratioAgainstLoad(List<Setting> settings, Path plotDir) throws java.io.IOException {
+    Map<String, List<double[]>> live = new LinkedHashMap<>(); // line -> points (x, ratio)
+    Map<String, List<double[]>> sim = new LinkedHashMap<>();
+    for (Setting s : settings) {
+      double x = byLoad ? s.load() : s.rate();
       LiveRun fcfs = s.live().get("fcfs");
       SimResult simFcfs = s.sim().get("fcfs");
+      String suffix = sweptVariants ? " (" + s.variant().label() + ")" : "";
       for (Map.Entry<String, LiveRun> e : s.live().entrySet()) {
-        cdf.addCdf(e.getKey(), e.getValue().latencyMs());
         if (fcfs != null) {
-          liveRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
-              Stats.mean(fcfs.latencyMs()) / Stats.mean(e.getValue().latencyMs());
+          live.computeIfAbsent(e.getKey() + suffix, k -> new ArrayList<>())
+              .add(new double[] {x, Stats.mean(fcfs.latencyMs()) / Stats.mean(e.getValue().latencyMs())});
         }
-        SimResult sim = s.sim().get(e.getKey());
-        if (simFcfs != null && sim != null) {
-          simRatio.computeIfAbsent(e.getKey(), k -> new double[settings.size()])[si] =
-              simFcfs.meanLatency() / sim.meanLatency();
+        SimResult r = s.sim().get(e.getKey());
+        if (simFcfs != null && r != null) {
+          sim.computeIfAbsent(e.getKey() + suffix, k -> new ArrayList<>())
+              .add(new double[] {x, simFcfs.meanLatency() / r.meanLatency()});
         }
       }
-      cdf.write(plotDir.resolve(String.format(Locale.ROOT, "live-latency-cdf-rate-%s.png", fmt(s.rate()))));
     }
-    if (settings.size() > 1 && !liveRatio.isEmpty()) {
-      PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy: live and simulated",
-          byLoad ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)");
-      liveRatio.forEach((name, ys) -> ratio.add(name + " live", xs, ys));
-      simRatio.forEach((name, ys) -> ratio.add(name + " sim", xs, ys));
-      ratio.write(plotDir.resolve("ratio-vs-load.png"));
+    if (live.values().stream().noneMatch(l -> l.size() > 1)) {
+      return; // one load: no line to draw
     }
-    System.out.println("plots written to " + plotDir);
+    PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy: live and simulated",
+        byLoad ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)");
+    live.forEach((name, pts) -> ratio.add(name + " live", column(pts, 0), column(pts, 1)));
+    sim.forEach((name, pts) -> ratio.add(name + " sim", column(pts, 0), column(pts, 1)));
+    ratio.write(plotDir.resolve("ratio-vs-load.png"));
+  }
+
+  /** Mean latency and peak KV blocks against C for TRAIL and the oracle (the memory-versus-C trade-off). */
+  private void againstC(Setting s, Path plotDir) throws java.io.IOException {
+    String where = String.format(Locale.ROOT, "rate %.2f req/s%s", s.rate(),
+        sweptVariants ? ", " + s.variant().label() : "");
+    PngChart latency = new PngChart("Mean latency against C, " + where, "C (preemption limit)", "mean latency (s)");
+    PngChart kv = new PngChart("Peak KV blocks against C, " + where, "C (preemption limit)", "peak KV blocks");
+    for (String policy : List.of("trail", "oracle")) {
+      double[] lat = new double[cs.length];
+      double[] simLat = new double[cs.length];
+      double[] peak = new double[cs.length];
+      double[] simPeak = new double[cs.length];
+      boolean any = false;
+      for (int i = 0; i < cs.length; i++) {
+        LiveRun r = s.live().get(policy + ":" + fmt(cs[i]));
+        SimResult sr = s.sim().get(policy + ":" + fmt(cs[i]));
+        lat[i] = r == null ? Double.NaN : Stats.mean(r.latencyMs()) / 1000;
+        peak[i] = r == null ? Double.NaN : r.peakKvBlocks();
+        simLat[i] = sr == null ? Double.NaN : sr.meanLatency() / 1000;
+        simPeak[i] = sr == null ? Double.NaN : sr.peakKvBlocks();
+        any |= r != null;
+      }
+      if (any) {
+        latency.add(policy + " live", cs, lat).add(policy + " sim", cs, simLat);
+        kv.add(policy + " live", cs, peak).add(policy + " sim", cs, simPeak);
+      }
+    }
+    LiveRun fcfs = s.live().get("fcfs"); // C does not apply: a flat reference
+    if (fcfs != null) {
+      double[] flat = new double[cs.length];
+      Arrays.fill(flat, Stats.mean(fcfs.latencyMs()) / 1000);
+      latency.add("fcfs live", cs, flat);
+    }
+    String file = fmt(s.rate()) + (sweptVariants ? s.variant().fileSuffix() : "") + ".png";
+    latency.write(plotDir.resolve("latency-vs-c-rate-" + file));
+    kv.write(plotDir.resolve("peak-kv-vs-c-rate-" + file));
+  }
+
+  /**
+   * With several quanta: per rate and refresh cadence, each policy's live mean latency and engine busy fraction
+   * against the quantum (what deciding more often buys, and what it costs).
+   */
+  private void againstQuantum(List<Setting> settings, Path plotDir) throws java.io.IOException {
+    Map<String, List<Setting>> groups = new LinkedHashMap<>(); // rate and refresh cadence -> settings by quantum
+    for (Setting s : settings) {
+      groups.computeIfAbsent(fmt(s.rate()) + (s.variant().refreshEvery() == 0 ? ""
+          : "-r" + s.variant().refreshEvery()), k -> new ArrayList<>()).add(s);
+    }
+    for (Map.Entry<String, List<Setting>> g : groups.entrySet()) {
+      List<Setting> byQuantum = g.getValue();
+      if (byQuantum.stream().map(x -> x.variant().decodeSteps()).distinct().count() < 2) {
+        continue;
+      }
+      byQuantum.sort(java.util.Comparator.comparingInt(x -> x.variant().decodeSteps()));
+      double[] xs = byQuantum.stream().mapToDouble(x -> x.variant().decodeSteps()).toArray();
+      String where = String.format(Locale.ROOT, "rate %.2f req/s", byQuantum.get(0).rate());
+      PngChart latency = new PngChart("Mean latency against the quantum, " + where, "decode steps per command",
+          "mean latency (s)");
+      PngChart busy = new PngChart("Engine busy time against the quantum, " + where, "decode steps per command",
+          "engine busy fraction");
+      for (String policy : byQuantum.get(0).live().keySet()) {
+        double[] lat = new double[xs.length];
+        double[] b = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+          LiveRun r = byQuantum.get(i).live().get(policy);
+          lat[i] = r == null ? Double.NaN : Stats.mean(r.latencyMs()) / 1000;
+          b[i] = r == null ? Double.NaN : r.busyFraction();
+        }
+        latency.add(policy + " live", xs, lat);
+        busy.add(policy + " live", xs, b);
+      }
+      latency.write(plotDir.resolve("latency-vs-quantum-rate-" + g.getKey() + ".png"));
+      busy.write(plotDir.resolve("busy-vs-quantum-rate-" + g.getKey() + ".png"));
+    }
+  }
+
+  private static double[] column(List<double[]> points, int i) {
+    return points.stream().mapToDouble(p -> p[i]).toArray();
   }
 
   private static String fmt(double v) {

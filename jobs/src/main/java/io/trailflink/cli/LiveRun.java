@@ -153,15 +153,15 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
   /**
    * Engine time between commands that is not compute (ms): where the next command was already issued when one
    * finished, the engine could have started it at once, so the wait until its compute began is the loop's
-   * overhead (async hand-over, serialisation). Summed with the iterations those commands ran.
+   * overhead (async hand-over, serialisation). Summed with the number of those commands.
    *
-   * @return {overhead ms, iterations}
+   * @return {overhead ms, commands}
    */
   double[] loopOverhead() {
     Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
     feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
     double overhead = 0;
-    double iterations = 0;
+    double commands = 0;
     for (List<EngineFeedback> l : byEngine.values()) {
       l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
       for (int i = 1; i < l.size(); i++) {
@@ -170,11 +170,11 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
         int it = next.getProgress().stream().mapToInt(p -> p.getNewTokenIds().size()).max().orElse(0);
         if (next.getIssuedAtMs() <= prev.getFinishedAtMs() && it > 0) {
           overhead += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
-          iterations += it;
+          commands++;
         }
       }
     }
-    return new double[] {overhead, iterations};
+    return new double[] {overhead, commands};
   }
 
   /** Engine time spent embedding prompts for their initial predictions, as a fraction of the run's makespan. */

@@ -63,8 +63,17 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--block-size", description = "Tokens per KV block (default: ${DEFAULT-VALUE}).")
   public int blockSize = 16;
 
-  @Option(names = "--decode-steps", description = "Decode steps per command, the quantum (default: ${DEFAULT-VALUE}).")
+  /** Decode steps per command, the quantum (the first value given to {@code --decode-steps}). */
   public int decodeSteps = 8;
+
+  /** Every value given to {@code --decode-steps}; several only where a command sweeps them ({@link #sweeps}). */
+  public int[] decodeStepsSweep = {8};
+
+  @Option(names = "--decode-steps", split = ",", paramLabel = "N", description = "Decode steps per command, the quantum (default: 8); trail bench takes several, a sweep.")
+  void decodeSteps(int[] values) {
+    decodeStepsSweep = values;
+    decodeSteps = values.length == 0 ? decodeSteps : values[0];
+  }
 
   @Option(names = "--pipeline-depth", description = "Commands in flight per engine: 1, or 2 to plan the next while one runs (default: ${DEFAULT-VALUE}).")
   public int pipelineDepth = 2;
@@ -113,8 +122,20 @@ public final class ServingOptions implements Serializable {
   @Option(names = "--eta-every-ms", description = "Publish each live request's predicted finish time on the ETA topic again after this long; it is also published at acceptance and at its first prediction; 0 = no ETA stream (default: ${DEFAULT-VALUE}).")
   public long etaEveryMs = ServingConfig.DEFAULT_ETA_EVERY_MS;
 
-  @Option(names = "--refresh-every", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: ${DEFAULT-VALUE}).")
+  /** Run the predictor every K tokens; 0 = the predictor's setting (the first value given to --refresh-every). */
   public int refreshEvery = 0;
+
+  /** Every value given to {@code --refresh-every}; several only where a command sweeps them ({@link #sweeps}). */
+  public int[] refreshEverySweep = {0};
+
+  @Option(names = "--refresh-every", split = ",", paramLabel = "K", description = "Run the predictor every K tokens; 0 = the predictor's setting (default: 0); trail bench takes several, a sweep.")
+  void refreshEvery(int[] values) {
+    refreshEverySweep = values;
+    refreshEvery = values.length == 0 ? refreshEvery : values[0];
+  }
+
+  /** Whether the command sweeps --decode-steps and --refresh-every (trail bench); elsewhere each takes one value. */
+  public boolean sweeps;
 
   @Option(names = "--device", description = "cpu, gpu, gpu:N or auto (default: ${DEFAULT-VALUE}).")
   public String device = "auto";
@@ -257,6 +278,20 @@ public final class ServingOptions implements Serializable {
   /** Flags that need no model (--engines, --placement, --fairness, the tenant weights, …): one-line errors. */
   private void checkModelFreeFlags() {
     backpressure();
+    if (!sweeps && (decodeStepsSweep.length > 1 || refreshEverySweep.length > 1)) {
+      throw new IllegalArgumentException("--decode-steps and --refresh-every take one value here (several make a "
+          + "sweep only in trail bench)");
+    }
+    for (int d : decodeStepsSweep) {
+      if (d < 1) {
+        throw new IllegalArgumentException("--decode-steps must be >= 1, got " + d);
+      }
+    }
+    for (int k : refreshEverySweep) {
+      if (k < 0) {
+        throw new IllegalArgumentException("--refresh-every must be >= 0 (0 = the predictor's setting), got " + k);
+      }
+    }
     if (fromSavepoint != null) {
       String local = fromSavepoint.startsWith("file:") ? java.net.URI.create(fromSavepoint).getPath() : fromSavepoint;
       if (!fromSavepoint.contains("://") || fromSavepoint.startsWith("file:")) {

@@ -87,6 +87,10 @@ class TrailCliTest {
     Run badTokens = run("generate", "--prompt", "x", "--model", model.toString(), "--max-new-tokens", "0");
     assertEquals(2, badTokens.code());
     assertTrue(badTokens.err().contains("--max-new-tokens"), badTokens.err());
+    Run sweepOutsideBench = run("serve", "--model", model.toString(), "--decode-steps", "2,8");
+    assertEquals(2, sweepOutsideBench.code());
+    assertTrue(sweepOutsideBench.err().strip().lines().count() == 1
+        && sweepOutsideBench.err().contains("--decode-steps"), sweepOutsideBench.err());
     Run notANumber = run("bench-engine", "--steps", "many");
     assertEquals(2, notANumber.code());
     assertTrue(notANumber.err().contains("--steps"), notANumber.err());
@@ -146,9 +150,12 @@ class TrailCliTest {
         {"--workload", w.toString(), "--rate", "2", "--tenant-weights", "gold:2"},
         {"--workload", w.toString(), "--rate", "2", "--engines", "0"},
         {"--workload", w.toString(), "--rate", "2", "--max-restart-delay-ms", "5"},
+        {"--workload", w.toString(), "--rate", "2", "--decode-steps", "8,0"},
+        {"--workload", w.toString(), "--rate", "2", "--refresh-every", "1,-1"},
     };
     String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit",
-        "--placement", "--tenant-weights", "--fairness tenant", "--engines", "--max-restart-delay-ms"};
+        "--placement", "--tenant-weights", "--fairness tenant", "--engines", "--max-restart-delay-ms",
+        "--decode-steps", "--refresh-every"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 1];
       args[0] = "bench";

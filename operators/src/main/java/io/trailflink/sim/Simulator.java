@@ -363,6 +363,9 @@ public final class Simulator {
         } else if (c.prefillTokens() > 0) {
           end += cfg.stepTime().iterationMs(0, c.prefillTokens(), 0); // parks only
         }
+        if (iterations > 0 || c.prefillTokens() > 0) {
+          end += cfg.stepTime().perCommandMs(); // the loop's gap between two commands
+        }
         produced = made;
         busyUntil = end;
         running = true;

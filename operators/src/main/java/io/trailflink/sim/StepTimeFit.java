@@ -53,13 +53,13 @@ public final class StepTimeFit {
   public record Fit(double fixedMs, double perSequenceMs, double perPrefillTokenMs, double perProbeTokenMs,
       double perContextTokenMs, double r2, double busyShare, int samples) {
     /**
-     * The simulator's model: the loop's per-iteration overhead outside engine compute is added to the fixed cost,
-     * and each request's probe is charged with its prefill (the simulator runs no probes; every request is probed
-     * once and prefilled once, so the work is the same).
+     * The simulator's model: the loop's overhead outside engine compute is charged once per command, and each
+     * request's probe is charged with its prefill (the simulator runs no probes; every request is probed once and
+     * prefilled once, so the work is the same).
      */
-    public StepTimeModel model(double overheadPerIterationMs) {
-      return new StepTimeModel(fixedMs + Math.max(0, overheadPerIterationMs), perSequenceMs,
-          perPrefillTokenMs + perProbeTokenMs, perContextTokenMs);
+    public StepTimeModel model(double overheadPerCommandMs) {
+      return new StepTimeModel(fixedMs, perSequenceMs, perPrefillTokenMs + perProbeTokenMs, perContextTokenMs,
+          Math.max(0, overheadPerCommandMs));
     }
 
     @Override

@@ -3,20 +3,27 @@ package io.trailflink.sim;
 /**
  * Duration of one engine iteration (ms): {@code fixed + perSequence · running + perPrefillToken · prefilled +
  * perContextToken · context}, where running is the batch size, prefilled the prompt (or recomputed) tokens
- * processed in that iteration and context the tokens the batch attends to (prompt plus generated, summed).
+ * processed in that iteration and context the tokens the batch attends to (prompt plus generated, summed); and
+ * {@code perCommand} once per command, the engine's idle time between two commands of the live loop.
  *
  * @param fixedMs per-iteration overhead (ms)
  * @param perSequenceMs cost per running sequence (ms)
  * @param perPrefillTokenMs cost per prefilled token (ms)
  * @param perContextTokenMs cost per token of context attended to (ms)
+ * @param perCommandMs cost once per command (ms): what a smaller quantum pays more often
  */
 public record StepTimeModel(double fixedMs, double perSequenceMs, double perPrefillTokenMs,
-    double perContextTokenMs) {
+    double perContextTokenMs, double perCommandMs) {
   public StepTimeModel {
-    if (fixedMs < 0 || perSequenceMs < 0 || perPrefillTokenMs < 0 || perContextTokenMs < 0
+    if (fixedMs < 0 || perSequenceMs < 0 || perPrefillTokenMs < 0 || perContextTokenMs < 0 || perCommandMs < 0
         || fixedMs + perSequenceMs + perContextTokenMs <= 0) {
       throw new IllegalArgumentException("step-time model needs non-negative costs and a positive decode cost");
     }
+  }
+
+  /** A model with no cost per command. */
+  public StepTimeModel(double fixedMs, double perSequenceMs, double perPrefillTokenMs, double perContextTokenMs) {
+    this(fixedMs, perSequenceMs, perPrefillTokenMs, perContextTokenMs, 0);
   }
 
   /** A model whose cost does not grow with context. */

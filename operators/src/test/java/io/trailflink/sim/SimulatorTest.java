@@ -48,6 +48,21 @@ class SimulatorTest {
     assertEquals(List.of(80.0, 185.0), sortedTtft(w, 8, 2));
   }
 
+  @Test
+  void theLoopsGapIsChargedOncePerCommandSoASmallerQuantumPaysItMoreOften() {
+    // 10 ms per iteration + 5 ms per command, one request of 8 tokens, one command in flight
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 8));
+    StepTimeModel gap = new StepTimeModel(10, 0, 0, 0, 5);
+    // quantum 8: one command, 80 + 5 ms; quantum 2: four commands, 80 + 4 x 5 ms
+    assertEquals(85.0, run(gap, 8, w).latencyMs()[0]);
+    assertEquals(100.0, run(gap, 2, w).latencyMs()[0]);
+  }
+
+  private static SimResult run(StepTimeModel step, int quantum, List<SimRequest> w) {
+    return new Simulator(new Simulator.Config(1, 10_000, 16, 512, step, PredictionModel.parse("oracle", 1), 1,
+        quantum, 1)).run(new FcfsPolicy(), w, n -> { });
+  }
+
   private static List<Double> sortedTtft(List<SimRequest> w, int quantum, int depth) {
     Simulator sim = new Simulator(new Simulator.Config(2, 10_000, 16, 512, new StepTimeModel(10, 0, 0),
         PredictionModel.parse("oracle", 1), 1, quantum, depth));
