@@ -16,6 +16,9 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code prompt_text}: the prompt-only baseline's total, counted down one per token;
+ *   <li>{@code generated_only}: no prompt and no state, only how many tokens are out: the mean remaining length of
+ *       the training split's samples at the same count (what a scheduler knowing only a request's age would
+ *       expect). A predictor that does not beat it has learnt nothing about this split's requests;
  *   <li>{@code initial}: the MLP on the prompt-mean embedding, counted down;
  *   <li>{@code refined_raw}: the MLP on the newest token's embedding at every token, no smoothing;
  *   <li>{@code refined_smoothed_kK}: the shipped predictor with Bayesian smoothing, refreshed every K tokens and
@@ -87,6 +90,8 @@ public final class PredictorEvaluation {
     int cap = bins.cap();
     Map<String, Score> scores = new LinkedHashMap<>();
     Score text = baseline != null ? scores.computeIfAbsent("prompt_text", k -> new Score(bins.count())) : null;
+    Score age = scores.computeIfAbsent("generated_only", k -> new Score(bins.count()));
+    double[] meanRemainingAt = meanRemainingByGenerated(ds, cap);
     Score initial = scores.computeIfAbsent("initial", k -> new Score(bins.count()));
     Score raw = scores.computeIfAbsent("refined_raw", k -> new Score(bins.count()));
     Map<Integer, Score> smoothed = new LinkedHashMap<>();
@@ -117,6 +122,8 @@ public final class PredictorEvaluation {
           double e = clamp(textTotal - g, cap - g);
           text.add(e, rem, g, out, bins.binOf(e), trueBin);
         }
+        double ea = clamp(meanRemainingAt[Math.min(g, cap - 1)], cap - g);
+        age.add(ea, rem, g, out, bins.binOf(ea), trueBin);
         double e0 = init.estimate(g, cap);
         initial.add(e0, rem, g, out, bins.binOf(e0), trueBin);
         System.arraycopy(x, s * hidden, row, 0, hidden);
@@ -136,6 +143,27 @@ public final class PredictorEvaluation {
       }
     }
     return scores;
+  }
+
+  /**
+   * Mean true remaining length of the training split's samples by tokens generated, g = 0 .. cap − 1; a count no
+   * training request reached takes the previous count's mean less one.
+   */
+  static double[] meanRemainingByGenerated(TapDataset ds, int cap) {
+    double[] sum = new double[cap];
+    long[] n = new long[cap];
+    for (int s = 0; s < ds.size(); s++) {
+      int g = ds.generatedAt(s);
+      if (g < cap && !ds.requests().get(ds.requestOf(s)).validation()) {
+        sum[g] += ds.remainingAt(s);
+        n[g]++;
+      }
+    }
+    double[] mean = new double[cap];
+    for (int g = 0; g < cap; g++) {
+      mean[g] = n[g] > 0 ? sum[g] / n[g] : g == 0 ? cap / 2.0 : Math.max(0, mean[g - 1] - 1);
+    }
+    return mean;
   }
 
   /**
