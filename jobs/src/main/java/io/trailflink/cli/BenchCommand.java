@@ -456,7 +456,7 @@ final class BenchCommand implements Callable<Integer> {
           (System.currentTimeMillis() - started) / 1000.0);
       Map<String, FinalResponse> finals = new HashMap<>();
       c.finals().forEach((k, v) -> finals.put(k, v.get(0)));
-      return new LiveRun(policy, arrivals, finals, c.feedback(), o.pipelineDepth);
+      return new LiveRun(policy, arrivals, finals, c.feedback(), o.pipelineDepth, LiveRun.hops(c.etas()));
     }
   }
 

@@ -1,6 +1,7 @@
 package io.trailflink.cli;
 
 import io.trailflink.schema.EngineFeedback;
+import io.trailflink.schema.EtaUpdate;
 import io.trailflink.schema.FinalResponse;
 import io.trailflink.schema.PredictionUpdate;
 import io.trailflink.schema.RequestProgress;
@@ -25,9 +26,28 @@ import java.util.function.ToIntFunction;
  * @param finals one final response per request id
  * @param feedback every engine feedback record of the run
  * @param depth commands in flight per engine (for the loop figures)
+ * @param hopMs each request's time from submission to its acceptance by the scheduling operator (ms), by request
+ *     id, from its {@code accepted} ETA (empty without the ETA stream)
  */
 record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResponse> finals,
-    List<EngineFeedback> feedback, int depth) {
+    List<EngineFeedback> feedback, int depth, Map<String, Long> hopMs) {
+
+  /** The hops of a run from its ETA stream: each request's {@code accepted} ETA less its submission (ms). */
+  static Map<String, Long> hops(List<EtaUpdate> etas) {
+    Map<String, Long> out = new HashMap<>();
+    for (EtaUpdate e : etas) {
+      if ("accepted".equals(e.getCause())) {
+        out.putIfAbsent(e.getRequestId(), Math.max(0, e.getEmittedAt().toEpochMilli() - e.getSubmittedAt().toEpochMilli()));
+      }
+    }
+    return out;
+  }
+
+  /** Median hop from submission to the scheduler (ms); NaN without the ETA stream. */
+  double medianHopMs() {
+    return hopMs.isEmpty() ? Double.NaN : Stats.percentile(hopMs.values().stream().mapToDouble(Long::doubleValue)
+        .toArray(), 50);
+  }
 
   double[] latencyMs() {
     return finals.values().stream().mapToDouble(FinalResponse::getLatencyMs).toArray();
@@ -223,7 +243,8 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
     for (FinalResponse f : finals.values()) {
       Long at = arrivalMs.get(f.getRequestId());
       if (at != null && f.getError() == null && f.getOutputTokens() > 0) {
-        out.add(new SimRequest(f.getRequestId(), at, Math.max(1, f.getPromptTokens()), f.getOutputTokens()));
+        out.add(new SimRequest(f.getRequestId(), at, Math.max(1, f.getPromptTokens()), f.getOutputTokens())
+            .withHop(hopMs.getOrDefault(f.getRequestId(), 0L)));
       }
     }
     out.sort(Comparator.comparingLong(SimRequest::arrivalMs));

@@ -196,14 +196,14 @@ public final class Simulator {
 
     SimResult run(List<SimRequest> workload) {
       List<SimRequest> arrivals = new ArrayList<>(workload);
-      arrivals.sort(Comparator.comparingLong(SimRequest::arrivalMs));
-      double now = arrivals.isEmpty() ? 0 : arrivals.get(0).arrivalMs();
-      double start = now;
+      arrivals.sort(Comparator.comparingLong(SimRequest::visibleMs)); // the order the scheduler sees them in
+      double now = arrivals.isEmpty() ? 0 : arrivals.get(0).visibleMs();
+      double start = arrivals.stream().mapToLong(SimRequest::arrivalMs).min().orElse(0);
       int next = 0;
       List<EngineLoad> loads = new ArrayList<>(engines.length);
       java.util.BitSet touched = new java.util.BitSet(engines.length); // engines whose state changed at this instant
       while (next < arrivals.size() || !busy.isEmpty()) {
-        double nextArrival = next < arrivals.size() ? arrivals.get(next).arrivalMs() : Double.POSITIVE_INFINITY;
+        double nextArrival = next < arrivals.size() ? arrivals.get(next).visibleMs() : Double.POSITIVE_INFINITY;
         now = busy.isEmpty() ? nextArrival : Math.min(nextArrival, busy.peek().busyUntil);
         touched.clear();
         while (!busy.isEmpty() && busy.peek().busyUntil <= now) {
@@ -211,7 +211,7 @@ public final class Simulator {
           e.complete(now);
           touched.set(e.index);
         }
-        while (next < arrivals.size() && arrivals.get(next).arrivalMs() <= now) {
+        while (next < arrivals.size() && arrivals.get(next).visibleMs() <= now) {
           SimRequest a = arrivals.get(next++);
           Engine e = engines.length == 1 ? engines[0] : engines[place(a, loads)];
           e.submit(a, next, now);
@@ -275,7 +275,8 @@ public final class Simulator {
       /** {@code a}, the {@code arrivalIndex}-th arrival (1-based: it seeds its prediction noise), at {@code now}. */
       void submit(SimRequest a, int arrivalIndex, double now) {
         int out = Math.min(a.outputTokens(), cfg.maxNewTokens());
-        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out, a.tenant(), a.promptPrior());
+        SimRequest capped = new SimRequest(a.id(), a.arrivalMs(), a.promptTokens(), out, a.tenant(), a.promptPrior(),
+            a.hopMs());
         Request r = new Request(a.id(), a.arrivalMs(), order++, a.promptTokens(), cfg.maxNewTokens(), out,
             a.tenant());
         r.setPromptPrior(a.promptPrior());

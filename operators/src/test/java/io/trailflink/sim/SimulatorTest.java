@@ -58,6 +58,18 @@ class SimulatorTest {
     assertEquals(100.0, run(gap, 2, w).latencyMs()[0]);
   }
 
+  @Test
+  void aRequestsHopDelaysWhenTheSchedulerSeesItButItsTimesCountFromItsArrival() {
+    // 10 ms per iteration, one slot: A (3 tokens) arrives at 0 and reaches the scheduler at 5; B (2 tokens) arrives
+    // at 1 with no hop, so the scheduler sees B first
+    StepTimeModel step = new StepTimeModel(10, 0, 0);
+    List<SimRequest> w = List.of(new SimRequest("A", 0, 5, 3).withHop(5), new SimRequest("B", 1, 5, 2));
+    SimResult r = run(step, 1, w);
+    // B runs 1-21 (latency 20); A starts at 21 and ends at 51, 51 ms after its arrival, its first token at 31
+    assertEquals(List.of(20.0, 51.0), sorted(r.latencyMs()));
+    assertEquals(List.of(10.0, 31.0), sorted(r.ttftMs()));
+  }
+
   private static SimResult run(StepTimeModel step, int quantum, List<SimRequest> w) {
     return new Simulator(new Simulator.Config(1, 10_000, 16, 512, step, PredictionModel.parse("oracle", 1), 1,
         quantum, 1)).run(new FcfsPolicy(), w, n -> { });
