@@ -67,6 +67,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--fit", defaultValue = "least-squares", description = "Step-time fit whose simulation the tables show: least-squares or robust (Huber); both are printed with their errors (default: ${DEFAULT-VALUE}).") String fitName;
   @Option(names = "--steps-out", description = "Write every live command as a step-time sample (JSONL: run, policy, iterations, sequence_steps, context_token_steps, prefill_tokens, probe_tokens, busy_ms), to study the step-time fit.") Path stepsOut;
 
+  /** Requests of the warm-up pass, all at once, before the first pass (its figures are not used). */
+  private static final int WARM_UP_REQUESTS = 128;
+
   private LiveRun firstPass; // FCFS, every request at once: capacity, natural lengths, the step model's check
   private Map<String, Double> promptPriors = Map.of(); // the live job's prompt-prior guess (tokens), by request id
   private final Map<String, Integer> maxNewTokensOf = new HashMap<>(); // each request's cap (tokens), by request id
@@ -130,11 +133,14 @@ final class BenchCommand implements Callable<Integer> {
     List<BenchReport.Setting> settings = new ArrayList<>();
     double capacity = Double.NaN;
     int[] runNo = {0};
-    int runs = (loads != null ? loads.length : rates.length) * variants.size() * specs.size() * repeats + 1;
+    int runs = (loads != null ? loads.length : rates.length) * variants.size() * specs.size() * repeats + 2;
     try (work; EmbeddedKafka kafka = EmbeddedKafka.start(work.path().resolve("kafka"))) {
       List<Integer> lengths = null; // natural output lengths, by request index, from the first pass
-      // always first: it measures the capacity and the natural lengths, and it is the JVM's first run, slower (JIT
-      // warm-up) — a --rate bench without it ran its first policy cold, up to 1.7x slower than the same run warm
+      // a short pass first warms the JVM (JIT): the first run of a JVM is up to 1.7x slower than the same run warm,
+      // and a cold first pass underestimated the capacity every --load multiplies (a "load 1.5" ran near 1.2 warm)
+      DemoWorkload warmUp = new DemoWorkload(base.items().subList(0, Math.min(WARM_UP_REQUESTS, base.items().size())));
+      runLive(kafka, model, "fcfs", variants.get(0), warmUp, null, runNo, runs, "warm-up (all at once, not counted)");
+      // then the first pass: it measures the capacity and the natural lengths
       LiveRun pass = runLive(kafka, model, "fcfs", variants.get(0), base, null, runNo, runs,
           "first pass (all at once)");
       firstPass = pass;
