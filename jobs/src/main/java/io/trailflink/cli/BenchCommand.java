@@ -355,9 +355,17 @@ final class BenchCommand implements Callable<Integer> {
 
   /** The --decode-steps × --refresh-every sweep, in the order given (one variant without a sweep). */
   private List<BenchReport.Variant> variants() {
+    if (serving.refreshEverySweep.length > 1 && !ServingConfig.MODEL_PREDICTIONS.equals(serving.predictions)) {
+      throw new TrailCli.UsageException("--refresh-every sweeps the TRAIL predictor's cadence; with --predictions "
+          + serving.predictions + " the job refreshes after every command, so every value would run the same job");
+    }
+    // a single value may have been set on the field directly (not through the option)
+    int[] quanta = serving.decodeStepsSweep.length > 1 ? serving.decodeStepsSweep : new int[] {serving.decodeSteps};
+    int[] cadences = serving.refreshEverySweep.length > 1 ? serving.refreshEverySweep
+        : new int[] {serving.refreshEvery};
     List<BenchReport.Variant> out = new ArrayList<>();
-    for (int d : serving.decodeStepsSweep) {
-      for (int k : serving.refreshEverySweep) {
+    for (int d : quanta) {
+      for (int k : cadences) {
         BenchReport.Variant v = new BenchReport.Variant(d, k);
         if (!out.contains(v)) {
           out.add(v);
@@ -490,11 +498,10 @@ final class BenchCommand implements Callable<Integer> {
     // charges no probe time
     Simulator.Waiting waiting = new Simulator.Waiting(serving.noPark ? 0 : serving.maxRunning,
         EngineLoop.PROBE_TOKEN_BUDGET, livePredictor && !serving.noPark);
-    // the replayed live estimates already hold still between the live refreshes; the other sources refresh as the
-    // live loop did
-    int refresh = livePredictor || variant.refreshEvery() == 0 ? 1 : variant.refreshEvery();
+    // refresh every token: the replayed live estimates already hold still between the live refreshes, and the live
+    // loop refreshes synthetic predictions after every command whatever --refresh-every says
     Simulator sim = new Simulator(new Simulator.Config(serving.maxRunning, serving.kvBlocks, serving.blockSize,
-        maxNew, stepModel, predictions, refresh, variant.decodeSteps(), serving.pipelineDepth, waiting));
+        maxNew, stepModel, predictions, 1, variant.decodeSteps(), serving.pipelineDepth, waiting));
     List<SimRequest> requests = run.simRequests().stream()
         .map(r -> r.withPromptPrior(promptPriors.getOrDefault(r.id(), Double.NaN))).toList();
     return sim.run(policy, requests, done -> { });

@@ -131,7 +131,8 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
     System.out.println(lost);
     StringBuilder hops = new StringBuilder("median hop from submission to the scheduler (the simulator delays each "
         + "arrival by its own):");
-    s.live().forEach((name, r) -> hops.append(String.format(Locale.ROOT, " %s %.0f ms", name, r.medianHopMs())));
+    s.live().forEach((name, r) -> hops.append(Double.isNaN(r.medianHopMs()) ? " " + name + " unknown (no ETA stream)"
+        : String.format(Locale.ROOT, " %s %.0f ms", name, r.medianHopMs())));
     System.out.println(hops);
     JsonObject point = new JsonObject();
     Stats.put(point, "rate", s.rate());
@@ -234,7 +235,7 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
         any |= r != null;
       }
       if (any) {
-        latency.add(policy + " live", cs, lat).add(policy + " sim", cs, simLat);
+        latency.add(policy + " live", cs, lat).add(policy + " sim (median run)", cs, simLat);
         kv.add(policy + " live", cs, peak).add(policy + " sim", cs, simPeak);
       }
     }

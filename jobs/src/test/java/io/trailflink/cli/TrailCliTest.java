@@ -152,10 +152,11 @@ class TrailCliTest {
         {"--workload", w.toString(), "--rate", "2", "--max-restart-delay-ms", "5"},
         {"--workload", w.toString(), "--rate", "2", "--decode-steps", "8,0"},
         {"--workload", w.toString(), "--rate", "2", "--refresh-every", "1,-1"},
+        {"--workload", w.toString(), "--rate", "2", "--predictions", "oracle", "--refresh-every", "1,8"},
     };
     String[] named = {"lifo", "--load", "--load", "nope.jsonl", "bad.jsonl:2", "out_tokens", "--forced-lengths", "--fit",
         "--placement", "--tenant-weights", "--fairness tenant", "--engines", "--max-restart-delay-ms",
-        "--decode-steps", "--refresh-every"};
+        "--decode-steps", "--refresh-every", "--refresh-every"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 1];
       args[0] = "bench";
