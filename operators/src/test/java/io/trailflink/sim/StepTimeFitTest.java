@@ -37,7 +37,8 @@ class StepTimeFitTest {
     assertEquals(0.001, f.perContextTokenMs(), 0.0001);
     assertTrue(f.r2() > 0.99, f.toString());
     StepTimeModel m = f.model(0.5);
-    assertEquals(f.fixedMs() + 0.5, m.fixedMs(), 1e-9, "loop overhead lands on the fixed cost");
+    assertEquals(f.fixedMs(), m.fixedMs(), 1e-9);
+    assertEquals(0.5, m.perCommandMs(), 1e-12, "the loop's gap is charged once per command");
     assertEquals(f.perPrefillTokenMs() + f.perProbeTokenMs(), m.perPrefillTokenMs(), 1e-12);
     assertEquals(f.perContextTokenMs(), m.perContextTokenMs(), 1e-12);
   }
