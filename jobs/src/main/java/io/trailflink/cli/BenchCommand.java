@@ -192,6 +192,15 @@ final class BenchCommand implements Callable<Integer> {
     }
     double overheadPerCommand = overheadCommands == 0 ? 0 : overheadMs / overheadCommands;
     System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per command%n", overheadPerCommand);
+    double idleMs = 0;
+    double idleCommands = 0;
+    for (LiveRun r : all) {
+      double[] o = r.idleStart();
+      idleMs += o[0];
+      idleCommands += o[1];
+    }
+    System.out.printf(Locale.ROOT, "start of a command issued to an idle engine, outside compute: %.3f ms (%.0f "
+        + "commands)%n", idleCommands == 0 ? 0 : idleMs / idleCommands, idleCommands);
     int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
     JsonObject out = new JsonObject();
     Map<String, StepTimeFit.Fit> fits = new LinkedHashMap<>();

@@ -197,6 +197,32 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
     return new double[] {overhead, commands};
   }
 
+  /**
+   * Engine time between a command's issue and its end that is not compute, for commands issued to an idle engine
+   * (the previous one had finished): the hand-over to the engine and its thread's wake-up, which the pipelined
+   * gap of {@link #loopOverhead} never sees.
+   *
+   * @return {delay ms, commands}
+   */
+  double[] idleStart() {
+    Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
+    feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
+    double delay = 0;
+    double commands = 0;
+    for (List<EngineFeedback> l : byEngine.values()) {
+      l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
+      for (int i = 1; i < l.size(); i++) {
+        EngineFeedback prev = l.get(i - 1);
+        EngineFeedback next = l.get(i);
+        if (next.getIssuedAtMs() > prev.getFinishedAtMs()) {
+          delay += Math.max(0, next.getFinishedAtMs() - next.getIssuedAtMs() - next.getBusyMs());
+          commands++;
+        }
+      }
+    }
+    return new double[] {delay, commands};
+  }
+
   /** Engine time spent embedding prompts for their initial predictions, as a fraction of the run's makespan. */
   double probeTimeFraction() {
     double probeMs = feedback.stream().mapToDouble(EngineFeedback::getProbeMs).sum();
