@@ -236,7 +236,7 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
       }
       if (any) {
         latency.add(policy + " live", cs, lat).add(policy + " sim (median run)", cs, simLat);
-        kv.add(policy + " live", cs, peak).add(policy + " sim", cs, simPeak);
+        kv.add(policy + " live", cs, peak).add(policy + " sim (median run)", cs, simPeak);
       }
     }
     if (s.runs().containsKey("fcfs")) { // C does not apply: a flat reference
@@ -269,8 +269,8 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
       String where = String.format(Locale.ROOT, "rate %.2f req/s", byQuantum.get(0).rate());
       PngChart latency = new PngChart("Mean latency against the quantum, " + where, "decode steps per command",
           "mean latency (s)");
-      PngChart busy = new PngChart("Engine busy time against the quantum, " + where, "decode steps per command",
-          "engine busy fraction");
+      PngChart busy = new PngChart("Engine busy fraction against the quantum, " + where,
+          "decode steps per command", "engine busy fraction");
       for (String policy : byQuantum.get(0).live().keySet()) {
         double[] lat = new double[xs.length];
         double[] b = new double[xs.length];

@@ -24,11 +24,13 @@ import picocli.CommandLine.Option;
  * dataset — MAE of remaining length overall and by fraction of the output generated, bin accuracy, a confusion
  * heat map, and the paper's headline ratio (prompt-text baseline MAE over refined-and-smoothed MAE).
  */
-@Command(name = "eval-predictor", description = "Score the TRAIL predictor and its baselines on held-out requests.")
+@Command(name = "eval-predictor", description = "Score the TRAIL predictor and its baselines on held-out requests: "
+    + "prompt_text (the prompt's words alone), generated_only (only how many tokens are out: the training split's mean "
+    + "remaining at that count), initial (the prompt-mean embedding), refined raw and smoothed.")
 final class EvalPredictorCommand implements Callable<Integer> {
   @Option(names = "--states", required = true, description = "Dataset written by collect-states.") Path states;
   @Option(names = "--predictor", description = "Predictor directory (default: models/trail-tiny/predictor).") Path predictorDir;
-  @Option(names = "--refresh-every", split = ",", defaultValue = "1,8", description = "Refresh cadences K to score.") List<Integer> ks;
+  @Option(names = "--refresh-every", split = ",", defaultValue = "1,8", description = "Refresh cadences K to score (default: ${DEFAULT-VALUE}).") List<Integer> ks;
   @Option(names = "--baseline-epochs", defaultValue = "10", description = "Passes of the prompt-text baseline over the dataset's training requests (default: ${DEFAULT-VALUE}).") int baselineEpochs;
   @Option(names = "--plot", description = "Directory for the confusion heat map (default: the --states directory; the shipped card's comes from --plot models/trail-tiny/predictor).") Path plot;
   @Option(names = "--record", description = "Write the predictor's per-token estimates on the held-out requests here (for simulate --predictions recorded:FILE).") Path record;
@@ -92,6 +94,10 @@ final class EvalPredictorCommand implements Callable<Integer> {
     report.addProperty("refined_method", refined);
     System.out.printf(Locale.ROOT, "mae_ratio_baseline_over_refined (prompt_text / %s): %.2f× (paper: 2.66×)%n",
         refined, ratio);
+    double ageRatio = scores.get("generated_only").mae() / scores.get(refined).mae();
+    report.addProperty("mae_ratio_age_over_refined", ageRatio);
+    System.out.printf(Locale.ROOT, "mae_ratio_age_over_refined (generated_only / %s): %.2f× (1 = the predictor knows "
+        + "no more than a request's age)%n", refined, ageRatio);
     String[] labels = new String[bins.count()];
     for (int k = 0; k < bins.count(); k++) {
       labels[k] = String.format(Locale.ROOT, "%.0f-%.0f", k * bins.width(), (k + 1) * bins.width());

@@ -279,8 +279,8 @@ public final class ServingOptions implements Serializable {
   private void checkModelFreeFlags() {
     backpressure();
     if (!sweeps && (decodeStepsSweep.length > 1 || refreshEverySweep.length > 1)) {
-      throw new IllegalArgumentException("--decode-steps and --refresh-every take one value here (several make a "
-          + "sweep only in trail bench)");
+      throw new IllegalArgumentException((decodeStepsSweep.length > 1 ? "--decode-steps" : "--refresh-every")
+          + " takes one value here (several make a sweep only in trail bench)");
     }
     for (int d : decodeStepsSweep) {
       if (d < 1) {
