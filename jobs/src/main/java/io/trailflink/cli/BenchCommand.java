@@ -183,24 +183,17 @@ final class BenchCommand implements Callable<Integer> {
       writeSteps(all);
     }
     List<StepTimeFit.Sample> samples = all.stream().flatMap(r -> r.stepSamples().stream()).toList();
-    double overheadMs = 0;
-    double overheadCommands = 0;
+    double[] gaps = new double[4]; // the loop's gap (ms, commands), an idle start (ms, commands)
     for (LiveRun r : all) {
-      double[] o = r.loopOverhead();
-      overheadMs += o[0];
-      overheadCommands += o[1];
+      double[] g = r.commandGaps();
+      for (int k = 0; k < gaps.length; k++) {
+        gaps[k] += g[k];
+      }
     }
-    double overheadPerCommand = overheadCommands == 0 ? 0 : overheadMs / overheadCommands;
+    double overheadPerCommand = gaps[1] == 0 ? 0 : gaps[0] / gaps[1];
     System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per command%n", overheadPerCommand);
-    double idleMs = 0;
-    double idleCommands = 0;
-    for (LiveRun r : all) {
-      double[] o = r.idleStart();
-      idleMs += o[0];
-      idleCommands += o[1];
-    }
     System.out.printf(Locale.ROOT, "start of a command issued to an idle engine, outside compute: %.3f ms (%.0f "
-        + "commands)%n", idleCommands == 0 ? 0 : idleMs / idleCommands, idleCommands);
+        + "commands)%n", gaps[3] == 0 ? 0 : gaps[2] / gaps[3], gaps[3]);
     int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
     JsonObject out = new JsonObject();
     Map<String, StepTimeFit.Fit> fits = new LinkedHashMap<>();

@@ -171,56 +171,35 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
   }
 
   /**
-   * Engine time between commands that is not compute (ms): where the next command was already issued when one
-   * finished, the engine could have started it at once, so the wait until its compute began is the loop's
-   * overhead (async hand-over, serialisation). Summed with the number of those commands.
+   * Engine time around commands that is not compute (ms), in two kinds, each summed with its number of commands:
    *
-   * @return {overhead ms, commands}
+   * <ul>
+   *   <li>{@code [0], [1]} the loop's gap: where the next command was already issued when one finished, the engine
+   *       could have started it at once, so the wait until its compute began is the loop's overhead (async
+   *       hand-over, serialisation);
+   *   <li>{@code [2], [3]} an idle start: a command issued to an idle engine (the previous one had finished), from
+   *       its issue to its end less its compute (the hand-over and the engine thread's wake-up).
+   * </ul>
    */
-  double[] loopOverhead() {
+  double[] commandGaps() {
     Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
     feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
-    double overhead = 0;
-    double commands = 0;
-    for (List<EngineFeedback> l : byEngine.values()) {
-      l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
-      for (int i = 1; i < l.size(); i++) {
-        EngineFeedback prev = l.get(i - 1);
-        EngineFeedback next = l.get(i);
-        int it = next.getProgress().stream().mapToInt(p -> p.getNewTokenIds().size()).max().orElse(0);
-        if (next.getIssuedAtMs() <= prev.getFinishedAtMs() && it > 0) {
-          overhead += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
-          commands++;
-        }
-      }
-    }
-    return new double[] {overhead, commands};
-  }
-
-  /**
-   * Engine time between a command's issue and its end that is not compute, for commands issued to an idle engine
-   * (the previous one had finished): the hand-over to the engine and its thread's wake-up, which the pipelined
-   * gap of {@link #loopOverhead} never sees.
-   *
-   * @return {delay ms, commands}
-   */
-  double[] idleStart() {
-    Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
-    feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
-    double delay = 0;
-    double commands = 0;
+    double[] out = new double[4];
     for (List<EngineFeedback> l : byEngine.values()) {
       l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
       for (int i = 1; i < l.size(); i++) {
         EngineFeedback prev = l.get(i - 1);
         EngineFeedback next = l.get(i);
         if (next.getIssuedAtMs() > prev.getFinishedAtMs()) {
-          delay += Math.max(0, next.getFinishedAtMs() - next.getIssuedAtMs() - next.getBusyMs());
-          commands++;
+          out[2] += Math.max(0, next.getFinishedAtMs() - next.getIssuedAtMs() - next.getBusyMs());
+          out[3]++;
+        } else if (next.getProgress().stream().anyMatch(p -> !p.getNewTokenIds().isEmpty())) {
+          out[0] += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
+          out[1]++;
         }
       }
     }
-    return new double[] {delay, commands};
+    return out;
   }
 
   /** Engine time spent embedding prompts for their initial predictions, as a fraction of the run's makespan. */
