@@ -183,17 +183,12 @@ final class BenchCommand implements Callable<Integer> {
       writeSteps(all);
     }
     List<StepTimeFit.Sample> samples = all.stream().flatMap(r -> r.stepSamples().stream()).toList();
-    double[] gaps = new double[4]; // the loop's gap (ms, commands), an idle start (ms, commands)
-    for (LiveRun r : all) {
-      double[] g = r.commandGaps();
-      for (int k = 0; k < gaps.length; k++) {
-        gaps[k] += g[k];
-      }
-    }
-    double overheadPerCommand = gaps[1] == 0 ? 0 : gaps[0] / gaps[1];
+    LiveRun.CommandGaps gaps = all.stream().map(LiveRun::commandGaps).reduce(LiveRun.CommandGaps.NONE,
+        LiveRun.CommandGaps::plus);
+    double overheadPerCommand = gaps.loopGapPerCommandMs();
     System.out.printf(Locale.ROOT, "loop overhead outside compute: %.3f ms per command%n", overheadPerCommand);
-    System.out.printf(Locale.ROOT, "start of a command issued to an idle engine, outside compute: %.3f ms (%.0f "
-        + "commands)%n", gaps[3] == 0 ? 0 : gaps[2] / gaps[3], gaps[3]);
+    System.out.printf(Locale.ROOT, "start of a command issued to an idle engine, outside compute: %.3f ms (%d "
+        + "commands)%n", gaps.idleStartPerCommandMs(), gaps.idleStartCommands());
     int maxNew = base.items().stream().mapToInt(DemoWorkload.Item::maxNewTokens).max().orElse(maxNewTokens);
     JsonObject out = new JsonObject();
     Map<String, StepTimeFit.Fit> fits = new LinkedHashMap<>();

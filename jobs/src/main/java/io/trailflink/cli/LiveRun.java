@@ -171,35 +171,55 @@ record LiveRun(String policy, Map<String, Long> arrivalMs, Map<String, FinalResp
   }
 
   /**
-   * Engine time around commands that is not compute (ms), in two kinds, each summed with its number of commands:
+   * Engine time around commands that is not compute, summed over a run (or several, {@link #plus}).
    *
-   * <ul>
-   *   <li>{@code [0], [1]} the loop's gap: where the next command was already issued when one finished, the engine
-   *       could have started it at once, so the wait until its compute began is the loop's overhead (async
-   *       hand-over, serialisation);
-   *   <li>{@code [2], [3]} an idle start: a command issued to an idle engine (the previous one had finished), from
-   *       its issue to its end less its compute (the hand-over and the engine thread's wake-up).
-   * </ul>
+   * @param loopGapMs where the next command was already issued when one finished, the engine could have started it
+   *     at once, so the wait until its compute began is the loop's overhead (async hand-over, serialisation)
+   * @param loopGapCommands the commands {@code loopGapMs} sums over
+   * @param idleStartMs a command issued to an idle engine (the previous one had finished): from its issue to its
+   *     end less its compute (the hand-over and the engine thread's wake-up)
+   * @param idleStartCommands the commands {@code idleStartMs} sums over
    */
-  double[] commandGaps() {
+  record CommandGaps(double loopGapMs, long loopGapCommands, double idleStartMs, long idleStartCommands) {
+    static final CommandGaps NONE = new CommandGaps(0, 0, 0, 0);
+
+    CommandGaps plus(CommandGaps o) {
+      return new CommandGaps(loopGapMs + o.loopGapMs, loopGapCommands + o.loopGapCommands,
+          idleStartMs + o.idleStartMs, idleStartCommands + o.idleStartCommands);
+    }
+
+    double loopGapPerCommandMs() {
+      return loopGapCommands == 0 ? 0 : loopGapMs / loopGapCommands;
+    }
+
+    double idleStartPerCommandMs() {
+      return idleStartCommands == 0 ? 0 : idleStartMs / idleStartCommands;
+    }
+  }
+
+  /** This run's {@link CommandGaps}, engine by engine in command order. */
+  CommandGaps commandGaps() {
     Map<String, List<EngineFeedback>> byEngine = new HashMap<>();
     feedback.forEach(f -> byEngine.computeIfAbsent(f.getEngine(), k -> new ArrayList<>()).add(f));
-    double[] out = new double[4];
+    double loopGap = 0;
+    long loopCommands = 0;
+    double idle = 0;
+    long idleCommands = 0;
     for (List<EngineFeedback> l : byEngine.values()) {
       l.sort(Comparator.comparingLong(EngineFeedback::getStepSeq));
       for (int i = 1; i < l.size(); i++) {
         EngineFeedback prev = l.get(i - 1);
         EngineFeedback next = l.get(i);
         if (next.getIssuedAtMs() > prev.getFinishedAtMs()) {
-          out[2] += Math.max(0, next.getFinishedAtMs() - next.getIssuedAtMs() - next.getBusyMs());
-          out[3]++;
+          idle += Math.max(0, next.getFinishedAtMs() - next.getIssuedAtMs() - next.getBusyMs());
+          idleCommands++;
         } else if (next.getProgress().stream().anyMatch(p -> !p.getNewTokenIds().isEmpty())) {
-          out[0] += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
-          out[1]++;
+          loopGap += Math.max(0, next.getFinishedAtMs() - prev.getFinishedAtMs() - next.getBusyMs());
+          loopCommands++;
         }
       }
     }
-    return out;
+    return new CommandGaps(loopGap, loopCommands, idle, idleCommands);
   }
 
   /** Engine time spent embedding prompts for their initial predictions, as a fraction of the run's makespan. */
