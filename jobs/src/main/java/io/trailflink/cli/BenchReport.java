@@ -207,7 +207,7 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
       return; // one load: no line to draw
     }
     PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy: live and simulated",
-        byLoad ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)");
+        byLoad ? "load (× capacity)" : "arrival rate (req/s)", "ratio (higher is better)").xTicksAtData();
     live.forEach((name, pts) -> ratio.add(name + " live", column(pts, 0), column(pts, 1)));
     sim.forEach((name, pts) -> ratio.add(name + " sim", column(pts, 0), column(pts, 1)));
     ratio.write(plotDir.resolve("ratio-vs-load.png"));
@@ -217,8 +217,10 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
   private void againstC(Setting s, Path plotDir) throws java.io.IOException {
     String where = String.format(Locale.ROOT, "rate %.2f req/s%s", s.rate(),
         sweptVariants ? ", " + s.variant().label() : "");
-    PngChart latency = new PngChart("Mean latency against C, " + where, "C (preemption limit)", "mean latency (s)");
-    PngChart kv = new PngChart("Peak KV blocks against C, " + where, "C (preemption limit)", "peak KV blocks");
+    PngChart latency = new PngChart("Mean latency against C, " + where, "C (preemption limit)", "mean latency (s)")
+        .xTicksAtData();
+    PngChart kv = new PngChart("Peak KV blocks against C, " + where, "C (preemption limit)", "peak KV blocks")
+        .xTicksAtData();
     for (String policy : List.of("trail", "oracle")) {
       double[] lat = new double[cs.length];
       double[] simLat = new double[cs.length];
@@ -268,9 +270,9 @@ record BenchReport(String workload, int requests, double[] cs, String prediction
       double[] xs = byQuantum.stream().mapToDouble(x -> x.variant().decodeSteps()).toArray();
       String where = String.format(Locale.ROOT, "rate %.2f req/s", byQuantum.get(0).rate());
       PngChart latency = new PngChart("Mean latency against the quantum, " + where, "decode steps per command",
-          "mean latency (s)");
+          "mean latency (s)").xTicksAtData();
       PngChart busy = new PngChart("Engine busy fraction against the quantum, " + where,
-          "decode steps per command", "engine busy fraction");
+          "decode steps per command", "engine busy fraction").xTicksAtData();
       for (String policy : byQuantum.get(0).live().keySet()) {
         double[] lat = new double[xs.length];
         double[] b = new double[xs.length];

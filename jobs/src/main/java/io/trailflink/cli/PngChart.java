@@ -26,6 +26,7 @@ final class PngChart {
   private final String yLabel;
   private final List<Series> series = new ArrayList<>();
   private boolean logY; // y on a log10 scale (non-positive values left out)
+  private boolean xTicksAtData; // x ticks at the series' own x values instead of five even steps
 
   PngChart(String title, String xLabel, String yLabel) {
     this.title = title;
@@ -49,6 +50,12 @@ final class PngChart {
   /** Draws y on a log10 scale, for figures that span orders of magnitude (a p99 TTFT from 0.05 s to 90 s). */
   PngChart logY() {
     logY = true;
+    return this;
+  }
+
+  /** Puts the x ticks at the x values the series hold, for a sweep over a few settings (a quantum of 1, 2, 4, 8). */
+  PngChart xTicksAtData() {
+    xTicksAtData = true;
     return this;
   }
 
@@ -104,16 +111,19 @@ final class PngChart {
     g.drawString(title, left, 30);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     g.drawRect(left, top, pw, ph);
-    for (int i = 0; i <= 5; i++) {
-      double xv = minX + (maxX - minX) * i / 5;
-      double yv = minY + (maxY - minY) * i / 5;
-      int xp = left + pw * i / 5;
-      int yp = top + ph - ph * i / 5;
+    for (double xv : xTicks(minX, maxX)) {
+      int xp = left + (int) Math.round((xv - minX) / (maxX - minX) * pw);
       g.setColor(new Color(0xe0e0e0));
       g.drawLine(xp, top, xp, top + ph);
+      g.setColor(Color.BLACK);
+      g.drawString(xTicksAtData ? fmtSetting(xv) : fmt(xv), xp - 15, top + ph + 18);
+    }
+    for (int i = 0; i <= 5; i++) {
+      double yv = minY + (maxY - minY) * i / 5;
+      int yp = top + ph - ph * i / 5;
+      g.setColor(new Color(0xe0e0e0));
       g.drawLine(left, yp, left + pw, yp);
       g.setColor(Color.BLACK);
-      g.drawString(fmt(xv), xp - 15, top + ph + 18);
       g.drawString(fmt(logY ? Math.pow(10, yv) : yv), left - 60, yp + 4);
     }
     g.drawString(xLabel, left + pw / 2 - 40, h - 15);
@@ -147,6 +157,25 @@ final class PngChart {
     }
     g.dispose();
     ImageIO.write(img, "png", file.toFile());
+  }
+
+  /** Five even steps from {@code minX} to {@code maxX}, or with {@link #xTicksAtData} the distinct x values held. */
+  double[] xTicks(double minX, double maxX) {
+    if (xTicksAtData) {
+      return series.stream().flatMapToDouble(s -> java.util.Arrays.stream(s.x())).filter(Double::isFinite)
+          .distinct().sorted().toArray();
+    }
+    double[] ticks = new double[6];
+    for (int i = 0; i <= 5; i++) {
+      ticks[i] = minX + (maxX - minX) * i / 5;
+    }
+    return ticks;
+  }
+
+  /** A setting's tick label: as short as it is exact (quantum 8, C 0.8, load 1.25). */
+  static String fmtSetting(double v) {
+    return java.math.BigDecimal.valueOf(v).setScale(2, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+        .toPlainString();
   }
 
   private static String fmt(double v) {
