@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import io.trailflink.scheduler.placement.Placement;
 import io.trailflink.scheduler.placement.Placements;
+import io.trailflink.scheduler.placement.Rebalance;
 import io.trailflink.scheduler.TenantShares;
 import io.trailflink.scheduler.TenantWeights;
 import java.util.ArrayList;
@@ -49,6 +50,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--engines", defaultValue = "1", description = "Engines, each its own scheduler and KV budget (default ${DEFAULT-VALUE}).") int engines;
   @Option(names = "--placement", defaultValue = "hash", split = ",", description = "How arrivals are placed on engines; "
       + "several compare on the same arrivals. Among: " + Placements.KNOWN) List<String> placementNames;
+  @Option(names = "--rebalance", defaultValue = "0", split = ",", description = "Move a waiting request that has not "
+      + "started to a quieter engine when two engines' queues (live requests minus slots) differ by more than N "
+      + "(0 = never, the default); several compare on the same arrivals.") List<Integer> rebalanceThresholds;
   @Option(names = "--decode-steps", defaultValue = "1", description = "Iterations per scheduling round (the job's --decode-steps; default ${DEFAULT-VALUE}, the paper's every token).") int decodeSteps;
   @Option(names = "--tenants", description = "Owners of the arrivals, NAME:SHARE,...: each request goes to a tenant "
       + "at random in proportion to its share (of the arrival rate).") String tenants;
@@ -115,6 +119,9 @@ final class SimulateCommand implements Callable<Integer> {
       placements = placementNames.stream().map(Placements::parse).toList();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--placement: " + e.getMessage());
+    }
+    if (rebalanceThresholds.stream().anyMatch(t -> t < 0)) {
+      throw new IllegalArgumentException("--rebalance must be >= 0 (0 = never), got " + rebalanceThresholds);
     }
     if (c < 0) {
       throw new IllegalArgumentException("--c must be >= 0, got " + c);
@@ -187,20 +194,24 @@ final class SimulateCommand implements Callable<Integer> {
       Map<String, SimResult> results = new LinkedHashMap<>();
       for (Policy p : ps) {
         for (Placement placement : placements) {
-          for (TenantShares shares : shareModes) {
-            String name = (placements.size() > 1 ? p.name() + "/" + placement.name() : p.name())
-                + (shares != null ? "+fair" : "");
-            int total = arrivals.size();
-            long t0 = System.nanoTime();
-            SimResult r = sim.run(p, new Simulator.Cluster(engines, placement, shares, starvationBound), arrivals, done -> {
-              if (!json && (done % 500 == 0 || done == total)) {
-                System.err.printf("\r%s, %s: %d/%d requests", label, name, done, total);
+          for (int threshold : rebalanceThresholds) {
+            for (TenantShares shares : shareModes) {
+              Simulator.Cluster cluster = new Simulator.Cluster(engines, placement, shares, starvationBound,
+                  new Rebalance(threshold));
+              String name = (placements.size() > 1 || rebalanceThresholds.size() > 1
+                  ? p.name() + "/" + cluster.placementLabel() : p.name()) + (shares != null ? "+fair" : "");
+              int total = arrivals.size();
+              long t0 = System.nanoTime();
+              SimResult r = sim.run(p, cluster, arrivals, done -> {
+                if (!json && (done % 500 == 0 || done == total)) {
+                  System.err.printf("\r%s, %s: %d/%d requests", label, name, done, total);
+                }
+              });
+              if (!json) {
+                System.err.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
               }
-            });
-            if (!json) {
-              System.err.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+              results.put(name, r);
             }
-            results.put(name, r);
           }
         }
       }
@@ -262,7 +273,7 @@ final class SimulateCommand implements Callable<Integer> {
     SimResult fcfs = results.get("fcfs");
     if (!json) {
       System.out.printf("%n%s — %s%n", label, workload.getFileName());
-      System.out.printf("%-28s %9s %9s %9s %9s %9s %9s %8s %10s %8s %8s %9s %8s %8s%n", "policy", "lat mean",
+      System.out.printf("%-38s %9s %9s %9s %9s %9s %9s %8s %10s %8s %8s %9s %8s %8s%n", "policy", "lat mean",
           "lat p50", "lat p99", "ttft mean", "ttft p50", "ttft p99", "req/s", "tok/s", "preempt", "evict", "peak KV",
           "×lat", "×ttft");
     }
@@ -277,6 +288,7 @@ final class SimulateCommand implements Callable<Integer> {
       Stats.put(o, "p99_ttft_ms", SimResult.percentile(r.ttftMs(), 99));
       o.addProperty("engines", r.engines());
       o.addProperty("placement", r.placement());
+      o.addProperty("moves", r.moves());
       Stats.put(o, "throughput_rps", r.throughputRps());
       Stats.put(o, "output_tokens_per_s", r.outputTokens() / (r.makespanMs() / 1000));
       o.addProperty("completed", r.latencyMs().length);
@@ -296,11 +308,12 @@ final class SimulateCommand implements Callable<Integer> {
       all.add(e.getKey(), o);
       if (!json) {
         System.out.printf(Locale.ROOT,
-            "%-28s %8.2fs %8.2fs %8.2fs %8.3fs %8.3fs %8.3fs %8.2f %10.0f %8d %8d %9d %7.2f× %7.2f×%n",
+            "%-38s %8.2fs %8.2fs %8.2fs %8.3fs %8.3fs %8.3fs %8.2f %10.0f %8d %8d %9d %7.2f× %7.2f×%s%n",
             e.getKey(), r.meanLatency() / 1000, SimResult.percentile(r.latencyMs(), 50) / 1000,
             SimResult.percentile(r.latencyMs(), 99) / 1000, r.meanTtft() / 1000,
             SimResult.percentile(r.ttftMs(), 50) / 1000, SimResult.percentile(r.ttftMs(), 99) / 1000, r.throughputRps(), r.outputTokens() / (r.makespanMs() / 1000),
-            r.preemptions(), r.evictions(), r.peakKvBlocks(), latRatio, ttftRatio);
+            r.preemptions(), r.evictions(), r.peakKvBlocks(), latRatio, ttftRatio,
+            r.moves() > 0 ? "  moved " + r.moves() : "");
       }
     }
     if (!json) {

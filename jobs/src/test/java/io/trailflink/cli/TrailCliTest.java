@@ -184,9 +184,10 @@ class TrailCliTest {
         {"--rate", "5", "--fairness", "tenant", "--tenant-weights", "gold:0"},
         {"--rate", "5", "--tenants", "a:1,b:2", "--without-tenant", "c"},
         {"--rate", "5", "--starvation-bound", "-1"},
+        {"--rate", "5", "--rebalance", "0,-2"},
     };
     String[] expect = {"lifo", "--c", "rate", "--kv-blocks", "exactly one", "--engines", "random", "--fairness",
-        "--tenant-weights", "--without-tenant", "--starvation-bound"};
+        "--tenant-weights", "--without-tenant", "--starvation-bound", "--rebalance"};
     for (int i = 0; i < cases.length; i++) {
       String[] args = new String[cases[i].length + 3];
       args[0] = "simulate";

@@ -210,6 +210,26 @@ public final class Scheduler implements java.io.Serializable {
   }
 
   /**
+   * Takes a waiting request that has never run (no KV, no tokens) out of this engine so that another engine can
+   * {@link #adopt} it: placement moving work off a crowded engine. Null, changing nothing, when {@code id} is not
+   * live here or not waiting.
+   */
+  public Request withdraw(String id) {
+    Request r = live.get(id);
+    if (r == null || r.state() != RequestState.WAITING) {
+      return null;
+    }
+    remove(id, RequestState.WAITING);
+    submitted--;
+    return r;
+  }
+
+  /** Queues a request {@link #withdraw withdrawn} from another engine, keeping its time in the queue. */
+  public Decision adopt(Request r) {
+    return submit(r, r.queuedSinceMs());
+  }
+
+  /**
    * The engine lost every KV cache (it restarted): running and preempted requests become EVICTED and queue to be
    * recomputed from their prompt and generated tokens. Returns the requests affected.
    */
@@ -592,6 +612,16 @@ public final class Scheduler implements java.io.Serializable {
 
   public Request request(String id) {
     return live.get(id);
+  }
+
+  /** The waiting request (never run) that the policy's order would run last here, or null: the first to move away. */
+  public Request lastWaiting() {
+    for (Request r : queue.descendingMap().values()) {
+      if (r.state() == RequestState.WAITING) {
+        return r;
+      }
+    }
+    return null;
   }
 
   public List<Request> runningRequests() {

@@ -19,7 +19,9 @@ import java.util.stream.IntStream;
  * @param schedulingNanos wall time spent inside the scheduler and placement (ns)
  * @param tenantOf per completed request (parallel to latencyMs): its tenant
  * @param engines engines simulated
- * @param placement how arrivals were placed on them
+ * @param placement how arrivals were placed on them (and waiting requests moved, where they were)
+ * @param moves waiting requests moved from a crowded engine to a quiet one ({@link
+ *     io.trailflink.scheduler.placement.Rebalance})
  */
 public record SimResult(
     String policy,
@@ -35,7 +37,8 @@ public record SimResult(
     long schedulingNanos,
     String[] tenantOf,
     int engines,
-    String placement) {
+    String placement,
+    long moves) {
 
   /** Latencies (ms) of the completed requests of {@code tenant}. */
   public double[] latencyOf(String tenant) {

@@ -10,6 +10,7 @@ import io.trailflink.scheduler.TenantShares;
 import io.trailflink.scheduler.placement.EngineLoad;
 import io.trailflink.scheduler.placement.HashPlacement;
 import io.trailflink.scheduler.placement.Placement;
+import io.trailflink.scheduler.placement.Rebalance;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -131,8 +132,10 @@ public final class Simulator {
    * @param placement picks each arrival's engine from their loads
    * @param shares tenant shares each engine's scheduler keeps fresh counters of; null: no fairness
    * @param starvationBound a queued request waits at most this multiple of its predicted service time; 0 = off
+   * @param rebalance when waiting requests that have not started move to a quieter engine
    */
-  public record Cluster(int engines, Placement placement, TenantShares shares, double starvationBound) {
+  public record Cluster(int engines, Placement placement, TenantShares shares, double starvationBound,
+      Rebalance rebalance) {
     public Cluster {
       if (engines < 1) {
         throw new IllegalArgumentException("engines must be >= 1, got " + engines);
@@ -140,6 +143,11 @@ public final class Simulator {
       if (!(starvationBound >= 0)) {
         throw new IllegalArgumentException("starvation bound must be >= 0, got " + starvationBound);
       }
+    }
+
+    /** Without moving waiting requests between engines. */
+    public Cluster(int engines, Placement placement, TenantShares shares, double starvationBound) {
+      this(engines, placement, shares, starvationBound, Rebalance.OFF);
     }
 
     /** One engine, the paper's set-up. */
@@ -150,6 +158,11 @@ public final class Simulator {
     /** {@code engines} engines placed by {@code placement}, without fairness or a starvation bound. */
     public static Cluster of(int engines, Placement placement) {
       return new Cluster(engines, placement, null, 0);
+    }
+
+    /** How the results name this placement: the placement, and the rebalance threshold when moving is on. */
+    public String placementLabel() {
+      return placement.name() + (rebalance.on() ? "+rebalance:" + rebalance.threshold() : "");
     }
   }
 
@@ -166,6 +179,8 @@ public final class Simulator {
   /** One simulation: the engines, the shared clock and the figures. */
   private final class Run {
     final Placement placement;
+    final Rebalance rebalance;
+    final String placementLabel;
     final String policyName;
     final Engine[] engines;
     final LongConsumer onProgress;
@@ -179,9 +194,12 @@ public final class Simulator {
     long rounds;
     long schedNanos;
     long order;
+    long moves;
 
     Run(Policy policy, Cluster cluster, LongConsumer onProgress) {
       this.placement = cluster.placement();
+      this.rebalance = cluster.rebalance();
+      this.placementLabel = cluster.placementLabel();
       int n = cluster.engines();
       this.policyName = policy.name();
       this.onProgress = onProgress;
@@ -217,6 +235,9 @@ public final class Simulator {
           e.submit(a, next, now);
           touched.set(e.index);
         }
+        if (rebalance.on()) {
+          rebalance(loads, touched);
+        }
         // an engine nothing happened to has nothing new to plan (an idle one with requests cannot place them)
         for (int i = touched.nextSetBit(0); i >= 0; i = touched.nextSetBit(i + 1)) {
           Engine e = engines[i];
@@ -240,7 +261,29 @@ public final class Simulator {
         peakKv = Math.max(peakKv, e.s.ledger().peak());
       }
       return new SimResult(policyName, toArray(latency), toArray(ttft), rejected, now - start, tokens, preemptions,
-          evictions, peakKv, rounds, schedNanos, tenantOf.toArray(String[]::new), engines.length, placement.name());
+          evictions, peakKv, rounds, schedNanos, tenantOf.toArray(String[]::new), engines.length, placementLabel, moves);
+    }
+
+    /**
+     * Moves waiting requests that have not started from crowded engines to quiet ones until {@link #rebalance} is
+     * satisfied (timed with the scheduler); the engines involved are marked {@code touched} so that they plan again.
+     */
+    void rebalance(List<EngineLoad> loads, java.util.BitSet touched) {
+      long t0 = System.nanoTime();
+      loads.clear();
+      for (Engine e : engines) {
+        loads.add(e.s.load());
+      }
+      Rebalance.Move m;
+      while ((m = rebalance.next(loads, i -> engines[i].s.lastWaiting() != null)) != null) {
+        engines[m.from()].moveTo(engines[m.to()]);
+        moves++;
+        loads.set(m.from(), engines[m.from()].s.load());
+        loads.set(m.to(), engines[m.to()].s.load());
+        touched.set(m.from());
+        touched.set(m.to());
+      }
+      schedNanos += System.nanoTime() - t0;
     }
 
     /** The engine for {@code a}, chosen from every engine's load as it stands (timed with the scheduler). */
@@ -294,6 +337,16 @@ public final class Simulator {
           t.predicted = true;
         }
         schedNanos += System.nanoTime() - t0;
+      }
+
+      /** Moves this engine's last waiting request, with its track, to {@code other}'s queue. */
+      void moveTo(Engine other) {
+        Request r = s.withdraw(s.lastWaiting().id());
+        other.tracks.put(r.id(), tracks.remove(r.id()));
+        if (probed.remove(r.id())) {
+          other.probed.add(r.id());
+        }
+        other.s.adopt(r);
       }
 
       /**

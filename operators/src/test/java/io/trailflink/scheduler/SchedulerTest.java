@@ -296,4 +296,28 @@ class SchedulerTest {
       assertEquals(0, s.ledger().used(), p.name());
     }
   }
+
+  @Test
+  void aWaitingRequestMovesToAnotherEngineWithItsPredictionAndItsTimeInTheQueue() {
+    Scheduler crowded = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    Scheduler quiet = scheduler(TrailPolicy.trail(0.8), 1, 100);
+    crowded.submit(req("first", 0, 10, 40, 40), 0);
+    assertEquals(List.of("first"), ids(round(crowded, 0), Kind.ADMIT));
+    crowded.submit(req("short", 1, 10, 5, 5), 1);
+    crowded.submit(req("long", 2, 10, 90, 90), 2);
+    assertEquals(List.of("short"), ids(round(crowded, 3), Kind.ADMIT), "the shorter preempts (40 > 5)");
+    assertEquals(null, crowded.withdraw("short"), "a running request holds KV: it does not move");
+    assertEquals(null, crowded.withdraw("first"), "nor does a preempted one");
+    assertEquals("long", crowded.lastWaiting().id(), "the one TRAIL would run last moves first");
+    Request moved = crowded.withdraw("long");
+    crowded.checkInvariants();
+    assertEquals(2, crowded.liveCount());
+    assertEquals(2, crowded.submitted(), "counted where it is served");
+    assertEquals(Kind.ACCEPT, quiet.adopt(moved).kind());
+    quiet.checkInvariants();
+    assertEquals(2, moved.queuedSinceMs(), "its wait so far is kept");
+    assertEquals(90, moved.remainingEstimate(), 1e-9);
+    assertEquals(List.of("long"), ids(round(quiet, 4), Kind.ADMIT));
+    assertEquals(null, crowded.lastWaiting(), "only the preempted request is left queued there");
+  }
 }

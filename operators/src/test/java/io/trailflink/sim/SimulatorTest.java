@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.trailflink.scheduler.placement.HashPlacement;
 import io.trailflink.scheduler.placement.LeastRequests;
+import io.trailflink.scheduler.placement.Rebalance;
 import io.trailflink.scheduler.policy.FcfsPolicy;
 import io.trailflink.scheduler.policy.Policies;
 import io.trailflink.scheduler.policy.TrailPolicy;
@@ -158,6 +159,26 @@ class SimulatorTest {
     assertEquals(4000, least.latencyMs().length);
     assertTrue(least.meanTtft() * 3 < hash.meanTtft(), "TTFT " + least.meanTtft() + " vs hash " + hash.meanTtft());
     assertTrue(least.meanLatency() < hash.meanLatency());
+  }
+
+  @Test
+  void movingWaitingRequestsRescuesHashPlacementFromItsQueues() {
+    Random rnd = new Random(5);
+    List<SimRequest> base = new ArrayList<>();
+    for (int i = 0; i < 4000; i++) {
+      base.add(new SimRequest("r" + i, 0, 20, 20 + rnd.nextInt(200)));
+    }
+    List<SimRequest> w = Workloads.poisson(base, 48, 7); // 16 engines × 4 slots at 0.9 of capacity, as above
+    Simulator sim = sim(4, "oracle");
+    SimResult hash = sim.run(TrailPolicy.trail(0.8), Simulator.Cluster.of(16, new HashPlacement()), w, n -> { });
+    SimResult moved = sim.run(TrailPolicy.trail(0.8), new Simulator.Cluster(16, new HashPlacement(), null, 0,
+        new Rebalance(1)), w, n -> { });
+    assertEquals(4000, moved.latencyMs().length);
+    assertEquals(hash.outputTokens(), moved.outputTokens(), "the same work, elsewhere");
+    assertTrue(moved.moves() > 0);
+    assertEquals(0, hash.moves());
+    assertEquals("hash+rebalance:1", moved.placement());
+    assertTrue(moved.meanTtft() * 3 < hash.meanTtft(), "TTFT " + moved.meanTtft() + " vs hash " + hash.meanTtft());
   }
 
   @Test
