@@ -80,12 +80,17 @@ final class BatchCommand implements Callable<Integer> {
   long progressIntervalMs;
 
   private static final String KAFKA = "kafka:";
+
+  private final ProgressLine line = new ProgressLine(10_000); // in a file: a line every 10 s at most
   private BatchProgress.EngineTime directEngineTime; // set by a direct run: its engine calls, timed
 
   @Override
   public Integer call() throws Exception {
     if (maxNewTokens < 1) {
       throw new TrailCli.UsageException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+    }
+    if (progressIntervalMs < 1) {
+      throw new TrailCli.UsageException("--progress-interval-ms must be >= 1, got " + progressIntervalMs);
     }
     Path model = serving.modelDir != null ? Path.of(serving.modelDir) : TrailCli.defaultModel();
     String userKafka = serving.bootstrapServers; // the user's cluster, for kafka:TOPIC (the job runs on its own broker)
@@ -268,26 +273,24 @@ final class BatchCommand implements Callable<Integer> {
     while (out.doneCount() < total) {
       long now = System.currentTimeMillis();
       if (now - last >= progressIntervalMs) {
-        progressLine(out, progress, total, now);
+        line.show(progressText(out, progress, total, now));
         job.check();
         last = now;
       }
       Thread.sleep(100);
     }
-    progressLine(out, progress, total, System.currentTimeMillis());
-    System.err.println();
+    line.done(progressText(out, progress, total, System.currentTimeMillis()));
   }
 
   private Thread progressTicker(BatchOutput out, BatchProgress progress, int total) {
     Thread t = new Thread(() -> {
       try {
         while (true) {
-          progressLine(out, progress, total, System.currentTimeMillis());
+          line.show(progressText(out, progress, total, System.currentTimeMillis()));
           Thread.sleep(progressIntervalMs);
         }
       } catch (InterruptedException e) {
-        progressLine(out, progress, total, System.currentTimeMillis());
-        System.err.println();
+        line.done(progressText(out, progress, total, System.currentTimeMillis()));
       }
     }, "batch-progress");
     t.setDaemon(true);
@@ -295,11 +298,13 @@ final class BatchCommand implements Callable<Integer> {
     return t;
   }
 
-  private static void progressLine(BatchOutput out, BatchProgress progress, int total, long now) {
+  /** The progress line: rows, the token rate of the last 30 s, and TRAIL's ETA from the predicted work left. */
+  private static String progressText(BatchOutput out, BatchProgress progress, int total, long now) {
     double eta = progress.etaSeconds(now);
-    System.err.printf("\rrows %d/%d  errors %d  %.0f tokens/s  ETA %s (TRAIL-predicted work left: %.0f tokens)   ",
-        out.doneCount(), total, out.errorCount(), progress.tokensPerSecond(now),
-        Double.isNaN(eta) ? "—" : String.format("%.0f s", eta), progress.predictedRemainingTokens());
+    return String.format(java.util.Locale.ROOT, "rows %d/%d  errors %d  %.0f tokens/s (last 30 s)  ETA %s "
+        + "(TRAIL-predicted work left: %.0f tokens)", out.doneCount(), total, out.errorCount(),
+        progress.tokensPerSecond(now), Double.isNaN(eta) ? "—" : String.format("%.0f s", eta),
+        progress.predictedRemainingTokens());
   }
 
   private void summary(int total, BatchOutput out, BatchProgress progress, long wallMs) {

@@ -437,6 +437,7 @@ final class BenchCommand implements Callable<Integer> {
       long deadline = started + timeoutS * 1000;
       int sent = 0;
       long lastLine = 0;
+      ProgressLine line = new ProgressLine(10_000);
       while (c.completed() < total) {
         long now = System.currentTimeMillis();
         while (sent < total && w.items().get(sent).atMs() <= now - started) {
@@ -448,8 +449,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         producer.flush();
         if (now - lastLine >= 1000) {
-          System.err.printf("\r[run %d/%d] %s: sent %d/%d, done %d/%d, %.0f s   ", n, runs, label, sent, total,
-              c.completed(), total, (now - started) / 1000.0);
+          line.show(String.format(Locale.ROOT, "[run %d/%d] %s: sent %d/%d, done %d/%d, %.0f s", n, runs, label,
+              sent, total, c.completed(), total, (now - started) / 1000.0));
           lastLine = now;
           if (s.job().getJobStatus().get().isGloballyTerminalState()) {
             throw new IllegalStateException("run " + n + " (" + label + "): the job ended with " + c.completed()
@@ -463,8 +464,8 @@ final class BenchCommand implements Callable<Integer> {
         Thread.sleep(5);
       }
       Thread.sleep(300); // the last feedback records
-      System.err.printf("\r[run %d/%d] %s: %d requests in %.0f s%n", n, runs, label, total,
-          (System.currentTimeMillis() - started) / 1000.0);
+      line.done(String.format(Locale.ROOT, "[run %d/%d] %s: %d requests in %.0f s", n, runs, label, total,
+          (System.currentTimeMillis() - started) / 1000.0));
       Map<String, FinalResponse> finals = new HashMap<>();
       c.finals().forEach((k, v) -> finals.put(k, v.get(0)));
       return new LiveRun(policy, arrivals, finals, c.feedback(), o.pipelineDepth, LiveRun.hops(c.etas()));

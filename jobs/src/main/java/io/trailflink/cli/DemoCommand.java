@@ -77,10 +77,15 @@ final class DemoCommand implements Callable<Integer> {
         ResponseCollector collector = new ResponseCollector(s.bootstrapServers(), serving.topics());
         RequestProducer producer = new RequestProducer(s.bootstrapServers(), serving.topics())) {
       System.err.println("demo: Kafka at " + s.bootstrapServers() + ", Flink web UI at " + s.webUi()
-          + ", policy " + serving.policy + ", " + serving.engines + " engine(s)");
+          + ", policy " + serving.policy + ", " + serving.engines + " engine(s)"
+          + (serving.engines > 1 ? ", placement " + serving.placement : "")
+          + ("none".equals(serving.fairness) ? "" : ", fairness " + serving.fairness
+              + (serving.tenantWeights != null ? " (weights " + serving.tenantWeights + ")" : "")
+              + (serving.tenantWeightsFile != null ? " (weights from " + serving.tenantWeightsFile + ")" : "")));
       long start = System.currentTimeMillis();
       int sent = 0;
       long lastLine = 0;
+      ProgressLine line = new ProgressLine(10_000);
       long deadline = start + timeoutS * 1000;
       int total = w.items().size();
       int skipped = (int) owners.stream().filter(t -> t.equals(withoutTenant)).count();
@@ -104,14 +109,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         producer.flush();
         if (now - lastLine >= 1000) {
-          System.err.printf("\rsent %d/%d  done %d/%d  dead-lettered %d  %.0f s   ", sent, total,
-              collector.completed(), total, collector.deadLetters().size(), (now - start) / 1000.0);
+          line.show(demoProgress(sent, total, collector, now - start));
           lastLine = now;
         }
         Thread.sleep(5);
       }
-      System.err.println();
       Thread.sleep(500);
+      line.done(demoProgress(sent, total, collector, System.currentTimeMillis() - start));
       int rc = report(collector, w, System.currentTimeMillis() - start);
       if (sql != null) {
         System.err.println("demo: " + sql + " over the run's topics ...");
@@ -120,6 +124,11 @@ final class DemoCommand implements Callable<Integer> {
       }
       return rc;
     }
+  }
+
+  private static String demoProgress(int sent, int total, ResponseCollector c, long elapsedMs) {
+    return String.format(java.util.Locale.ROOT, "sent %d/%d  done %d/%d  dead-lettered %d  %.0f s", sent, total,
+        c.completed(), total, c.deadLetters().size(), elapsedMs / 1000.0);
   }
 
   /** Each request's tenant: drawn by --tenants' shares, or all "demo". */

@@ -94,23 +94,28 @@ final class FuzzCommand implements Callable<Integer> {
           .mapToLong(Map.Entry::getValue).sum();
       long deadline = started + timeoutS * 1000;
       long lastLine = 0;
+      ProgressLine line = new ProgressLine(10_000);
       while ((collector.deadLetters().size() < expectedDead || !answered(collector, validIds))
           && System.currentTimeMillis() < deadline) {
         long now = System.currentTimeMillis();
         if (now - lastLine >= 1000) {
-          System.err.printf("\rdead letters %d/%d, valid answered %d/%d, %.0f s   ", collector.deadLetters().size(),
-              expectedDead, validIds.stream().filter(id -> collector.finals().containsKey(id)).count(),
-              validIds.size(), (now - started) / 1000.0);
+          line.show(fuzzProgress(collector, expectedDead, validIds, now - started));
           lastLine = now;
         }
         Thread.sleep(200);
       }
       Thread.sleep(2_000); // late duplicates would show by now
-      System.err.println();
+      line.done(fuzzProgress(collector, expectedDead, validIds, System.currentTimeMillis() - started));
       int restarts = JobFailures.count("http://127.0.0.1:" + webUi, s.job().getJobID());
       return report(collector, kindAt, sent, validIds, unknownCancelIds, restarts,
           System.currentTimeMillis() - started);
     }
+  }
+
+  private static String fuzzProgress(ResponseCollector c, int expectedDead, Set<String> validIds, long elapsedMs) {
+    return String.format(java.util.Locale.ROOT, "dead letters %d/%d, valid answered %d/%d, %.0f s",
+        c.deadLetters().size(), expectedDead, validIds.stream().filter(id -> c.finals().containsKey(id)).count(),
+        validIds.size(), elapsedMs / 1000.0);
   }
 
   private static boolean answered(ResponseCollector c, Set<String> ids) {

@@ -22,6 +22,7 @@ import io.trailflink.scheduler.TenantWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.TreeSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -129,7 +130,12 @@ final class SimulateCommand implements Callable<Integer> {
     if (!Files.isRegularFile(workload)) {
       throw new IllegalArgumentException("--workload " + workload + ": no such file");
     }
-    List<Policy> ps = policies.stream().map(p -> Policies.parse(p, c)).toList();
+    List<Policy> ps;
+    try {
+      ps = policies.stream().map(p -> Policies.parse(p, c)).toList();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--policies: " + e.getMessage());
+    }
     int[] bad = {0};
     boolean csv = workload.toString().endsWith(".csv");
     if (traceTimes && !csv) {
@@ -192,6 +198,7 @@ final class SimulateCommand implements Callable<Integer> {
       String label = loads != null ? String.format(Locale.ROOT, "load %.2f (%.1f req/s)", loads[ri], rate)
           : rates != null ? String.format(Locale.ROOT, "rate %.1f req/s", rate) : burst ? "burst" : "trace times";
       Map<String, SimResult> results = new LinkedHashMap<>();
+      Map<String, String> fcfsTwin = new HashMap<>(); // a result's name -> FCFS's under the same cluster
       for (Policy p : ps) {
         for (Placement placement : placements) {
           for (int threshold : rebalanceThresholds) {
@@ -202,20 +209,23 @@ final class SimulateCommand implements Callable<Integer> {
                   ? p.name() + "/" + cluster.placementLabel() : p.name()) + (shares != null ? "+fair" : "");
               int total = arrivals.size();
               long t0 = System.nanoTime();
+              ProgressLine line = new ProgressLine(10_000);
               SimResult r = sim.run(p, cluster, arrivals, done -> {
-                if (!json && (done % 500 == 0 || done == total)) {
-                  System.err.printf("\r%s, %s: %d/%d requests", label, name, done, total);
+                if (!json && done % 500 == 0 && done < total) {
+                  line.show(String.format(Locale.ROOT, "%s, %s: %d/%d requests", label, name, done, total));
                 }
               });
               if (!json) {
-                System.err.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+                line.done(String.format(Locale.ROOT, "%s, %s: %d requests  (%.1f s)", label, name, total,
+                    (System.nanoTime() - t0) / 1e9));
               }
               results.put(name, r);
+              fcfsTwin.put(name, "fcfs" + name.substring(p.name().length())); // same placement and fairness
             }
           }
         }
       }
-      JsonObject policiesJson = table(label, results);
+      JsonObject policiesJson = table(label, results, fcfsTwin);
       if (ri == 0) {
         out.add("policies", policiesJson);
       }
@@ -226,8 +236,8 @@ final class SimulateCommand implements Callable<Integer> {
       }
       point.add("policies", policiesJson);
       sweepJson.add(point);
-      SimResult fcfs = results.get("fcfs");
       for (Map.Entry<String, SimResult> e : results.entrySet()) {
+        SimResult fcfs = results.get(fcfsTwin.get(e.getKey()));
         latencyRatio.computeIfAbsent(e.getKey(), k -> new double[sweep.length])[ri] =
             fcfs == null ? Double.NaN : fcfs.meanLatency() / e.getValue().meanLatency();
         p99Ttft.computeIfAbsent(e.getKey(), k -> new double[sweep.length])[ri] =
@@ -246,7 +256,7 @@ final class SimulateCommand implements Callable<Integer> {
     }
     if (sweep.length > 1) {
       out.add("sweep", sweepJson);
-      if (plotDir != null && latencyRatio.containsKey("fcfs")) {
+      if (plotDir != null && latencyRatio.keySet().stream().anyMatch(k -> k.startsWith("fcfs"))) {
         PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy", loads != null ? "load" : "arrival rate (req/s)",
             "ratio (higher is better)");
         latencyRatio.forEach((name, ys) -> ratio.add(name, xs, ys));
@@ -268,9 +278,9 @@ final class SimulateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private JsonObject table(String label, Map<String, SimResult> results) {
+  /** Prints (unless --json) and returns the results; ratios are against FCFS under the same placement and fairness. */
+  private JsonObject table(String label, Map<String, SimResult> results, Map<String, String> fcfsTwin) {
     JsonObject all = new JsonObject();
-    SimResult fcfs = results.get("fcfs");
     if (!json) {
       System.out.printf("%n%s — %s%n", label, workload.getFileName());
       System.out.printf("%-38s %9s %9s %9s %9s %9s %9s %8s %10s %8s %8s %9s %8s %8s%n", "policy", "lat mean",
@@ -298,6 +308,7 @@ final class SimulateCommand implements Callable<Integer> {
       o.addProperty("peak_kv_blocks", r.peakKvBlocks());
       o.addProperty("scheduling_rounds", r.rounds());
       Stats.put(o, "decisions_per_s", r.decisionsPerSecond());
+      SimResult fcfs = results.get(fcfsTwin.get(e.getKey()));
       double latRatio = fcfs == null ? Double.NaN : fcfs.meanLatency() / r.meanLatency();
       double ttftRatio = fcfs == null ? Double.NaN : fcfs.meanTtft() / r.meanTtft();
       Stats.put(o, "mean_latency_ratio_fcfs_over_policy", latRatio);

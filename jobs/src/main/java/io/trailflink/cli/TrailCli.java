@@ -49,7 +49,8 @@ public final class TrailCli implements Runnable {
     });
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       if (ex instanceof CheckpointException || ex instanceof IllegalArgumentException
-          || ex instanceof java.io.IOException || ex instanceof UsageException) {
+          || ex instanceof java.io.IOException || ex instanceof UsageException
+          || ex instanceof io.trailflink.sim.WorkloadException) {
         System.err.println("trail " + cmd.getCommandName() + ": " + ex.getMessage());
         return 2;
       }

@@ -97,6 +97,9 @@ public final class BatchOutput implements AutoCloseable {
       if (i != null && !written[i]) {
         written[i] = true;
         writtenCount++;
+        if (o.has("error")) {
+          errors++; // the summary counts the file's errors, not only this run's
+        }
       }
     }
     advance();
@@ -108,7 +111,10 @@ public final class BatchOutput implements AutoCloseable {
       throw new IllegalArgumentException("--output " + file + " exists: add --resume to finish it, or remove it");
     }
     Path parent = file.toAbsolutePath().getParent();
-    if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
+    if (parent != null && !Files.isDirectory(parent)) {
+      throw new IllegalArgumentException("--output " + file + ": folder " + parent + " does not exist");
+    }
+    if (parent != null && !Files.isWritable(parent)) {
       throw new IllegalArgumentException("--output " + file + ": folder " + parent + " is not writable");
     }
     return new BatchOutput(new FileLines(file), rows, ordered, List.of());
@@ -143,10 +149,22 @@ public final class BatchOutput implements AutoCloseable {
     if (!Files.exists(file)) {
       return create(file, rows, ordered);
     }
+    if (!Files.isRegularFile(file) || !Files.isWritable(file)) {
+      throw new IllegalArgumentException("--output " + file + ": not a writable file");
+    }
     cutPartialLastLine(file);
     List<JsonObject> existing = new java.util.ArrayList<>();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      existing.add(JsonParser.parseString(line).getAsJsonObject());
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    for (int n = 0; n < lines.size(); n++) {
+      if (lines.get(n).isBlank()) {
+        continue;
+      }
+      try {
+        existing.add(JsonParser.parseString(lines.get(n)).getAsJsonObject());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--output " + file + ":" + (n + 1) + " is not a JSON object, so not a "
+            + "line trail batch wrote: nothing to resume (is --output the right file?)");
+      }
     }
     return new BatchOutput(new FileLines(file), rows, ordered, existing);
   }

@@ -42,19 +42,19 @@ public final class RequestJson {
     }
     InferenceRequest.Builder r = InferenceRequest.newBuilder()
         .setId(o.has("id") ? o.get("id").getAsString() : id)
-        .setMaxNewTokens(o.has("max_new_tokens") ? o.get("max_new_tokens").getAsInt() : defaultMaxNewTokens)
+        .setMaxNewTokens(o.has("max_new_tokens") ? number(o, "max_new_tokens", JsonElement::getAsInt) : defaultMaxNewTokens)
         .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
         .setSubmittedAtMs(0);
     if (SAMPLING_FIELDS.stream().anyMatch(o::has)) {
       r.setSampling(Sampling.newBuilder()
-          .setTemperature(o.has("temperature") ? o.get("temperature").getAsFloat() : 0f)
-          .setTopP(o.has("top_p") ? o.get("top_p").getAsFloat() : 1f)
-          .setTopK(o.has("top_k") ? o.get("top_k").getAsInt() : 0)
-          .setRepetitionPenalty(o.has("repetition_penalty") ? o.get("repetition_penalty").getAsFloat() : 1f)
-          .setSeed(o.has("seed") ? o.get("seed").getAsLong() : 0L).build());
+          .setTemperature(o.has("temperature") ? number(o, "temperature", JsonElement::getAsFloat) : 0f)
+          .setTopP(o.has("top_p") ? number(o, "top_p", JsonElement::getAsFloat) : 1f)
+          .setTopK(o.has("top_k") ? number(o, "top_k", JsonElement::getAsInt) : 0)
+          .setRepetitionPenalty(o.has("repetition_penalty") ? number(o, "repetition_penalty", JsonElement::getAsFloat) : 1f)
+          .setSeed(o.has("seed") ? number(o, "seed", JsonElement::getAsLong) : 0L).build());
     }
     if (o.has("deadline_ms") && !o.get("deadline_ms").isJsonNull()) {
-      r.setDeadlineMs(o.get("deadline_ms").getAsLong());
+      r.setDeadlineMs(number(o, "deadline_ms", JsonElement::getAsLong));
     }
     if (o.has("stop")) {
       List<String> stop = new ArrayList<>();
@@ -76,6 +76,19 @@ public final class RequestJson {
       r.setMessages(turns);
     }
     return r.build();
+  }
+
+  /** A numeric field read by {@code as}; anything else is an error naming the field and what it held. */
+  private static <T> T number(JsonObject o, String field, java.util.function.Function<JsonElement, T> as) {
+    JsonElement e = o.get(field);
+    try {
+      if (e.isJsonPrimitive()) {
+        return as.apply(e);
+      }
+    } catch (RuntimeException notANumber) {
+      // falls through to the error below
+    }
+    throw new IllegalArgumentException("\"" + field + "\" must be a number, got " + e);
   }
 
   private static String string(JsonElement e, String field) {

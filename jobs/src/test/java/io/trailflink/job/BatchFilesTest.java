@@ -50,6 +50,15 @@ class BatchFilesTest {
   }
 
   @Test
+  void aFieldOfTheWrongTypeIsNamedWithWhatItHeld() throws Exception {
+    Path in = tmp.resolve("types.jsonl");
+    Files.writeString(in, "{\"prompt\":\"x\",\"max_new_tokens\":\"ten\"}\n{\"prompt\":\"x\",\"temperature\":[1]}\n");
+    List<BatchInput.Row> rows = BatchInput.read(in, 32).rows();
+    assertEquals("\"max_new_tokens\" must be a number, got \"ten\"", rows.get(0).error());
+    assertEquals("\"temperature\" must be a number, got [1]", rows.get(1).error());
+  }
+
+  @Test
   void aRefusedRowStillTakesItsIdAndAnIdOverTheLimitIsRefused() throws Exception {
     // regression (review): a valid row after a refused one with the same id was served under an id whose line was
     // already written, so its answer was dropped and the batch waited for it forever
@@ -119,6 +128,31 @@ class BatchFilesTest {
     List<String> lines = Files.readAllLines(out);
     assertEquals(3, lines.size(), "[" + String.join("]\n[", lines) + "]");
     assertTrue(lines.stream().allMatch(l -> l.endsWith("}")), "no partial line is left");
+  }
+
+  @Test
+  void resumingSkipsBlankLinesCountsTheFilesErrorsAndRefusesAFileItDidNotWrite() throws Exception {
+    // regression (user-style run): a blank line in the output ended a resume in a stack trace, and the summary
+    // counted only this run's errors
+    BatchInput in = input();
+    Path out = tmp.resolve("out.jsonl");
+    try (BatchOutput o = BatchOutput.create(out, in.rows(), false)) {
+      o.failedRow(3, "duplicate");
+    }
+    Files.writeString(out, "\n", java.nio.file.StandardOpenOption.APPEND);
+    try (BatchOutput o = BatchOutput.openForResume(out, in.rows(), false)) {
+      assertTrue(o.isWritten(3));
+      assertEquals(1, o.errorCount(), "the error row already in the file");
+    }
+    Path foreign = Files.writeString(tmp.resolve("foreign.jsonl"), "{\"id\":\"a\"}\nnot json\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> BatchOutput.openForResume(foreign, in.rows(), false));
+    assertTrue(e.getMessage().contains("foreign.jsonl:2"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> BatchOutput.openForResume(tmp, in.rows(), false));
+    assertTrue(e.getMessage().contains("not a writable file"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> BatchOutput.create(tmp.resolve("absent/out.jsonl"), in.rows(), false));
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
   }
 
   @Test

@@ -130,7 +130,11 @@ public record ServingConfig(String policy, int engines, int maxRunning, int kvBl
   }
 
   public ServingConfig {
-    Policies.parse(policy, 0.8); // fails with a one-line message on an unknown policy
+    try {
+      Policies.parse(policy, 0.8);
+    } catch (IllegalArgumentException e) { // an unknown policy: one line naming the flag
+      throw new IllegalArgumentException("--policy: " + e.getMessage());
+    }
     if (engines <= 0) {
       throw new IllegalArgumentException("--engines must be > 0, got " + engines);
     }
