@@ -16,7 +16,8 @@ import javax.imageio.ImageIO;
 /** A minimal line chart written as PNG with Java2D (headless): axes, ticks, one coloured line per series, legend. */
 final class PngChart {
   private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-      new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0x17becf)};
+      new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0x17becf), new Color(0xe377c2),
+      new Color(0xbcbd22), new Color(0x7f7f7f)};
 
   /** One line: x and y of equal length. */
   record Series(String name, double[] x, double[] y) {}
@@ -70,10 +71,11 @@ final class PngChart {
 
   void write(Path file) throws IOException {
     System.setProperty("java.awt.headless", "true");
-    int w = 900;
+    int longestName = series.stream().mapToInt(x -> x.name().length()).max().orElse(0);
+    int right = Math.max(200, 7 * longestName + 60); // the legend: every name whole
+    int w = 700 + right;
     int h = 560;
     int left = 80;
-    int right = 200;
     int top = 50;
     int bottom = 60;
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

@@ -258,13 +258,13 @@ final class SimulateCommand implements Callable<Integer> {
       out.add("sweep", sweepJson);
       if (plotDir != null && latencyRatio.keySet().stream().anyMatch(k -> k.startsWith("fcfs"))) {
         PngChart ratio = new PngChart("Mean latency, FCFS ÷ policy", loads != null ? "load" : "arrival rate (req/s)",
-            "ratio (higher is better)");
+            "ratio (higher is better)").xTicksAtData();
         latencyRatio.forEach((name, ys) -> ratio.add(name, xs, ys));
         ratio.write(plotDir.resolve("ratio-vs-rate.png"));
       }
       if (plotDir != null && placements.size() > 1) {
         PngChart ttft = new PngChart("p99 TTFT, " + engines + " engines", loads != null ? "load" : "arrival rate (req/s)",
-            "p99 TTFT (s, log scale)").logY();
+            "p99 TTFT (s, log scale)").logY().xTicksAtData();
         p99Ttft.forEach((name, ys) -> ttft.add(name, xs, ys));
         ttft.write(plotDir.resolve("p99-ttft-vs-load.png"));
       }

@@ -144,7 +144,7 @@ class SimulatorTest {
   }
 
   @Test
-  void leastRequestsPlacementCutsQueueingAgainstHashOnManyEngines() {
+  void leastRequestsPlacementOrMovingWaitingRequestsCutsQueueingAgainstHashOnManyEngines() {
     Random rnd = new Random(5);
     List<SimRequest> base = new ArrayList<>();
     for (int i = 0; i < 4000; i++) {
@@ -159,18 +159,7 @@ class SimulatorTest {
     assertEquals(4000, least.latencyMs().length);
     assertTrue(least.meanTtft() * 3 < hash.meanTtft(), "TTFT " + least.meanTtft() + " vs hash " + hash.meanTtft());
     assertTrue(least.meanLatency() < hash.meanLatency());
-  }
 
-  @Test
-  void movingWaitingRequestsRescuesHashPlacementFromItsQueues() {
-    Random rnd = new Random(5);
-    List<SimRequest> base = new ArrayList<>();
-    for (int i = 0; i < 4000; i++) {
-      base.add(new SimRequest("r" + i, 0, 20, 20 + rnd.nextInt(200)));
-    }
-    List<SimRequest> w = Workloads.poisson(base, 48, 7); // 16 engines × 4 slots at 0.9 of capacity, as above
-    Simulator sim = sim(4, "oracle");
-    SimResult hash = sim.run(TrailPolicy.trail(0.8), Simulator.Cluster.of(16, new HashPlacement()), w, n -> { });
     SimResult moved = sim.run(TrailPolicy.trail(0.8), new Simulator.Cluster(16, new HashPlacement(), null, 0,
         new Rebalance(1)), w, n -> { });
     assertEquals(4000, moved.latencyMs().length);
