@@ -76,7 +76,7 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--web-ui-port", defaultValue = "0", description = "Flink web UI port (default: a free one).")
   int webUiPort;
 
-  @Option(names = "--progress-interval-ms", defaultValue = "1000", description = "How often the progress line is redrawn (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--progress-interval-ms", defaultValue = "1000", description = "How often the progress line is redrawn on a terminal (default: ${DEFAULT-VALUE}); written to a file, at most every 10 s.")
   long progressIntervalMs;
 
   private static final String KAFKA = "kafka:";
@@ -254,6 +254,7 @@ final class BatchCommand implements Callable<Integer> {
         });
       } finally {
         ticker.interrupt();
+        ticker.join(); // its last progress line comes before the summary
         directEngineTime = BatchProgress.EngineTime.of(runner.prefillMs(), runner.decodeMs(), runner.cpuMs(),
             engineStart, System.currentTimeMillis());
       }

@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench-engine", description = "Benchmark the decode engine against the plain-Java reference.")
 final class BenchEngineCommand implements Callable<Integer> {
+  private final ProgressLine line = new ProgressLine(10_000);
+
   @Option(names = "--model", description = "Checkpoint directory (default: the bundled model).")
   Path model;
 
@@ -187,9 +189,13 @@ final class BenchEngineCommand implements Callable<Integer> {
         System.gc();
         rss.add(rssKb());
         if (!json) {
-          System.err.printf("\rmemory run: %d/%d steps, RSS %d MB", done, memorySteps, rss.get(rss.size() - 1) / 1024);
+          line.show(String.format(java.util.Locale.ROOT, "memory run: %d/%d steps, RSS %d MB", done, memorySteps,
+              rss.get(rss.size() - 1) / 1024));
         }
       }
+    }
+    if (!json) {
+      line.end();
     }
     System.gc();
     rss.add(rssKb());

@@ -43,6 +43,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench-loop", description = "Feedback cost per record into the schedulers' state versus the engine count.")
 final class BenchLoopCommand implements Callable<Integer> {
+  private final ProgressLine line = new ProgressLine(10_000);
+
   @Option(names = "--engines", split = ",", defaultValue = "1,8,64") int[] engines;
   @Option(names = "--records", defaultValue = "400000", description = "Feedback records per run (default ${DEFAULT-VALUE}).") int records;
   @Option(names = "--routing", split = ",", defaultValue = "keyed,broadcast", description = "keyed (the job's) and/or broadcast (the earlier design).") List<String> routings;
@@ -72,7 +74,7 @@ final class BenchLoopCommand implements Callable<Integer> {
           double full = runSeconds(routing, n, records);
           us[rep] = (full - empty) / records * 1e6;
           if (!json) {
-            System.err.printf(Locale.ROOT, "\r%s, %d engine(s): run %d/%d", routing, n, rep + 1, repeats);
+            line.show(String.format(Locale.ROOT, "%s, %d engine(s): run %d/%d", routing, n, rep + 1, repeats));
           }
         }
         Arrays.sort(us);
@@ -84,7 +86,7 @@ final class BenchLoopCommand implements Callable<Integer> {
         Stats.put(o, "records_per_s", 1e6 / median);
         byEngines.add(String.valueOf(n), o);
         if (!json) {
-          System.err.println();
+          line.end();
           System.out.printf(Locale.ROOT, "%-9s %3d engine(s): %6.2f µs per feedback record (%,.0f records/s)%n",
               routing, n, median, 1e6 / median);
         }

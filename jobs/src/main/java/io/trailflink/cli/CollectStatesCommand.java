@@ -107,7 +107,7 @@ final class CollectStatesCommand implements Callable<Integer> {
               c.finish().name().toLowerCase(), p.text(), probe.states(seq), prompt.length, c.tokens().length);
         }
       }
-      System.err.println();
+      PROGRESS.end();
       System.out.printf("collected %d requests, %d samples (%d layers × %d floats, f16) into %s in %.0f s%s%n",
           writer.requests(), writer.samples(), probe.numLayers() + 1, probe.hiddenSize(), out,
           (System.nanoTime() - t0) / 1e9, skipped > 0 ? "; " + skipped + " prompts too long skipped" : "");
@@ -152,11 +152,13 @@ final class CollectStatesCommand implements Callable<Integer> {
     return out;
   }
 
+  private static final ProgressLine PROGRESS = new ProgressLine(10_000);
+
   private static void progress(int done, int total, long t0) {
     if (done % 8 == 0 || done == total) {
       double s = (System.nanoTime() - t0) / 1e9;
-      System.err.printf("\rcollect-states: %d/%d requests  %.0f s  eta %.0f s   ", done, total, s,
-          done == 0 ? 0 : s * (total - done) / done);
+      PROGRESS.show(String.format(java.util.Locale.ROOT, "collect-states: %d/%d requests  %.0f s  eta %.0f s", done,
+          total, s, done == 0 ? 0 : s * (total - done) / done));
     }
   }
 }

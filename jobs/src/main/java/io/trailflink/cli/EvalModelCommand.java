@@ -147,7 +147,7 @@ final class EvalModelCommand implements Callable<Integer> {
         }
         report.add(kind.getKey(), k);
         if (!json) {
-          System.err.println();
+          progressLine.end();
           System.out.println(kind.getKey() + ": " + k);
         }
       }
@@ -211,9 +211,11 @@ final class EvalModelCommand implements Callable<Integer> {
     Stats.put(k, "seed_spread_mean_cv", Stats.mean(cvs));
   }
 
+  private final ProgressLine progressLine = new ProgressLine(10_000);
+
   private void progress(String what, int done, int total) {
     if (done % 10 == 0 || done == total) {
-      System.err.printf("\r%s: %d/%d", what, done, total);
+      progressLine.show(String.format(java.util.Locale.ROOT, "%s: %d/%d", what, done, total));
     }
   }
 }

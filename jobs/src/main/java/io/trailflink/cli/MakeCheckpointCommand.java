@@ -118,6 +118,7 @@ final class MakeCheckpointCommand implements Callable<Integer> {
     long params = shapes.values().stream().mapToLong(MakeCheckpointCommand::count).sum();
     long t0 = System.nanoTime();
     long[] written = {0};
+    ProgressLine line = new ProgressLine(10_000);
     double bound = 0.02 * Math.sqrt(3); // uniform with standard deviation 0.02, as Hugging Face initialises
     long bytes = StreamingCheckpointWriter.write(out, shapes, type, 5_000_000_000L, (name, shape, chunk, n, at) -> {
       boolean norm = name.endsWith("norm.weight");
@@ -128,10 +129,11 @@ final class MakeCheckpointCommand implements Callable<Integer> {
       }
       written[0] += n;
       if (written[0] % (64L << 20) < n) {
-        System.err.printf("\rwriting %s: %.0f %% of %,d parameters", out, 100.0 * written[0] / params, params);
+        line.show(String.format(java.util.Locale.ROOT, "writing %s: %.0f %% of %,d parameters", out,
+            100.0 * written[0] / params, params));
       }
     });
-    System.err.println();
+    line.end();
 
     Path tokenizer = out.resolve("tokenizer.json");
     new ByteLevelBpeTrainer(512, s.specials()).train(List.of(

@@ -174,7 +174,7 @@ final class PngChart {
     return ticks;
   }
 
-  /** A setting's tick label: as short as it is exact (quantum 8, C 0.8, load 1.25). */
+  /** A setting's tick label: at most two decimals, trailing zeros dropped (quantum 8, C 0.8, load 1.25). */
   static String fmtSetting(double v) {
     return java.math.BigDecimal.valueOf(v).setScale(2, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
         .toPlainString();

@@ -21,6 +21,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "produce", description = "Send inference requests to the requests topic.")
 final class ProduceCommand implements Callable<Integer> {
+  private final ProgressLine line = new ProgressLine(10_000);
+
   @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092") String bootstrapServers;
   @Option(names = "--topic-prefix", defaultValue = "trail.") String topicPrefix;
   @Option(names = "--file", description = "JSONL of requests.") Path file;
@@ -89,11 +91,11 @@ final class ProduceCommand implements Callable<Integer> {
             }
           }
           sent.clear();
-          System.err.printf("\rsent %d/%d", i + 1, requests.size());
+          line.show("sent " + (i + 1) + "/" + requests.size());
         }
       }
     }
-    System.err.println();
+    line.end();
     requests.forEach(r -> System.out.println(r.getId()));
     return 0;
   }

@@ -30,6 +30,13 @@ final class ProgressLine {
     }
   }
 
+  /** Ends a line {@link #show} left open on a terminal (in a file every state is a line already). */
+  void end() {
+    if (TERMINAL) {
+      System.err.println();
+    }
+  }
+
   /** Shows the final state, always, and ends the line. */
   void done(String text) {
     System.err.println(TERMINAL ? "\r" + text + "\u001b[K" : text);

@@ -262,7 +262,7 @@ final class SimulateCommand implements Callable<Integer> {
         latencyRatio.forEach((name, ys) -> ratio.add(name, xs, ys));
         ratio.write(plotDir.resolve("ratio-vs-rate.png"));
       }
-      if (plotDir != null && placements.size() > 1) {
+      if (plotDir != null && (placements.size() > 1 || rebalanceThresholds.size() > 1)) {
         PngChart ttft = new PngChart("p99 TTFT, " + engines + " engines", loads != null ? "load" : "arrival rate (req/s)",
             "p99 TTFT (s, log scale)").logY().xTicksAtData();
         p99Ttft.forEach((name, ys) -> ttft.add(name, xs, ys));

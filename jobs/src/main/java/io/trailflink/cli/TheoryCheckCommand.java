@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
 /** {@code trail theory-check}: closed-form M/G/1 response time of limited-preemption SPRPT vs the simulator. */
 @Command(name = "theory-check", description = "Compare the M/G/1 closed form of TRAIL's policy with the simulator.")
 final class TheoryCheckCommand implements Callable<Integer> {
+  private static final ProgressLine PROGRESS = new ProgressLine(10_000);
+
   @Option(names = "--loads", split = ",", defaultValue = "0.5,0.7,0.9") double[] loads;
   @Option(names = "--cs", split = ",", defaultValue = "0,0.5,0.8,1") double[] cs;
   @Option(names = "--mean-size", defaultValue = "50", description = "Mean job size, tokens (exponential).") double meanSize;
@@ -34,7 +36,7 @@ final class TheoryCheckCommand implements Callable<Integer> {
       for (double c : cs) {
         MG1Check.Row r = check.run(load, c, m -> {
           if (!json) {
-            System.err.print("\r" + m + "   ");
+            PROGRESS.show(String.valueOf(m));
           }
         });
         agree += r.agrees() ? 1 : 0;
@@ -47,7 +49,7 @@ final class TheoryCheckCommand implements Callable<Integer> {
         o.addProperty("agrees", r.agrees());
         rows.add(o);
         if (!json) {
-          System.err.print("\r");
+          PROGRESS.end();
           System.out.printf(Locale.ROOT, "%6.1f %5.1f %14.2f %13.2f ± %6.2f %8s%n", load, c, r.theory(), r.simulated(),
               r.ciHalfWidth(), r.agrees() ? "yes" : "NO");
         }

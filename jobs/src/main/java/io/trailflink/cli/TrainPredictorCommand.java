@@ -104,10 +104,11 @@ final class TrainPredictorCommand implements Callable<Integer> {
     }
     float[] x = ds.layer(layer);
     long tt = System.nanoTime();
+    ProgressLine line = new ProgressLine(10_000);
     LengthMlp mlp = new MlpTrainer(new MlpTrainer.Config(units, epochs, lr, 32, 0.01, 7))
-        .train(x, ds.hidden(), labels, train, binCount, e -> System.err.printf("\rtrain-predictor: layer %d epoch %d/%d  %.0f s",
-            layer, e, epochs, (System.nanoTime() - tt) / 1e9));
-    System.err.println();
+        .train(x, ds.hidden(), labels, train, binCount, e -> line.show(String.format(java.util.Locale.ROOT,
+            "train-predictor: layer %d epoch %d/%d  %.0f s", layer, e, epochs, (System.nanoTime() - tt) / 1e9)));
+    line.end();
     double[] score = PredictorEvaluation.rawScore(mlp, x, ds.hidden(), ds, val, bins);
     String modelName = Path.of(ds.model()).getFileName().toString();
     TrailPredictor predictor = new TrailPredictor(new TrailPredictor.Spec(layer, ds.hidden(), units, binCount,

@@ -113,6 +113,10 @@ public final class Scheduler implements java.io.Serializable {
 
   /** Accepts a request into the queue, or rejects it when it could never fit the KV budget even alone. */
   public Decision submit(Request r, long now) {
+    return accept(r, now, false);
+  }
+
+  private Decision accept(Request r, long now, boolean moved) {
     if (live.containsKey(r.id())) {
       return new Decision(Decision.Kind.REJECT, r.id(), "duplicate id while the first is in flight");
     }
@@ -126,7 +130,7 @@ public final class Scheduler implements java.io.Serializable {
     live.put(r.id(), r);
     predictedWork += r.remainingEstimate();
     if (shares != null) {
-      shares.arrived(r.tenant());
+      shares.arrived(r.tenant(), !moved);
     }
     r.setState(RequestState.WAITING);
     enqueue(r, now);
@@ -226,7 +230,7 @@ public final class Scheduler implements java.io.Serializable {
 
   /** Queues a request {@link #withdraw withdrawn} from another engine, keeping its time in the queue. */
   public Decision adopt(Request r) {
-    return submit(r, r.queuedSinceMs());
+    return accept(r, r.queuedSinceMs(), true);
   }
 
   /**
@@ -614,7 +618,10 @@ public final class Scheduler implements java.io.Serializable {
     return live.get(id);
   }
 
-  /** The waiting request (never run) that the policy's order would run last here, or null: the first to move away. */
+  /**
+   * The waiting request (never run) last in the queue's order, or null: the first to move away. With tenant shares
+   * the order is the policy's across all tenants, not the order in which shares would serve them.
+   */
   public Request lastWaiting() {
     for (Request r : queue.descendingMap().values()) {
       if (r.state() == RequestState.WAITING) {

@@ -67,7 +67,15 @@ public final class TenantShares implements java.io.Serializable {
 
   /** A request of {@code tenant} became live; a tenant with nothing live before is lifted to the live minimum. */
   void arrived(String tenant) {
-    if (!weights.isEmpty() && !weights.containsKey(tenant)) {
+    arrived(tenant, true);
+  }
+
+  /**
+   * As {@link #arrived(String)}; {@code counted} false for a request moved here from another engine, whose arrival
+   * was counted there.
+   */
+  void arrived(String tenant, boolean counted) {
+    if (counted && !weights.isEmpty() && !weights.containsKey(tenant)) {
       unknownTenantRequests++;
     }
     int before = live.getOrDefault(tenant, 0);

@@ -342,11 +342,13 @@ public final class Simulator {
       /** Moves this engine's last waiting request, with its track, to {@code other}'s queue. */
       void moveTo(Engine other) {
         Request r = s.withdraw(s.lastWaiting().id());
+        if (other.s.adopt(r).kind() != Decision.Kind.ACCEPT) { // engines share one config: it always fits
+          throw new IllegalStateException("engine " + other.index + " refused " + r.id() + " moved to it");
+        }
         other.tracks.put(r.id(), tracks.remove(r.id()));
         if (probed.remove(r.id())) {
           other.probed.add(r.id());
         }
-        other.s.adopt(r);
       }
 
       /**

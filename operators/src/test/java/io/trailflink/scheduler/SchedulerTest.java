@@ -320,4 +320,18 @@ class SchedulerTest {
     assertEquals(List.of("long"), ids(round(quiet, 4), Kind.ADMIT));
     assertEquals(null, crowded.lastWaiting(), "only the preempted request is left queued there");
   }
+
+  @Test
+  void aMovedRequestOfAnUnknownTenantIsCountedOnce() {
+    TenantShares weights = new TenantShares(Map.of("gold", 2.0), 1);
+    SchedulerConfig config = new SchedulerConfig(1, 100, 16, 4);
+    Scheduler a = new Scheduler(TrailPolicy.trail(0.8), config, weights.fresh());
+    Scheduler b = new Scheduler(TrailPolicy.trail(0.8), config, weights.fresh());
+    a.submit(new Request("r", 0, order++, 10, 512, 20, "stranger"), 0);
+    b.adopt(a.withdraw("r"));
+    b.checkInvariants();
+    assertEquals(1, a.shares().unknownTenantRequests() + b.shares().unknownTenantRequests());
+    assertEquals(1, b.liveCount());
+    assertEquals(0, a.liveCount());
+  }
 }

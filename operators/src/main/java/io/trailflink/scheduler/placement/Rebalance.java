@@ -5,10 +5,11 @@ import java.util.function.IntPredicate;
 
 /**
  * Moves waiting requests that have not started (no KV to move) from a crowded engine to a quiet one, when the
- * imbalance passes a threshold. An engine's excess is its live requests minus its slots: positive, requests wait;
- * negative, slots are free. A request moves from the engine with the largest excess that has a movable request to the
- * one with the smallest, while the two differ by more than {@code threshold} (a move narrows the gap by two, so a
- * threshold of 1 balances fully and larger ones tolerate more before moving). Plain Java, stateless.
+ * imbalance passes a threshold. An engine's excess is its live requests minus its slots: positive, requests wait
+ * for a slot; zero or less, none does. A request moves from the engine with the largest positive excess that has a
+ * movable request to the one with the smallest, while the two differ by more than {@code threshold} (a move narrows
+ * the gap by two, so a threshold of 1 balances fully and larger ones tolerate more before moving). An engine with a
+ * free slot never gives: its waiting requests start at its next plan. Plain Java, stateless.
  *
  * @param threshold the largest excess gap left alone (requests); 0 turns moving off
  */
@@ -48,7 +49,8 @@ public record Rebalance(int threshold) implements java.io.Serializable {
         to = i;
       }
     }
-    if (from < 0 || from == to || excess(loads.get(from)) - excess(loads.get(to)) <= threshold) {
+    if (from < 0 || from == to || excess(loads.get(from)) <= 0
+        || excess(loads.get(from)) - excess(loads.get(to)) <= threshold) {
       return null;
     }
     return new Move(from, to);

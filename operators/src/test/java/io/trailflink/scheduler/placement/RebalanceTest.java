@@ -37,6 +37,13 @@ class RebalanceTest {
   }
 
   @Test
+  void anEngineWithAFreeSlotNeverGives() {
+    // 4 slots each: engine 0 holds 4 (no one waits), engine 1 none; a gap of 4, but nothing waits for a slot
+    assertNull(new Rebalance(1).next(List.of(load(4), load(0)), i -> true));
+    assertEquals(new Rebalance.Move(0, 1), new Rebalance(1).next(List.of(load(5), load(0)), i -> true));
+  }
+
+  @Test
   void offNeverMovesAndANegativeThresholdIsRefused() {
     assertNull(Rebalance.OFF.next(List.of(load(20), load(0)), i -> true));
     assertNull(new Rebalance(1).next(List.of(load(20)), i -> true));
