@@ -52,7 +52,7 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--placement", defaultValue = "hash", split = ",", description = "How arrivals are placed on engines; "
       + "several compare on the same arrivals. Among: " + Placements.KNOWN) List<String> placementNames;
   @Option(names = "--rebalance", defaultValue = "0", split = ",", description = "Move a waiting request that has not "
-      + "started to a quieter engine when two engines' queues (live requests minus slots) differ by more than N "
+      + "started to a quieter engine when two engines' queues (live requests not running) differ by more than N "
       + "(0 = never, the default); several compare on the same arrivals.") List<Integer> rebalanceThresholds;
   @Option(names = "--decode-steps", defaultValue = "1", description = "Iterations per scheduling round (the job's --decode-steps; default ${DEFAULT-VALUE}, the paper's every token).") int decodeSteps;
   @Option(names = "--tenants", description = "Owners of the arrivals, NAME:SHARE,...: each request goes to a tenant "
