@@ -107,7 +107,7 @@ public record BatchInput(List<Row> rows) {
     }
     String id = number;
     try {
-      if (fields.has("id")) {
+      if (fields.has("id") && !fields.get("id").isJsonNull()) { // "id": null is no id: the row number
         id = fields.get("id").getAsString();
       }
     } catch (RuntimeException e) {

@@ -258,7 +258,9 @@ public final class BatchOutput implements AutoCloseable {
 
   private static JsonObject base(BatchInput.Row row) {
     JsonObject o = row.fields() == null ? new JsonObject() : row.fields().deepCopy();
-    o.addProperty("id", row.id());
+    if (!o.has("id") || o.get("id").isJsonNull()) {
+      o.addProperty("id", row.id()); // its row number; an id the row has is passed through as written (42 stays 42)
+    }
     return o;
   }
 

@@ -29,7 +29,7 @@ public final class RequestJson {
    */
   public static InferenceRequest parse(JsonObject o, String id, int defaultMaxNewTokens, String defaultTenant) {
     if (o.has("cancel") && o.get("cancel").getAsBoolean()) { // {"id": …, "cancel": true}
-      return InferenceRequest.newBuilder().setId(o.has("id") ? o.get("id").getAsString() : id).setMaxNewTokens(0)
+      return InferenceRequest.newBuilder().setId(o.has("id") && !o.get("id").isJsonNull() ? o.get("id").getAsString() : id).setMaxNewTokens(0)
           .setSubmittedAtMs(0).setCancel(true).build();
     }
     boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
@@ -41,7 +41,7 @@ public final class RequestJson {
       throw new IllegalArgumentException("needs a string \"prompt\" or a \"messages\" list");
     }
     InferenceRequest.Builder r = InferenceRequest.newBuilder()
-        .setId(o.has("id") ? o.get("id").getAsString() : id)
+        .setId(o.has("id") && !o.get("id").isJsonNull() ? o.get("id").getAsString() : id)
         .setMaxNewTokens(o.has("max_new_tokens") ? number(o, "max_new_tokens", JsonElement::getAsInt) : defaultMaxNewTokens)
         .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
         .setSubmittedAtMs(0);

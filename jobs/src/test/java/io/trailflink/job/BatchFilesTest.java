@@ -50,6 +50,24 @@ class BatchFilesTest {
   }
 
   @Test
+  void aNumericIdComesBackAsWrittenAndStillResumes() throws Exception {
+    Path in = Files.writeString(tmp.resolve("num.jsonl"), "{\"id\":42,\"prompt\":\"x\"}\n{\"id\":null,\"prompt\":\"y\"}\n");
+    BatchInput input = BatchInput.read(in, 8);
+    assertEquals("2", input.rows().get(1).id(), "\"id\": null is no id: the row number");
+    assertEquals(null, input.rows().get(1).error());
+    Path out = tmp.resolve("num-out.jsonl");
+    try (BatchOutput o = BatchOutput.create(out, input.rows(), false)) {
+      o.answered(answer("42", 3));
+    }
+    JsonObject line = JsonParser.parseString(Files.readAllLines(out).get(0)).getAsJsonObject();
+    assertTrue(line.get("id").getAsJsonPrimitive().isNumber(), line.toString());
+    try (BatchOutput o = BatchOutput.openForResume(out, input.rows(), false)) {
+      assertTrue(o.isWritten(0));
+      assertFalse(o.isWritten(1));
+    }
+  }
+
+  @Test
   void aFieldOfTheWrongTypeIsNamedWithWhatItHeld() throws Exception {
     Path in = tmp.resolve("types.jsonl");
     Files.writeString(in, "{\"prompt\":\"x\",\"max_new_tokens\":\"ten\"}\n{\"prompt\":\"x\",\"temperature\":[1]}\n");
