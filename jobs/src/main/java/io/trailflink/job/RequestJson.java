@@ -29,8 +29,8 @@ public final class RequestJson {
    */
   public static InferenceRequest parse(JsonObject o, String id, int defaultMaxNewTokens, String defaultTenant) {
     if (o.has("cancel") && o.get("cancel").getAsBoolean()) { // {"id": …, "cancel": true}
-      return InferenceRequest.newBuilder().setId(o.has("id") && !o.get("id").isJsonNull() ? o.get("id").getAsString() : id).setMaxNewTokens(0)
-          .setSubmittedAtMs(0).setCancel(true).build();
+      return InferenceRequest.newBuilder().setId(idOr(o, id)).setMaxNewTokens(0).setSubmittedAtMs(0).setCancel(true)
+          .build();
     }
     boolean hasPrompt = o.has("prompt") && !o.get("prompt").isJsonNull();
     boolean hasMessages = o.has("messages") && !o.get("messages").isJsonNull();
@@ -41,7 +41,7 @@ public final class RequestJson {
       throw new IllegalArgumentException("needs a string \"prompt\" or a \"messages\" list");
     }
     InferenceRequest.Builder r = InferenceRequest.newBuilder()
-        .setId(o.has("id") && !o.get("id").isJsonNull() ? o.get("id").getAsString() : id)
+        .setId(idOr(o, id))
         .setMaxNewTokens(o.has("max_new_tokens") ? number(o, "max_new_tokens", JsonElement::getAsInt) : defaultMaxNewTokens)
         .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
         .setSubmittedAtMs(0);
@@ -76,6 +76,11 @@ public final class RequestJson {
       r.setMessages(turns);
     }
     return r.build();
+  }
+
+  /** The object's id, or {@code fallback} when it has none ({@code "id": null} is none). */
+  private static String idOr(JsonObject o, String fallback) {
+    return o.has("id") && !o.get("id").isJsonNull() ? o.get("id").getAsString() : fallback;
   }
 
   /** A numeric field read by {@code as}; anything else is an error naming the field and what it held. */

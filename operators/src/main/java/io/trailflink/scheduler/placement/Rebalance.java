@@ -19,7 +19,8 @@ public record Rebalance(int threshold) implements java.io.Serializable {
 
   /** The quietest engine first: the shortest queue, then the fewest running, then the most free KV. */
   private static final Comparator<EngineLoad> QUIETER = Comparator.comparingInt(Rebalance::queued)
-      .thenComparingInt(EngineLoad::running).thenComparing(Comparator.comparingInt(EngineLoad::kvFreeBlocks).reversed());
+      .thenComparingInt(EngineLoad::running)
+      .thenComparing(Comparator.comparingInt(EngineLoad::kvFreeBlocks).reversed());
 
   public Rebalance {
     if (threshold < 0) {
