@@ -702,7 +702,14 @@ public final class Scheduler implements java.io.Serializable {
   /** The engine's current time per generated token (ms), which turns predicted tokens into service time. */
   public void setTokenMs(double ms) {
     if (ms > 0 && !Double.isInfinite(ms)) {
+      boolean first = Double.isNaN(tokenMs);
       tokenMs = ms;
+      if (first && starvationBound > 0) { // requests queued before the first measure get their deadline now
+        for (Request r : List.copyOf(queue.values())) {
+          dequeue(r);
+          requeue(r);
+        }
+      }
     }
   }
 

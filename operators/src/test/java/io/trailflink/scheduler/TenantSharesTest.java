@@ -91,11 +91,23 @@ class TenantSharesTest {
 
   @Test
   void anOverdueRequestGoesAheadOfShorterOnesAndPreemptsForIt() {
+    overdueLongRequestIsRescuedAt60Ms(true);
+  }
+
+  @Test
+  void aRequestQueuedBeforeTheEngineMeasuredItsTokenTimeGetsItsDeadlineWhenItDoes() {
+    overdueLongRequestIsRescuedAt60Ms(false); // as live: the first requests arrive before any command has run
+  }
+
+  private void overdueLongRequestIsRescuedAt60Ms(boolean tokenTimeKnownFirst) {
     Scheduler s = new Scheduler(TrailPolicy.trail(0.8), new SchedulerConfig(1, 1000, 16, 1));
     s.setStarvationBound(2);
-    s.setTokenMs(1); // one token per ms
+    if (tokenTimeKnownFirst) {
+      s.setTokenMs(1); // one token per ms
+    }
     s.submit(req("long", "", 30, 30), 0); // predicted 30 tokens: due after 2 × 30 ms of waiting
     s.submit(req("short0", "", 5, 5), 0);
+    s.setTokenMs(1);
     int next = 1;
     long now = 0;
     String placedLong = null;
