@@ -81,7 +81,7 @@ final class BatchCommand implements Callable<Integer> {
 
   private static final String KAFKA = "kafka:";
 
-  private final ProgressLine line = new ProgressLine(10_000); // in a file: a line every 10 s at most
+  private final ProgressLine line = new ProgressLine();
   private BatchProgress.EngineTime directEngineTime; // set by a direct run: its engine calls, timed
 
   @Override

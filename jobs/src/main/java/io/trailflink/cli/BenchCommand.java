@@ -437,7 +437,7 @@ final class BenchCommand implements Callable<Integer> {
       long deadline = started + timeoutS * 1000;
       int sent = 0;
       long lastLine = 0;
-      ProgressLine line = new ProgressLine(10_000);
+      ProgressLine line = new ProgressLine();
       while (c.completed() < total) {
         long now = System.currentTimeMillis();
         while (sent < total && w.items().get(sent).atMs() <= now - started) {

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench-engine", description = "Benchmark the decode engine against the plain-Java reference.")
 final class BenchEngineCommand implements Callable<Integer> {
-  private final ProgressLine line = new ProgressLine(10_000);
+  private final ProgressLine line = new ProgressLine();
 
   @Option(names = "--model", description = "Checkpoint directory (default: the bundled model).")
   Path model;

@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench-loop", description = "Feedback cost per record into the schedulers' state versus the engine count.")
 final class BenchLoopCommand implements Callable<Integer> {
-  private final ProgressLine line = new ProgressLine(10_000);
+  private final ProgressLine line = new ProgressLine();
 
   @Option(names = "--engines", split = ",", defaultValue = "1,8,64") int[] engines;
   @Option(names = "--records", defaultValue = "400000", description = "Feedback records per run (default ${DEFAULT-VALUE}).") int records;

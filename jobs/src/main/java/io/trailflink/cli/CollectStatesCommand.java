@@ -152,7 +152,7 @@ final class CollectStatesCommand implements Callable<Integer> {
     return out;
   }
 
-  private static final ProgressLine PROGRESS = new ProgressLine(10_000);
+  private static final ProgressLine PROGRESS = new ProgressLine();
 
   private static void progress(int done, int total, long t0) {
     if (done % 8 == 0 || done == total) {

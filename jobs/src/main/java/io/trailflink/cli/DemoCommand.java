@@ -85,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
       long start = System.currentTimeMillis();
       int sent = 0;
       long lastLine = 0;
-      ProgressLine line = new ProgressLine(10_000);
+      ProgressLine line = new ProgressLine();
       long deadline = start + timeoutS * 1000;
       int total = w.items().size();
       int skipped = (int) owners.stream().filter(t -> t.equals(withoutTenant)).count();

@@ -211,7 +211,7 @@ final class EvalModelCommand implements Callable<Integer> {
     Stats.put(k, "seed_spread_mean_cv", Stats.mean(cvs));
   }
 
-  private final ProgressLine progressLine = new ProgressLine(10_000);
+  private final ProgressLine progressLine = new ProgressLine();
 
   private void progress(String what, int done, int total) {
     if (done % 10 == 0 || done == total) {

@@ -94,7 +94,7 @@ final class FuzzCommand implements Callable<Integer> {
           .mapToLong(Map.Entry::getValue).sum();
       long deadline = started + timeoutS * 1000;
       long lastLine = 0;
-      ProgressLine line = new ProgressLine(10_000);
+      ProgressLine line = new ProgressLine();
       while ((collector.deadLetters().size() < expectedDead || !answered(collector, validIds))
           && System.currentTimeMillis() < deadline) {
         long now = System.currentTimeMillis();

@@ -118,7 +118,7 @@ final class MakeCheckpointCommand implements Callable<Integer> {
     long params = shapes.values().stream().mapToLong(MakeCheckpointCommand::count).sum();
     long t0 = System.nanoTime();
     long[] written = {0};
-    ProgressLine line = new ProgressLine(10_000);
+    ProgressLine line = new ProgressLine();
     double bound = 0.02 * Math.sqrt(3); // uniform with standard deviation 0.02, as Hugging Face initialises
     long bytes = StreamingCheckpointWriter.write(out, shapes, type, 5_000_000_000L, (name, shape, chunk, n, at) -> {
       boolean norm = name.endsWith("norm.weight");

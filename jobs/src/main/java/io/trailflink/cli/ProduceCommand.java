@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "produce", description = "Send inference requests to the requests topic.")
 final class ProduceCommand implements Callable<Integer> {
-  private final ProgressLine line = new ProgressLine(10_000);
+  private final ProgressLine line = new ProgressLine();
 
   @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092") String bootstrapServers;
   @Option(names = "--topic-prefix", defaultValue = "trail.") String topicPrefix;

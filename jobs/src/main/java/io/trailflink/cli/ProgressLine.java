@@ -12,6 +12,11 @@ final class ProgressLine {
   private final long fileIntervalMs;
   private long lastFileLineMs = Long.MIN_VALUE / 2; // when a state was last written as a line (epoch ms)
 
+  /** A line at most every 10 s when stderr is not a terminal. */
+  ProgressLine() {
+    this(10_000);
+  }
+
   /** @param fileIntervalMs least time between two lines when stderr is not a terminal (ms) */
   ProgressLine(long fileIntervalMs) {
     this.fileIntervalMs = fileIntervalMs;

@@ -209,7 +209,7 @@ final class SimulateCommand implements Callable<Integer> {
                   ? p.name() + "/" + cluster.placementLabel() : p.name()) + (shares != null ? "+fair" : "");
               int total = arrivals.size();
               long t0 = System.nanoTime();
-              ProgressLine line = new ProgressLine(10_000);
+              ProgressLine line = new ProgressLine();
               SimResult r = sim.run(p, cluster, arrivals, done -> {
                 if (!json && done % 500 == 0 && done < total) {
                   line.show(String.format(Locale.ROOT, "%s, %s: %d/%d requests", label, name, done, total));

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code trail theory-check}: closed-form M/G/1 response time of limited-preemption SPRPT vs the simulator. */
 @Command(name = "theory-check", description = "Compare the M/G/1 closed form of TRAIL's policy with the simulator.")
 final class TheoryCheckCommand implements Callable<Integer> {
-  private static final ProgressLine PROGRESS = new ProgressLine(10_000);
+  private static final ProgressLine PROGRESS = new ProgressLine();
 
   @Option(names = "--loads", split = ",", defaultValue = "0.5,0.7,0.9") double[] loads;
   @Option(names = "--cs", split = ",", defaultValue = "0,0.5,0.8,1") double[] cs;

@@ -104,7 +104,7 @@ final class TrainPredictorCommand implements Callable<Integer> {
     }
     float[] x = ds.layer(layer);
     long tt = System.nanoTime();
-    ProgressLine line = new ProgressLine(10_000);
+    ProgressLine line = new ProgressLine();
     LengthMlp mlp = new MlpTrainer(new MlpTrainer.Config(units, epochs, lr, 32, 0.01, 7))
         .train(x, ds.hidden(), labels, train, binCount, e -> line.show(String.format(java.util.Locale.ROOT,
             "train-predictor: layer %d epoch %d/%d  %.0f s", layer, e, epochs, (System.nanoTime() - tt) / 1e9)));

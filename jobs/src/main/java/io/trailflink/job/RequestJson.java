@@ -42,7 +42,8 @@ public final class RequestJson {
     }
     InferenceRequest.Builder r = InferenceRequest.newBuilder()
         .setId(idOr(o, id))
-        .setMaxNewTokens(o.has("max_new_tokens") ? number(o, "max_new_tokens", JsonElement::getAsInt) : defaultMaxNewTokens)
+        .setMaxNewTokens(o.has("max_new_tokens") ? number(o, "max_new_tokens", JsonElement::getAsInt)
+            : defaultMaxNewTokens)
         .setTenant(o.has("tenant") ? o.get("tenant").getAsString() : defaultTenant)
         .setSubmittedAtMs(0);
     if (SAMPLING_FIELDS.stream().anyMatch(o::has)) {
@@ -50,7 +51,8 @@ public final class RequestJson {
           .setTemperature(o.has("temperature") ? number(o, "temperature", JsonElement::getAsFloat) : 0f)
           .setTopP(o.has("top_p") ? number(o, "top_p", JsonElement::getAsFloat) : 1f)
           .setTopK(o.has("top_k") ? number(o, "top_k", JsonElement::getAsInt) : 0)
-          .setRepetitionPenalty(o.has("repetition_penalty") ? number(o, "repetition_penalty", JsonElement::getAsFloat) : 1f)
+          .setRepetitionPenalty(o.has("repetition_penalty")
+              ? number(o, "repetition_penalty", JsonElement::getAsFloat) : 1f)
           .setSeed(o.has("seed") ? number(o, "seed", JsonElement::getAsLong) : 0L).build());
     }
     if (o.has("deadline_ms") && !o.get("deadline_ms").isJsonNull()) {
