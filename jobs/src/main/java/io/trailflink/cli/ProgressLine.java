@@ -3,24 +3,14 @@ package io.trailflink.cli;
 /**
  * A status line on stderr for long work. On a terminal it is redrawn in place (carriage return, then ESC[K to clear
  * what a longer earlier state left); written to a file or a pipe, each state shown is a line of its own, at most one
- * every {@code fileIntervalMs}, so a log stays readable and log lines are never glued to a progress line. The
+ * every 10 s, so a log stays readable and log lines are never glued to a progress line. The
  * launcher says whether stderr is a terminal ({@code -Dtrail.stderr.terminal}).
  */
 final class ProgressLine {
   private static final boolean TERMINAL = Boolean.getBoolean("trail.stderr.terminal");
 
-  private final long fileIntervalMs;
+  private static final long FILE_INTERVAL_MS = 10_000; // least time between two lines when not on a terminal
   private long lastFileLineMs = Long.MIN_VALUE / 2; // when a state was last written as a line (epoch ms)
-
-  /** A line at most every 10 s when stderr is not a terminal. */
-  ProgressLine() {
-    this(10_000);
-  }
-
-  /** @param fileIntervalMs least time between two lines when stderr is not a terminal (ms) */
-  ProgressLine(long fileIntervalMs) {
-    this.fileIntervalMs = fileIntervalMs;
-  }
 
   /** Shows the current state. */
   void show(String text) {
@@ -29,7 +19,7 @@ final class ProgressLine {
       return;
     }
     long now = System.currentTimeMillis();
-    if (now - lastFileLineMs >= fileIntervalMs) {
+    if (now - lastFileLineMs >= FILE_INTERVAL_MS) {
       System.err.println(text);
       lastFileLineMs = now;
     }
